@@ -1,0 +1,11 @@
+"""The built-in checks; `default_registry` is the one place they are all listed."""
+
+from __future__ import annotations
+
+from ai_core.analysis.checks import deserialization, shell
+from ai_core.analysis.rules import Registry
+
+
+def default_registry() -> Registry:
+    """A registry with every built-in check."""
+    return Registry([deserialization.CHECK, shell.CHECK])

@@ -1,0 +1,154 @@
+"""Scanning a folder or file: find Python files, read them safely, analyse them on a process pool."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ai_core.analysis import Analyzer
+from ai_core.config import Settings
+from ai_core.findings import Finding
+
+log = logging.getLogger(__name__)
+
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+                          ".coderev", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox"})
+
+
+class SourceError(Exception):
+    """A file that cannot be analysed (unreadable, binary, not UTF-8, too large)."""
+
+
+@dataclass
+class ScannedFile:
+    """One analysed file: its path relative to the scan root, findings, and text (kept only if needed)."""
+
+    path: str
+    findings: list[Finding]
+    text: str = ""
+    lines: int = 0
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found and skipped, with counts for reports and benchmarks."""
+
+    root: str
+    files: list[ScannedFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings, file by file."""
+        return [finding for scanned in self.files for finding in scanned.findings]
+
+    @property
+    def lines(self) -> int:
+        """Lines analysed."""
+        return sum(scanned.lines for scanned in self.files)
+
+
+def read_source(path: Path, max_bytes: int) -> str:
+    """The file's text; raise SourceError for unreadable, oversized, binary or non-UTF-8 files."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(f"larger than {max_bytes} bytes ({size})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
+    if b"\0" in data[:8192]:
+        raise SourceError("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not valid UTF-8 (byte {exc.start})") from exc
+
+
+def relative(path: Path, root: Path) -> str:
+    """`path` relative to `root` with forward slashes (the file name when root is the file)."""
+    if root.is_file():
+        return path.name
+    return path.relative_to(root).as_posix()
+
+
+def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    """True when a relative path matches one of the exclude globs (`**` crosses folders)."""
+    return any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern.replace("**/", ""))
+               for pattern in patterns)
+
+
+def iter_python_files(root: Path, settings: Settings) -> Iterator[Path]:
+    """Python files under `root` (or `root` itself), skipping virtualenvs, VCS folders and excludes."""
+    if root.is_file():
+        yield root
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            if name.endswith((".py", ".pyi")):
+                path = Path(folder) / name
+                if not is_excluded(relative(path, root), settings.exclude):
+                    yield path
+
+
+_WORKER_ANALYZER: Analyzer | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_ANALYZER  # one Analyzer per worker process, built once
+    _WORKER_ANALYZER = Analyzer(settings)
+
+
+def _scan_one(args: tuple[str, str, int]) -> tuple[str, list[Finding], str, int, str]:
+    path_str, rel, max_bytes = args
+    assert _WORKER_ANALYZER is not None
+    try:
+        text = read_source(Path(path_str), max_bytes)
+    except SourceError as exc:
+        return rel, [], "", 0, str(exc)
+    try:
+        findings = _WORKER_ANALYZER.analyze_text(text, rel)
+    except Exception as exc:  # a file never stops the scan
+        log.exception("analysis failed on %s", rel)
+        return rel, [], "", 0, f"analysis failed: {exc}"
+    return rel, findings, text if findings else "", text.count("\n") + 1, ""
+
+
+def scan_path(
+    root: Path,
+    settings: Settings,
+    workers: int | None = None,
+    on_file: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Analyse every Python file under `root`; `workers` > 1 uses a process pool (default: all cores)."""
+    started = time.perf_counter()
+    root = root.resolve()
+    result = ScanResult(root=str(root))
+    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings)]
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(jobs) > 8:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+            outcomes = list(pool.map(_scan_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+    else:
+        _init_worker(settings)
+        outcomes = []
+        for job in jobs:
+            outcomes.append(_scan_one(job))
+            if on_file:
+                on_file(job[1])
+    for rel, findings, text, lines, error in outcomes:
+        if error:
+            log.warning("skipped %s: %s", rel, error)
+            result.skipped.append((rel, error))
+        else:
+            result.files.append(ScannedFile(rel, findings, text, lines))
+    result.seconds = time.perf_counter() - started
+    return result

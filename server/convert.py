@@ -1,0 +1,75 @@
+"""The one place that knows both ai_core and LSP types: findings to diagnostics, edits to ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from ai_core.findings import Finding, Severity, Span
+from ai_core.parsing import PositionEncoding, PositionMap
+
+SOURCE = "coderev"
+
+_SEVERITY = {
+    Severity.CRITICAL: types.DiagnosticSeverity.Error,
+    Severity.HIGH: types.DiagnosticSeverity.Error,
+    Severity.MEDIUM: types.DiagnosticSeverity.Warning,
+    Severity.LOW: types.DiagnosticSeverity.Information,
+    Severity.INFO: types.DiagnosticSeverity.Hint,
+}
+
+
+def encoding_of(kind: str | None) -> PositionEncoding:
+    """The ai_core encoding for a negotiated LSP position encoding (UTF-16 when unset)."""
+    try:
+        return PositionEncoding(str(kind or "utf-16"))
+    except ValueError:
+        return PositionEncoding.UTF16
+
+
+def to_range(span: Span, positions: PositionMap, encoding: PositionEncoding) -> types.Range:
+    """An LSP range for a span, counted in the negotiated encoding."""
+    return types.Range(
+        start=types.Position(span.start_line, positions.character_of(span.start_line, span.start_col, encoding)),
+        end=types.Position(span.end_line, positions.character_of(span.end_line, span.end_col, encoding)),
+    )
+
+
+def byte_range(start: int, end: int, positions: PositionMap, encoding: PositionEncoding) -> types.Range:
+    """An LSP range for byte offsets [start, end)."""
+    (sl, sc), (el, ec) = positions.position_at(start, encoding), positions.position_at(end, encoding)
+    return types.Range(start=types.Position(sl, sc), end=types.Position(el, ec))
+
+
+def to_diagnostic(
+    finding: Finding,
+    positions: PositionMap,
+    encoding: PositionEncoding,
+    positions_of: Callable[[str], PositionMap | None] = lambda _path: None,
+) -> types.Diagnostic:
+    """A diagnostic for a finding; its taint path becomes relatedInformation an editor can walk."""
+    related = []
+    if finding.taint_path:
+        for step in finding.taint_path.steps:
+            step_positions = positions if step.path == finding.path else positions_of(step.path)
+            if step_positions is None:  # file not readable: fall back to byte columns
+                step_positions = PositionMap(b"")
+            related.append(types.DiagnosticRelatedInformation(
+                location=types.Location(uri=from_fs_path(step.path) or step.path,
+                                        range=to_range(step.span, step_positions, encoding)),
+                message=step.label,
+            ))
+    return types.Diagnostic(
+        range=to_range(finding.span, positions, encoding),
+        message=finding.message + (" (model only)" if finding.model_only else ""),
+        severity=_SEVERITY[finding.severity],
+        code=finding.vuln_class.value,
+        code_description=types.CodeDescription(
+            href=f"https://cwe.mitre.org/data/definitions/{finding.cwe}.html"),
+        source=SOURCE,
+        related_information=related or None,
+        data={"rule": finding.rule, "cwe": finding.cwe, "confidence": finding.confidence,
+              "fingerprint": finding.fingerprint, "modelOnly": finding.model_only},
+    )
