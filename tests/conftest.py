@@ -1,0 +1,24 @@
+"""Shared fixtures: the real server over stdio, under the recorded capabilities of two editors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import pytest_lsp
+from pytest_lsp import LanguageClient
+
+from tests.lsp_support import server_config
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+CLIENTS = ["neovim", "visual_studio_code"]
+
+
+@pytest_lsp.fixture(config=server_config(), params=CLIENTS)
+async def lsp(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    """A started server; the test initializes it (see tests.lsp_support.start_session)."""
+    lsp_client.client_name = request.param  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
