@@ -140,7 +140,7 @@ def _coerce(key: str, raw: Any) -> Any:
         items = [raw] if isinstance(raw, Mapping) else list(raw)
         if not all(isinstance(item, Mapping) for item in items):
             raise TypeError("expected a list of tables")
-        return tuple(dict(item) for item in items)
+        return tuple(dict(item) for item in items if isinstance(item, Mapping))
     default = _FIELDS[key].default
     if isinstance(default, bool):
         if not isinstance(raw, bool):

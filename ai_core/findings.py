@@ -29,7 +29,7 @@ class VulnClass(StrEnum):
         return MAIN_CWE[self]
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # shadows str.title on purpose
         """A human title, e.g. 'SQL injection'."""
         return TITLES[self]
 

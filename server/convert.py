@@ -23,8 +23,9 @@ _SEVERITY = {
 
 def encoding_of(kind: str | None) -> PositionEncoding:
     """The ai_core encoding for a negotiated LSP position encoding (UTF-16 when unset)."""
+    value = getattr(kind, "value", kind) or "utf-16"  # lsprotocol's enum or a plain string
     try:
-        return PositionEncoding(str(kind or "utf-16"))
+        return PositionEncoding(str(value))
     except ValueError:
         return PositionEncoding.UTF16
 

@@ -45,7 +45,7 @@ def finding_record(finding: Finding, positions: PositionMap | None) -> dict[str,
 
 def finding_records(result: ScanResult) -> list[dict[str, Any]]:
     """All findings of a scan as dicts, file by file."""
-    records = []
+    records: list[dict[str, Any]] = []
     for scanned in result.files:
         positions = PositionMap(scanned.text.encode("utf-8")) if scanned.text else None
         records.extend(finding_record(f, positions) for f in scanned.findings)

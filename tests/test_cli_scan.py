@@ -1,0 +1,89 @@
+"""`coderev scan`: formats, exit codes, and files that cannot be read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VULNERABLE = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
+
+
+def coderev(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "app.py").write_text("# 😀 数据\n" + VULNERABLE, encoding="utf-8")
+    (tmp_path / "pkg" / "safe.py").write_text("import json\nprint(json.loads('{}'))\n")
+    (tmp_path / "latin1.py").write_bytes("x = 'café'\n".encode("latin-1"))
+    (tmp_path / "blob.py").write_bytes(b"\x00\x01\x02binary")
+    return tmp_path
+
+
+def test_json_report_has_relative_paths_and_one_based_positions(project: Path):
+    result = coderev("scan", str(project), "--format", "json", "--no-model")
+    assert result.returncode == 1
+    [row] = json.loads(result.stdout)
+    assert row["path"] == "pkg/app.py"
+    assert (row["line"], row["end_line"], row["column"]) == (6, 6, 12)
+    assert row["class"] == "insecure-deserialization"
+    assert row["cwe"] == 502
+    assert row["severity"] == "high"
+    assert 0 < row["confidence"] <= 1
+    assert row["rule"] and row["message"]
+
+
+def test_unreadable_files_are_reported_and_skipped(project: Path):
+    result = coderev("scan", str(project), "--format", "json", "--no-model")
+    assert "latin1.py: not valid UTF-8" in result.stderr
+    assert "blob.py: binary file" in result.stderr
+
+
+def test_clean_tree_exits_zero(tmp_path: Path):
+    (tmp_path / "ok.py").write_text("print('hello')\n")
+    result = coderev("scan", str(tmp_path), "--no-model")
+    assert result.returncode == 0
+    assert "0 findings" in result.stdout
+
+
+def test_missing_path_is_a_usage_error_on_one_line(tmp_path: Path):
+    result = coderev("scan", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "no such file" in result.stderr
+
+
+def test_sarif_report_is_written_to_output_file(project: Path, tmp_path: Path):
+    out = tmp_path / "out" / "report.sarif"
+    result = coderev("scan", str(project / "pkg"), "--format", "sarif", "--output", str(out), "--no-model")
+    assert result.returncode == 1
+    sarif = json.loads(out.read_text())
+    [finding] = sarif["runs"][0]["results"]
+    region = finding["locations"][0]["physicalLocation"]["region"]
+    assert finding["ruleId"] == "deserialization.pickle-loads"
+    assert (region["startLine"], region["startColumn"]) == (6, 12)
+    assert finding["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app.py"
+
+
+def test_single_file_scan_reports_the_file_name(project: Path):
+    result = coderev("scan", str(project / "pkg" / "app.py"), "--format", "json", "--no-model")
+    assert json.loads(result.stdout)[0]["path"] == "app.py"
+
+
+def test_exclude_globs_from_pyproject_are_honoured(project: Path):
+    (project / "pyproject.toml").write_text('[tool.coderev]\nexclude = ["pkg/**"]\n')
+    result = coderev("scan", str(project), "--format", "json", "--no-model")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == []
+
+
+def test_text_report_is_the_default(project: Path):
+    result = coderev("scan", str(project / "pkg"), "--no-model")
+    assert "app.py:6:12: high insecure-deserialization" in result.stdout
