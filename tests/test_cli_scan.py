@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ VULNERABLE = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\
 
 def coderev(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+                          cwd=cwd, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
 @pytest.fixture
