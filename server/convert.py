@@ -8,7 +8,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ai_core.findings import Finding, Severity, Span
-from ai_core.parsing import PositionEncoding, PositionMap
+from ai_core.parsing import ContentChange, PositionEncoding, PositionMap
 
 SOURCE = "coderev"
 
@@ -74,3 +74,15 @@ def to_diagnostic(
         data={"rule": finding.rule, "cwe": finding.cwe, "confidence": finding.confidence,
               "fingerprint": finding.fingerprint, "modelOnly": finding.model_only},
     )
+
+
+def to_content_changes(changes: list[types.TextDocumentContentChangeEvent]) -> list[ContentChange]:
+    """LSP content changes as ai_core ContentChanges (ranges stay in the negotiated encoding)."""
+    result = []
+    for change in changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            start, end = change.range.start, change.range.end
+            result.append(ContentChange(change.text, (start.line, start.character), (end.line, end.character)))
+        else:
+            result.append(ContentChange(change.text))
+    return result

@@ -11,9 +11,9 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from ai_core.findings import Finding
-from ai_core.parsing import ContentChange, ParsedDocument, PositionMap
+from ai_core.parsing import ParsedDocument, PositionMap
 from server.app import Analysed, CoderevServer
-from server.convert import to_diagnostic
+from server.convert import to_content_changes, to_diagnostic
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +140,8 @@ def register(server: CoderevServer) -> None:
         if doc is None:
             log.warning("didChange for unopened %s ignored", uri)
             return
-        changes = []
-        for change in params.content_changes:
-            if isinstance(change, types.TextDocumentContentChangePartial):
-                changes.append(ContentChange(change.text, (change.range.start.line, change.range.start.character),
-                                             (change.range.end.line, change.range.end.character)))
-            else:
-                changes.append(ContentChange(change.text))
         try:
+            changes = to_content_changes(list(params.content_changes))
             doc.apply_changes(changes, ls.encoding, params.text_document.version)
         except Exception:
             log.exception("cannot apply changes to %s; resyncing from the editor's copy", uri)
