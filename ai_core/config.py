@@ -50,8 +50,12 @@ class Settings:
     """Let the model flag whole functions where no rule fired (reported as model-only, lower severity)."""
     show_model_dropped: bool = False
     """Report findings the model judged safe, as hints, instead of dropping them."""
+    model_function_threshold: float = 0.9
+    """Function-level mode flags a function only when the model's top class has at least this probability."""
     adapter: str = ""
     """Adapter version to use; empty means the registry's active one."""
+    adapter_registry: str = ".coderev/adapters"
+    """Where user-created adapter versions live (relative to the workspace, or absolute)."""
     index_enabled: bool = True
     """Index the workspace into LanceDB for retrieval."""
     index_uri: str = ".coderev/index"
@@ -60,6 +64,10 @@ class Settings:
     """An OpenAI-compatible endpoint for the generative fixer; empty keeps code on this machine."""
     generative_model: str = ""
     """The model name to ask the endpoint for, or a local Hugging Face directory."""
+    generative_adapter: str = ""
+    """A LoRA adapter directory for the local generative model (empty: the base model alone)."""
+    generative_timeout_s: float = 30.0
+    """Time limit for one request to the generative endpoint (retries and backoff come on top)."""
     run_tests_on_fix: bool = False
     """Run the workspace's tests (subprocess, timeout, no network) before offering a fix."""
     test_timeout_s: float = 60.0
@@ -124,7 +132,7 @@ def _coerce(key: str, raw: Any) -> Any:
         return frozenset(VulnClass(str(item)) for item in items)
     if key == "min_severity":
         return Severity.parse(raw)
-    if key in {"min_confidence", "model_threshold"}:
+    if key in {"min_confidence", "model_threshold", "model_function_threshold"}:
         value = float(raw)
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{value} is not between 0 and 1")

@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_core.analysis import Analyzer
+from ai_core.analysis.candidates import (
+    Candidate,
+    Scorer,
+    apply_scores,
+    candidate_for,
+    function_candidates,
+    model_only_findings,
+)
 from ai_core.config import Settings
 from ai_core.findings import Finding
+from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +136,13 @@ def scan_path(
     settings: Settings,
     workers: int | None = None,
     on_file: Callable[[str], None] | None = None,
+    scorer: Scorer | None = None,
 ) -> ScanResult:
-    """Analyse every Python file under `root`; `workers` > 1 uses a process pool (default: all cores)."""
+    """Analyse every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
+
+    Workers run the rules; when `settings.model_enabled`, this process then scores the findings with
+    `scorer` (default: the workspace's model, loaded here; rules alone if it cannot be loaded).
+    """
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
@@ -150,5 +164,53 @@ def scan_path(
             result.skipped.append((rel, error))
         else:
             result.files.append(ScannedFile(rel, findings, text, lines))
+    if settings.model_enabled:
+        _score_with_model(result, root, settings, scorer)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer: Scorer | None) -> None:
+    """The model step of a scan: every file's candidates scored together in batches, in this process."""
+    if scorer is None:
+        from ai_core.model.predictor import ModelUnavailable, load_scorer
+
+        try:
+            scorer = load_scorer(settings, root if root.is_dir() else root.parent)
+        except ModelUnavailable as exc:
+            log.warning("model unavailable (%s); reporting rule findings only", exc)
+            return
+        except Exception:
+            log.exception("loading the model failed; reporting rule findings only")
+            return
+    jobs: list[tuple[ScannedFile, str, list[Candidate], list[Candidate]]] = []
+    for scanned in result.files:
+        if not scanned.findings and not settings.model_function_level:
+            continue
+        text = scanned.text
+        if not text:
+            try:
+                text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
+            except SourceError:
+                continue
+        doc = ParsedDocument(text, path=scanned.path)
+        functions = function_candidates(doc, scanned.findings) if settings.model_function_level else []
+        jobs.append((scanned, text, [candidate_for(doc, f) for f in scanned.findings], functions))
+    batch = [c for _, _, rules, functions in jobs for c in (*rules, *functions)]
+    if not batch:
+        return
+    try:
+        scores = scorer.score(batch)
+    except Exception:
+        log.exception("model scoring failed; reporting rule findings only")
+        return
+    at = 0
+    for scanned, text, rules, functions in jobs:
+        rule_scores, at = scores[at: at + len(rules)], at + len(rules)
+        function_scores, at = scores[at: at + len(functions)], at + len(functions)
+        scanned.findings = sorted(
+            apply_scores(scanned.findings, rule_scores, settings, scanned.path)
+            + model_only_findings(functions, function_scores, settings, scanned.path),
+            key=lambda f: (f.span.start_byte, f.vuln_class.value, f.rule))
+        if scanned.findings and not scanned.text:
+            scanned.text = text

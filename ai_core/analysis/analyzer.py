@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable
 
-from ai_core.analysis.candidates import Scorer, candidate_for
+from ai_core.analysis.candidates import Scorer, score_document
 from ai_core.analysis.checks import default_registry
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Registry
 from ai_core.analysis.suppression import is_suppressed, suppressed_lines
 from ai_core.config import Settings
-from ai_core.findings import SAFE_LABEL, Finding
+from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,8 @@ class Analyzer:
             except Exception:  # one broken check never stops the others
                 log.exception("check %s failed on %s", check.name, path)
         findings = self._filter(doc, _dedupe(findings))
-        if self.scorer is not None and settings.model_enabled and findings:
-            findings = self._apply_model(doc, findings)
+        if self.scorer is not None and settings.model_enabled and (findings or settings.model_function_level):
+            findings = self._apply_model(doc, findings, path)
         return sorted(findings, key=lambda f: (f.span.start_byte, f.vuln_class.value, f.rule))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:
@@ -66,25 +65,10 @@ class Analyzer:
             and not is_suppressed(f, suppressed)
         ]
 
-    def _apply_model(self, doc: ParsedDocument, findings: list[Finding]) -> list[Finding]:
-        """Re-score rule findings with the model; drop those it judges safe above the threshold."""
+    def _apply_model(self, doc: ParsedDocument, findings: list[Finding], path: str | None = None) -> list[Finding]:
+        """Give each rule finding the model's confidence, drop what it judges safe, add function-level findings."""
         assert self.scorer is not None
-        try:
-            scores = self.scorer.score([candidate_for(doc, f) for f in findings])
-        except Exception:
-            log.exception("model scoring failed on %s; keeping rule findings", doc.path)
-            return findings
-        kept: list[Finding] = []
-        for finding, score in zip(findings, scores, strict=True):
-            p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
-            if p_safe >= self.settings.model_threshold:
-                log.info("model judged %s at %s:%d safe (p=%.2f)", finding.rule, doc.path,
-                         finding.span.start_line + 1, p_safe)
-                continue
-            p_class = score.probabilities.get(finding.vuln_class.value, 0.0)
-            confidence = round(min(1.0, max(0.0, (finding.confidence + p_class + (1 - p_safe)) / 3)), 3)
-            kept.append(dataclasses.replace(finding, confidence=confidence))
-        return kept
+        return score_document(self.scorer, doc, findings, self.settings, path or doc.path or "")
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

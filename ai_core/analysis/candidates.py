@@ -1,15 +1,36 @@
-"""What the model sees for each finding: the code slice around the sink, the taint path and context."""
+"""What the model sees for each finding (code slice around the sink, taint path, context) and what its scores do."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import logging
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ai_core.findings import Finding
+from ai_core.config import Settings
+from ai_core.findings import SAFE_LABEL, Finding, Severity, Span, VulnClass
 from ai_core.parsing import ParsedDocument
 
+log = logging.getLogger(__name__)
+
 SLICE_CONTEXT_LINES = 6
+"""Lines of code kept on each side of a finding."""
+FUNCTION_MAX_LINES = 40
+"""Function-level mode reads at most this many lines of a function."""
+FUNCTION_LEVEL_MAX_PER_FILE = 64
+"""At most this many functions of one file are sent to the model in function-level mode."""
+FUNCTION_LEVEL_RULE = "model.function-level"
+FUNCTION_LEVEL_SEVERITY = Severity.LOW
+
+# Function-level mode only asks the model about functions that touch something security relevant.
+INTERESTING = re.compile(
+    r"execute|cursor|\.raw\(|\.extra\(|text\(|subprocess|os\.system|popen|eval\(|exec\(|request|open\(|"
+    r"send_file|FileResponse|pickle|yaml|marshal|jsonpickle|dill|torch\.load|hashlib|jwt|passw|secret|token|"
+    r"api_key|session|cookie|origin|verify|ssl|render|Markup|mark_safe|HTMLResponse|HttpResponse|urlopen|"
+    r"requests\.|httpx|extract|os\.path|Path\(|chmod|log(?:ger)?\.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +41,17 @@ class Candidate:
     taint: str = ""
     context: str = ""
     finding: Finding | None = None
+    span: Span | None = None
+    """Where a function-level candidate sits (the function's name); None for rule findings."""
+    name: str = ""
+    """The function's name, for function-level candidates."""
 
     def render(self) -> str:
-        """The text the classifier reads."""
-        parts = [self.code]
+        """The text the classifier reads: taint path first (so truncation never cuts it), code, context."""
+        parts = []
         if self.taint:
             parts.append(f"# taint: {self.taint}")
+        parts.append(self.code)
         if self.context:
             parts.append(f"# context:\n{self.context}")
         return "\n".join(parts)
@@ -49,10 +75,11 @@ class Scorer(Protocol):
 
 
 def code_slice(doc: ParsedDocument, finding: Finding, context_lines: int = SLICE_CONTEXT_LINES) -> str:
-    """The lines around a finding (the enclosing function when it is short)."""
+    """The lines around a finding."""
     first = max(0, finding.span.start_line - context_lines)
     last = min(doc.positions.line_count - 1, finding.span.end_line + context_lines)
-    lines = [doc.positions.line_bytes(n).decode("utf-8", errors="replace") for n in range(first, last + 1)]
+    lines = [doc.positions.line_bytes(n).decode("utf-8", errors="replace").rstrip("\r\n")
+             for n in range(first, last + 1)]
     return "\n".join(lines)
 
 
@@ -60,3 +87,95 @@ def candidate_for(doc: ParsedDocument, finding: Finding) -> Candidate:
     """The model input for one rule finding."""
     taint = finding.taint_path.render() if finding.taint_path else ""
     return Candidate(code=code_slice(doc, finding), taint=taint, finding=finding)
+
+
+def _functions(node: object) -> Iterator[object]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "function_definition":  # type: ignore[attr-defined]
+            yield current
+        stack.extend(reversed(current.children))  # type: ignore[attr-defined]
+
+
+def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> list[Candidate]:
+    """Function-level inputs: security-relevant functions of `doc` in which no rule fired."""
+    flagged = [f.span for f in findings]
+    out: list[Candidate] = []
+    for func in _functions(doc.tree.root_node):
+        span = Span.of_node(func)
+        if any(span.contains(s) for s in flagged):
+            continue
+        text = doc.node_text(func)
+        start_col = span.start_col
+        lines = [line[start_col:] if line[:start_col].isspace() else line for line in text.split("\n")]
+        body = "\n".join(lines[:FUNCTION_MAX_LINES])
+        if not INTERESTING.search(body):
+            continue
+        name_node = func.child_by_field_name("name")  # type: ignore[attr-defined]
+        name = doc.node_text(name_node) if name_node is not None else "<lambda>"
+        decorated = func.parent  # type: ignore[attr-defined]
+        if decorated is not None and decorated.type == "decorated_definition":
+            prefix = [doc.node_text(d) for d in decorated.children if d.type == "decorator"]
+            body = "\n".join([*prefix, body])
+        out.append(Candidate(code=body, span=Span.of_node(name_node) if name_node is not None else span, name=name))
+        if len(out) >= FUNCTION_LEVEL_MAX_PER_FILE:
+            break
+    return out
+
+
+def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "") \
+        -> list[Finding]:
+    """Give each rule finding the model's confidence; drop (or demote, with show_model_dropped) the safe ones."""
+    kept: list[Finding] = []
+    for finding, score in zip(findings, scores, strict=True):
+        p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
+        confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
+        if p_safe >= settings.model_threshold:
+            log.info("model judged %s at %s:%d safe (p=%.2f)%s", finding.rule, path or finding.path,
+                     finding.span.start_line + 1, p_safe, "; shown as a hint" if settings.show_model_dropped else "")
+            if settings.show_model_dropped:
+                kept.append(dataclasses.replace(
+                    finding, confidence=confidence, severity=Severity.INFO,
+                    message=f"{finding.message} (the model judged this safe, p={p_safe:.2f})"))
+            continue
+        kept.append(dataclasses.replace(finding, confidence=confidence))
+    return kept
+
+
+def model_only_findings(candidates: Sequence[Candidate], scores: Sequence[Score], settings: Settings,
+                        path: str) -> list[Finding]:
+    """Findings for functions the model flags on its own (confident, not safe, class enabled)."""
+    out: list[Finding] = []
+    for candidate, score in zip(candidates, scores, strict=True):
+        if score.label == SAFE_LABEL or score.confidence < settings.model_function_threshold:
+            continue
+        try:
+            vuln_class = VulnClass(score.label)
+        except ValueError:
+            continue
+        if vuln_class not in settings.enabled_classes or candidate.span is None:
+            continue
+        out.append(Finding(
+            vuln_class=vuln_class, rule=FUNCTION_LEVEL_RULE, path=path, span=candidate.span,
+            message=f"{vuln_class.title} likely in {candidate.name}() (model, p={score.confidence:.2f}; "
+                    "no rule fired)",
+            severity=FUNCTION_LEVEL_SEVERITY, confidence=round(score.confidence, 3), model_only=True,
+            snippet=candidate.code.split("\n", 1)[0]))
+    return out
+
+
+def score_document(scorer: Scorer, doc: ParsedDocument, findings: Sequence[Finding], settings: Settings,
+                   path: str) -> list[Finding]:
+    """Rule findings re-scored by the model plus function-level findings; rules alone if the model fails."""
+    candidates = [candidate_for(doc, f) for f in findings]
+    functions = function_candidates(doc, findings) if settings.model_function_level else []
+    if not candidates and not functions:
+        return list(findings)
+    try:
+        scores = scorer.score([*candidates, *functions])
+    except Exception:
+        log.exception("model scoring failed on %s; keeping rule findings", path)
+        return list(findings)
+    kept = apply_scores(findings, scores[: len(candidates)], settings, path)
+    return kept + model_only_findings(functions, scores[len(candidates):], settings, path)

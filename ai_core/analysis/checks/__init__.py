@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ai_core.analysis.checks import deserialization, shell
+from ai_core.analysis.checks import taint
 from ai_core.analysis.rules import Registry
 
 
 def default_registry() -> Registry:
     """A registry with every built-in check."""
-    return Registry([deserialization.CHECK, shell.CHECK])
+    return Registry([taint.CHECK])

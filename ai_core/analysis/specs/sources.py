@@ -1,0 +1,129 @@
+"""Where untrusted data enters a Python program: web requests, the command line, sockets, archives.
+
+Framework parameters that are sources by declaration (Flask `<name>` route variables, every
+non-dependency FastAPI route parameter, Django URL keyword arguments of views, click/typer command
+options) are recognised from decorators by `ai_core.analysis.taint.frameworks`; they are listed in
+FRAMEWORK_PARAMETERS below for documentation.
+"""
+
+from __future__ import annotations
+
+from ai_core.analysis.specs.model import INJECTION_CLASSES, Source
+from ai_core.findings import VulnClass
+
+REQUEST_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    ("args", "flask: query string"),
+    ("form", "flask: form body"),
+    ("values", "flask: query string and form"),
+    ("json", "flask: parsed JSON body"),
+    ("data", "flask: raw body; DRF: parsed body"),
+    ("files", "flask: uploaded files (names and contents)"),
+    ("cookies", "flask/starlette: cookies"),
+    ("headers", "every framework: request headers (Origin, Referer, custom headers)"),
+    ("get_json", "flask: parsed JSON body"),
+    ("get_data", "flask: raw body"),
+    ("stream", "flask: raw body stream"),
+    ("view_args", "flask: URL variables"),
+    ("query_string", "flask: raw query string"),
+    ("GET", "django: query string"),
+    ("POST", "django: form body"),
+    ("COOKIES", "django: cookies"),
+    ("META", "django: headers and CGI variables"),
+    ("FILES", "django: uploaded files"),
+    ("body", "django: raw body; starlette: await request.body()"),
+    ("query_params", "starlette/fastapi/DRF: query string"),
+    ("path_params", "starlette/fastapi: URL variables"),
+    ("form", "starlette: await request.form()"),
+    ("query", "aiohttp: query string"),
+    ("match_info", "aiohttp: URL variables"),
+    ("post", "aiohttp: await request.post()"),
+)
+"""Attributes of a request object that carry client data (request.user, request.method do not)."""
+
+_WEB_REQUEST = tuple(
+    Source(
+        id=f"source.request.{name}",
+        patterns=(f"flask.request.{name}", f"<request>.{name}"),
+        reason=f"HTTP request data controlled by the client ({where}).",
+        example=f"value = request.{name}",
+        label=f"request.{name}",
+    )
+    for name, where in dict(REQUEST_ATTRIBUTES).items()
+)
+
+SOURCES: tuple[Source, ...] = (
+    *_WEB_REQUEST,
+    Source(
+        id="source.django-url-kwargs",
+        patterns=("self.kwargs",),
+        reason="Django class-based views receive URL captures in self.kwargs.",
+        example='slug = self.kwargs["slug"]',
+        kind="attribute",
+    ),
+    Source(
+        id="source.argv",
+        patterns=("sys.argv",),
+        reason="Command-line arguments are chosen by whoever runs the program (or a caller passing them on).",
+        example="target = sys.argv[1]",
+        kind="attribute",
+    ),
+    Source(
+        id="source.stdin",
+        patterns=("sys.stdin",),
+        reason="Standard input is data from outside the program.",
+        example="line = sys.stdin.readline()",
+        kind="any",
+    ),
+    Source(
+        id="source.input",
+        patterns=("input", "raw_input", "fileinput.input"),
+        reason="Interactive input is typed by the user.",
+        example='name = input("name: ")',
+        kind="call",
+    ),
+    Source(
+        id="source.argparse",
+        patterns=("*.parse_args", "*.parse_known_args"),
+        reason="argparse results carry command-line values.",
+        example="args = parser.parse_args(); open(args.path)",
+        kind="call",
+    ),
+    Source(
+        id="source.socket",
+        patterns=("*.recv", "*.recvfrom", "*.recv_into", "self.rfile"),
+        reason="Bytes read from a network socket come from the peer.",
+        example="data = conn.recv(4096)",
+        kind="any",
+    ),
+    Source(
+        id="source.environ",
+        patterns=("os.environ", "os.environb", "os.getenv"),
+        reason="Environment variables can be set by whoever starts the process (CGI, cron, CI); they are "
+               "dangerous when spliced into shell commands.",
+        example='os.system("backup " + os.environ["TARGET"])',
+        kind="any",
+        classes=frozenset({VulnClass.COMMAND_INJECTION}),
+    ),
+    Source(
+        id="source.archive-member-names",
+        patterns=("zipfile.ZipFile.namelist", "zipfile.ZipFile.infolist", "tarfile.TarFile.getnames",
+                  "tarfile.TarFile.getmembers"),
+        reason="Member names inside an archive are chosen by whoever built it (zip slip: '../../etc/cron.d/x').",
+        example="for name in zf.namelist(): open(os.path.join(dest, name), 'wb')",
+        kind="call",
+        classes=frozenset({VulnClass.PATH_TRAVERSAL}),
+    ),
+)
+
+FRAMEWORK_PARAMETERS: dict[str, str] = {
+    "flask-route-variable": "@app.route('/users/<name>') makes `name` a source (`<int:id>` is converted, not).",
+    "fastapi-parameter": "Every parameter of @app.get/@router.post handlers is client data unless it is "
+                         "Depends(...), a Request/Response/session object, or typed int/float/bool/UUID.",
+    "django-url-kwarg": "Functions in views.py taking `request` first receive URL captures as the other "
+                        "parameters.",
+    "click-option": "@click.command / @click.option / typer commands receive command-line values.",
+    "request-object": "A parameter named request/req or annotated Request/HttpRequest is a request object; "
+                      "its client-data attributes are sources.",
+}
+
+DEFAULT_CLASSES = INJECTION_CLASSES

@@ -1,0 +1,188 @@
+"""Taint analysis of one module inside a project: which functions to analyse, summaries on demand, caching.
+
+The functions analysed for findings ("roots") are the module's top-level code, functions that mention
+a source or a structural sink (a cheap byte-level prefilter), request/CLI handlers, and functions that
+call a project function that reads a source. Everything else is analysed only when a root calls it
+with data that matters, as a summary; summaries and findings are cached per function fingerprint in
+the Project, so an edit re-analyses only the functions it touched and those that depend on them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from ai_core.analysis.project import Project
+from ai_core.analysis.specs import SpecSet
+from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, ModuleInfo
+from ai_core.analysis.taint.engine import FunctionEval
+from ai_core.analysis.taint.frameworks import ROUTE_METHODS
+from ai_core.analysis.taint.summary import EMPTY, FunctionResult
+from ai_core.analysis.taint.values import Val
+from ai_core.findings import Finding
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 8
+"""How deep summaries are computed on demand before a call is treated like an unknown library call."""
+_CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+
+
+class TaintAnalysis:
+    """Runs the taint engine over one module, computing callee summaries across the project on demand."""
+
+    def __init__(self, project: Project, specs: SpecSet) -> None:
+        self.project = project
+        self.specs = specs
+        self.kind = f"taint:{specs.version}"
+        self._stack: set[str] = set()
+        self._kinds: dict[str, dict[str, str | None]] = {}
+        self._file_tokens: dict[str, bool] = {}
+        self.deps: set[str] = set()
+
+    # ------------------------------------------------------------------ per module
+
+    def analyze(self, module: ModuleInfo) -> list[Finding]:
+        """Findings of a module: its top-level code and its root functions."""
+        findings = list(self.module_result(module).findings)
+        for info in list(module.functions.values()):
+            if not self.is_root(info):
+                continue
+            try:
+                result = self.function_result(info, 0)
+            except RecursionError:
+                log.warning("taint analysis of %s too deep; skipped", info.key)
+                continue
+            if result is not None:
+                findings.extend(result.findings)
+                self.deps.add(info.key)
+                self.deps.update(d.split("#", 1)[0] for d in result.deps)
+        self.project.record_file_deps(module.key, self.deps)
+        return findings
+
+    def module_result(self, module: ModuleInfo) -> FunctionResult:
+        """The module's own code, analysed once per version (its globals feed every function)."""
+        cached = self.project.cached(None, module, self.kind)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        key = f"{module.key}::<module>"
+        if key in self._stack:
+            return EMPTY
+        self._stack.add(key)
+        try:
+            evaluator = FunctionEval(self, module, None, {}, 0)
+            result = evaluator.run()
+        finally:
+            self._stack.discard(key)
+        self.project.store(None, module, self.kind, result, result.deps)
+        return result
+
+    def globals_env(self, module: ModuleInfo) -> dict[str, Val]:
+        """Values of the module's globals after its top-level code ran."""
+        env = self.module_result(module).env
+        return env if env is not None else {}  # type: ignore[return-value]
+
+    def global_kinds(self, module: ModuleInfo) -> dict[str, str | None]:
+        """Global name -> type (e.g. app -> flask.Flask), for recognising route decorators."""
+        kinds = self._kinds.get(module.key)
+        if kinds is None:
+            kinds = {name: val.kind for name, val in self.globals_env(module).items()}
+            for name, target in module.imports.items():
+                if name not in kinds:
+                    found = self.project.resolve(module, target) if not target.startswith(
+                        ("flask", "fastapi", "django", "typer", "click")) else None
+                    if found is not None and hasattr(found, "module") and hasattr(found, "name") \
+                            and not isinstance(found, FunctionInfo | ClassInfo):
+                        env = self.globals_env(found.module)  # type: ignore[union-attr]
+                        val = env.get(found.name)  # type: ignore[union-attr]
+                        kinds[name] = val.kind if val is not None else None
+            self._kinds[module.key] = kinds
+        return kinds
+
+    def class_by_kind(self, kind: str) -> ClassInfo | None:
+        """The project class behind a 'proj:<module>::<Class>' type."""
+        module_key, _, name = kind[5:].rpartition("::")
+        module = self.project.module_at(module_key) if not module_key.startswith("external:") else None
+        if module is None:
+            for candidate in self.project.modules:
+                if candidate.key == module_key:
+                    module = candidate
+                    break
+        return module.classes.get(name) if module is not None else None
+
+    # ------------------------------------------------------------------ functions
+
+    def function_result(self, info: FunctionInfo, depth: int) -> FunctionResult | None:
+        """A function's findings and summary (cached; None when the call chain is too deep)."""
+        cached = self.project.cached(info, info.module, self.kind)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        if depth > MAX_DEPTH:
+            return None
+        key = info.key
+        if key in self._stack:
+            return EMPTY
+        self._stack.add(key)
+        try:
+            evaluator = FunctionEval(self, info.module, info, self.globals_env(info.module), depth)
+            result = evaluator.run()
+        finally:
+            self._stack.discard(key)
+        self.project.store(info, info.module, self.kind, result, result.deps)
+        return result
+
+    def is_root(self, info: FunctionInfo) -> bool:
+        """Whether a function needs analysing for findings of its own (see the module docstring)."""
+        if info.has_source_tokens(self.specs.extra_source_tokens):
+            return True
+        data = info.module.data[info.node.start_byte:info.node.end_byte]
+        if self.specs.structural_tokens.search(data):
+            return True
+        for dec in info.decorators:
+            text = info.module.data[dec.start_byte:dec.end_byte]
+            if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].decode(errors="replace") in ROUTE_METHODS:
+                return True
+            if b"click" in text or b".command" in text:
+                return True
+        return self.calls_source_function(info, data)
+
+    def calls_source_function(self, info: FunctionInfo, data: bytes) -> bool:
+        """True when the function calls a project function that reads a source (e.g. a get_param helper)."""
+        module = info.module
+        for match in _CALLS.finditer(data):
+            name = match.group(1).decode("ascii", errors="replace")
+            head, _, rest = name.partition(".")
+            if head == "self" and info.class_name:
+                method = module.functions.get(f"{info.class_name}.{rest}")
+                if method is not None and method is not info and method.has_source_tokens():
+                    return True
+                continue
+            if not rest and head in module.functions:
+                callee = module.functions[head]
+                if callee is not info and callee.has_source_tokens():
+                    return True
+                continue
+            target = module.imports.get(head)
+            if target is None or target.startswith(("flask", "django", "fastapi", "os", "sys", "re", "json")):
+                continue
+            found = self.project.resolve(module, f"{target}.{rest}" if rest else target) \
+                if self.module_may_have_sources(module, target) else None
+            if isinstance(found, FunctionInfo) and found.has_source_tokens():
+                return True
+        return False
+
+    def module_may_have_sources(self, importer: ModuleInfo, target: str) -> bool:
+        """Cheap check before parsing an imported module: does the file mention source words at all?"""
+        candidates = [target]
+        if "." in target.lstrip("."):
+            candidates.append(target.rsplit(".", 1)[0])
+        for dotted in candidates:
+            path = self.project.module_path(importer, dotted)
+            if path is None:
+                continue
+            cached = self._file_tokens.get(path)
+            if cached is None:
+                cached = bool(SOURCE_TOKENS.search(self.project.source_bytes(path)))
+                self._file_tokens[path] = cached
+            return cached
+        return False

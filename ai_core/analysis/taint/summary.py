@@ -1,0 +1,43 @@
+"""Function summaries: what a function does with its parameters, so callers need not re-analyse it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ai_core.analysis.specs.model import Sink
+from ai_core.analysis.taint.values import Fact
+from ai_core.findings import Finding, TaintStep
+
+
+@dataclass(frozen=True, slots=True)
+class SinkFlow:
+    """Parameter `param` reaches `sink` inside the function (steps from the parameter to the sink)."""
+
+    param: int
+    sink: Sink
+    marks: frozenset[str]
+    steps: tuple[TaintStep, ...]
+
+
+@dataclass(slots=True)
+class Summary:
+    """Parameter-to-sink flows, what the return value carries (parameters or sources), and its type."""
+
+    sinks: tuple[SinkFlow, ...] = ()
+    returns: tuple[Fact, ...] = ()
+    return_kind: str | None = None
+    returns_const: bool = False
+
+
+@dataclass(slots=True)
+class FunctionResult:
+    """One function analysed: its summary and the findings where sources meet sinks inside it."""
+
+    summary: Summary
+    findings: list[Finding] = field(default_factory=list)
+    deps: frozenset[str] = frozenset()
+    env: dict[str, object] | None = None
+    """For module-level code: the globals it leaves (used by the module's functions)."""
+
+
+EMPTY = FunctionResult(Summary())

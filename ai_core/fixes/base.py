@@ -1,0 +1,185 @@
+"""What a rewriter sees (FixContext) and what it proposes (Draft), before imports and verification."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ai_core.analysis.imports import ImportTable, collect_imports
+from ai_core.findings import Finding, TextEdit
+from ai_core.fixes.imports import Helper, ImportNeeds
+from ai_core.fixes.syntax import node_at, text_of
+from ai_core.parsing import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w]*)|import[ \t]+([A-Za-z_][\w]*))", re.MULTILINE)
+PROJECT_SCAN_MAX_FILES = 3000
+PROJECT_SCAN_TTL_S = 30.0
+_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".coderev", ".tox", "build", "dist"})
+
+
+@dataclass
+class ProjectInfo:
+    """What a fix may want to know about the workspace: the top-level modules it imports."""
+
+    root: Path | None = None
+    modules: frozenset[str] = frozenset()
+
+    def uses(self, module: str) -> bool:
+        """True when some file of the project imports `module` (top-level name)."""
+        return module.split(".")[0] in self.modules
+
+
+_PROJECT_CACHE: dict[str, tuple[float, ProjectInfo]] = {}
+
+
+def project_info(root: Path | None) -> ProjectInfo:
+    """Top-level modules imported anywhere under `root` (cached for a few seconds; bounded scan)."""
+    if root is None or not root.is_dir():
+        return ProjectInfo(root)
+    key = str(root.resolve())
+    cached = _PROJECT_CACHE.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < PROJECT_SCAN_TTL_S:
+        return cached[1]
+    modules: set[str] = set()
+    count = 0
+    for path in _python_files(root):
+        count += 1
+        if count > PROJECT_SCAN_MAX_FILES:
+            break
+        try:
+            data = path.read_bytes()[:200_000]
+        except OSError:
+            continue
+        for match in _IMPORT_LINE.finditer(data):
+            modules.add((match.group(1) or match.group(2)).decode("ascii", errors="replace"))
+    for name in ("requirements.txt", "pyproject.toml", "setup.cfg"):
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace").lower()
+        except OSError:
+            continue
+        modules.update(m for m in ("bcrypt", "argon2", "passlib") if m in text)
+    info = ProjectInfo(root, frozenset(modules))
+    _PROJECT_CACHE[key] = (now, info)
+    return info
+
+
+def _python_files(root: Path):  # type: ignore[no-untyped-def]
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name not in _SKIP_DIRS and not entry.name.endswith(".egg-info"):
+                    stack.append(entry)
+            elif entry.suffix == ".py":
+                yield entry
+
+
+@dataclass
+class Draft:
+    """A rewriter's proposal: edits in the original's byte offsets, plus what the engine completes."""
+
+    title: str
+    edits: list[TextEdit]
+    helpers: list[Helper] = field(default_factory=list)
+    drop_imports: list[str] = field(default_factory=list)
+    """Local names whose import may have become unused (dropped if so)."""
+    env_vars: list[str] = field(default_factory=list)
+    """Environment variables the fix reads (documented in `.env.example` when the project has one)."""
+    note: str = ""
+    """What the user still has to do (e.g. set an environment variable)."""
+
+
+class FixContext:
+    """One finding in one document, with the helpers a rewriter needs."""
+
+    def __init__(self, doc: ParsedDocument, finding: Finding, project: ProjectInfo | None = None) -> None:
+        self.doc = doc
+        self.finding = finding
+        self.project = project or ProjectInfo()
+        self.needs = ImportNeeds(doc, self.imports)
+
+    @cached_property
+    def imports(self) -> ImportTable:
+        """The document's imports."""
+        return collect_imports(self.doc)
+
+    @cached_property
+    def node(self) -> Node:
+        """The smallest node covering the finding's span."""
+        return node_at(self.doc, self.finding.span)
+
+    @cached_property
+    def sink_node(self) -> Node:
+        """The node of the taint path's sink (the finding's node when there is no path)."""
+        if self.finding.taint_path is not None:
+            sink = self.finding.taint_path.sink
+            if sink.path in {"", self.finding.path} or sink.path.endswith(self.finding.path):
+                return node_at(self.doc, sink.span)
+        return self.node
+
+    @cached_property
+    def taint_spans(self) -> list[tuple[int, int]]:
+        """Byte ranges of this file's taint-path steps (empty without a path)."""
+        path = self.finding.taint_path
+        if path is None:
+            return []
+        return [(s.span.start_byte, s.span.end_byte) for s in path.steps
+                if s.path in {"", self.finding.path} or s.path.endswith(self.finding.path)]
+
+    @cached_property
+    def tainted_names(self) -> frozenset[str]:
+        """Identifiers the taint path assigns or reads in this file."""
+        names: set[str] = set()
+        for start, end in self.taint_spans:
+            chunk = self.doc.data[start:end].decode("utf-8", errors="replace")
+            names.update(re.findall(r"[A-Za-z_]\w*", chunk))
+        return frozenset(names)
+
+    def is_tainted(self, node: Node) -> bool | None:
+        """Whether `node` carries tainted data per the taint path; None when the finding has no path."""
+        if not self.taint_spans:
+            return None
+        if any(start < node.end_byte and node.start_byte < end for start, end in self.taint_spans):
+            return True
+        own = set(re.findall(r"[A-Za-z_]\w*", self.text(node)))
+        return bool(own & self.tainted_names)
+
+    def text(self, node: Node) -> str:
+        """Source text of a node."""
+        return text_of(self.doc, node)
+
+    def ref(self, module: str, attr: str = "") -> str:
+        """How to name `module.attr` here; the import is added if missing."""
+        return self.needs.ref(module, attr)
+
+    def qualified(self, dotted: str) -> str:
+        """A dotted name as written, resolved through the file's imports (`sp.run` -> `subprocess.run`)."""
+        return self.imports.qualify(dotted)
+
+    def uses_module(self, module: str) -> bool:
+        """True when this file or the project imports `module`."""
+        head = module.split(".")[0]
+        return any(target.split(".")[0] == head for target in self.imports.names.values()) or \
+            self.project.uses(head)
+
+    def replace(self, node: Node, new_text: str) -> TextEdit:
+        """An edit replacing a node's text."""
+        return TextEdit(node.start_byte, node.end_byte, new_text)
+
+
+Rewriter = Callable[[FixContext], Draft | None]

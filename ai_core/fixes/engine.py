@@ -1,0 +1,246 @@
+"""The Fixer: drafts from generative providers and rewriters, completed with imports, verified, or refused."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ai_core.analysis import Analyzer
+from ai_core.findings import Finding, Fix, TextEdit, VulnClass
+from ai_core.fixes.base import Draft, FixContext, ProjectInfo, project_info
+from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
+from ai_core.fixes.rewriters import rewriters_for
+from ai_core.fixes.text import EditError, apply_edits_bytes, diff_edits, sorted_edits
+from ai_core.fixes.verify import Verdict, VerificationError, Verifier
+from ai_core.parsing import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+ENV_EXAMPLE_FILES = (".env.example", ".env.sample", "env.example")
+
+
+class Generator(Protocol):
+    """A source of whole-text candidates (the generative fixer): yields (source name, patched text)."""
+
+    def candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[tuple[str, str]]:
+        """Patched versions of `doc`'s text that may remove `finding`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One unverified fix: the Fix, the patched text, and where it came from."""
+
+    fix: Fix
+    after: str
+    source: str
+    note: str = ""
+    env_vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The verified fix for one finding (or None), with the reasons the other candidates were refused."""
+
+    finding: Finding
+    fix: Fix | None
+    after: str = ""
+    source: str = ""
+    note: str = ""
+    rejected: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """Why no fix is offered (empty when one is)."""
+        if self.fix is not None:
+            return ""
+        return "; ".join(self.rejected) or f"no rewriter for {self.finding.vuln_class.value} at this code shape"
+
+
+@dataclass
+class FixAllResult:
+    """Every finding of a file fixed in sequence: the final text, the combined edits and what was skipped."""
+
+    before: str
+    after: str
+    edits: tuple[TextEdit, ...]
+    fixed: list[Proposal] = field(default_factory=list)
+    skipped: list[Proposal] = field(default_factory=list)
+
+
+class Fixer:
+    """Proposes verified fixes for findings of one workspace folder."""
+
+    def __init__(self, analyzer: Analyzer, root: Path | None = None, verifier: Verifier | None = None,
+                 generator: Generator | None = None, project: ProjectInfo | None = None) -> None:
+        self.analyzer = analyzer
+        self.root = root
+        self.verifier = verifier or Verifier(analyzer, root)
+        self.generator = generator
+        self._project = project
+
+    @property
+    def project(self) -> ProjectInfo:
+        """What the workspace imports (for choosing bcrypt/argon2, the SQL driver's paramstyle...)."""
+        return self._project if self._project is not None else project_info(self.root)
+
+    def drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
+        """Unverified candidates from the class's rewriters, in order (fast: tree-sitter only)."""
+        for rewriter in rewriters_for(finding.vuln_class):
+            ctx = FixContext(doc, finding, self.project)
+            try:
+                draft = rewriter(ctx)
+            except Exception:  # a broken rewriter never stops the others
+                log.exception("rewriter %s failed on %s", rewriter.__name__, finding.rule)
+                continue
+            if draft is None:
+                continue
+            try:
+                candidate = self._complete(doc, finding, ctx, draft, f"rewriter:{rewriter.__name__}")
+            except EditError as exc:
+                log.info("rewriter %s produced bad edits for %s: %s", rewriter.__name__, finding.rule, exc)
+                continue
+            yield candidate
+
+    def has_candidate(self, doc: ParsedDocument, finding: Finding) -> bool:
+        """True when some rewriter (or a configured generator) can attempt this finding."""
+        return self.generator is not None or next(self.drafts(doc, finding), None) is not None
+
+    def _complete(self, doc: ParsedDocument, finding: Finding, ctx: FixContext, draft: Draft,
+                  source: str) -> Candidate:
+        edits = list(draft.edits)
+        helper = helper_edit(doc, draft.helpers)
+        if helper is not None:
+            edits.append(helper)
+        edits.extend(insertion_edits(doc, ctx.needs.needed, self.root))
+        edits.extend(removal_edits(doc, draft.drop_imports, edits))
+        ordered = sorted_edits(_merge_inserts(edits))
+        after = apply_edits_bytes(doc.data, ordered).decode("utf-8", errors="surrogatepass")
+        fix = Fix(title=draft.title, edits=tuple(ordered), path=finding.path, vuln_class=finding.vuln_class,
+                  rule=finding.rule, extra_files=self._env_example_edits(draft.env_vars))
+        return Candidate(fix, after, source, draft.note, tuple(draft.env_vars))
+
+    def _env_example_edits(self, env_vars: Sequence[str]) -> tuple[tuple[str, tuple[TextEdit, ...]], ...]:
+        """Document new environment variables in the workspace's `.env.example`, when it has one."""
+        if not env_vars or self.root is None:
+            return ()
+        for name in ENV_EXAMPLE_FILES:
+            path = self.root / name
+            if not path.is_file():
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return ()
+            present = {line.split(b"=", 1)[0].strip().decode(errors="replace") for line in data.splitlines()}
+            missing = [v for v in dict.fromkeys(env_vars) if v not in present]
+            if not missing:
+                return ()
+            lead = "" if not data or data.endswith(b"\n") else "\n"
+            text = lead + "".join(f"{v}=\n" for v in missing)
+            return ((str(path), (TextEdit(len(data), len(data), text),)),)
+        return ()
+
+    def propose(self, doc: ParsedDocument, finding: Finding) -> Proposal:
+        """The first candidate that passes verification; refused candidates are logged with their reason."""
+        before = doc.data.decode("utf-8", errors="surrogatepass")
+        rejected: list[str] = []
+        for candidate in self._all_candidates(doc, finding):
+            verdict, candidate = self._verify(before, candidate, finding)
+            if verdict.ok:
+                fix = _replace_fix(candidate.fix, verified=True)
+                log.info("verified fix for %s at %s:%d (%s)", finding.rule, finding.path,
+                         finding.span.start_line + 1, candidate.source)
+                return Proposal(finding, fix, candidate.after, candidate.source, candidate.note, tuple(rejected))
+            log.info("fix for %s at %s:%d from %s not offered: %s", finding.rule, finding.path,
+                     finding.span.start_line + 1, candidate.source, verdict.reason)
+            rejected.append(f"{candidate.source}: {verdict.reason}")
+        return Proposal(finding, None, rejected=tuple(rejected))
+
+    def _all_candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
+        if self.generator is not None:
+            before = doc.data.decode("utf-8", errors="surrogatepass")
+            try:
+                for source, after in self.generator.candidates(doc, finding):
+                    edits = diff_edits(before, after)
+                    fix = Fix(title=f"Apply the generated fix ({source.split(':', 1)[-1]})", edits=edits,
+                              path=finding.path, vuln_class=finding.vuln_class, rule=finding.rule)
+                    yield Candidate(fix, after, source)
+            except Exception:
+                log.exception("generative fixer failed for %s; falling back to the rewriters", finding.rule)
+        yield from self.drafts(doc, finding)
+
+    def _verify(self, before: str, candidate: Candidate, finding: Finding) -> tuple[Verdict, Candidate]:
+        path = finding.path
+        try:
+            verdict = self.verifier.verify(before, candidate.after, path, [finding])
+            if not verdict.ok and verdict.only_import_order:
+                sorted_text = self.verifier.ruff.sort_imports(candidate.after, path, self.root)
+                repaired = Candidate(_replace_fix(candidate.fix, edits=diff_edits(before, sorted_text)),
+                                     sorted_text, candidate.source, candidate.note, candidate.env_vars)
+                again = self.verifier.verify(before, sorted_text, path, [finding])
+                if again.ok:
+                    return again, repaired
+        except VerificationError as exc:
+            return Verdict(False, str(exc)), candidate
+        except Exception as exc:  # verification itself must never take the caller down
+            log.exception("verification of a fix for %s failed", finding.rule)
+            return Verdict(False, f"verification failed: {exc}"), candidate
+        return verdict, candidate
+
+    def fix_all(self, doc: ParsedDocument, findings: Iterable[Finding] | None = None,
+                classes: Iterable[VulnClass] | None = None, limit: int = 200) -> FixAllResult:
+        """Fix findings one after another on the evolving text, each fix verified on the text it applies to."""
+        before = doc.data.decode("utf-8", errors="surrogatepass")
+        path = doc.path
+        wanted = frozenset(classes) if classes is not None else None
+        if findings is None:
+            findings = self.analyzer.analyze(doc, path)
+        keys = {(f.vuln_class, f.rule, f.snippet) for f in findings if wanted is None or f.vuln_class in wanted}
+        result = FixAllResult(before, before, ())
+        attempted: set[tuple[VulnClass, str, str, int]] = set()
+        current = doc
+        for _ in range(limit):
+            todo = [f for f in self.analyzer.analyze(current, path)
+                    if (f.vuln_class, f.rule, f.snippet) in keys and _attempt_key(f, current) not in attempted]
+            if not todo:
+                break
+            finding = todo[0]
+            attempted.add(_attempt_key(finding, current))
+            proposal = self.propose(current, finding)
+            if proposal.fix is None:
+                result.skipped.append(proposal)
+                continue
+            result.fixed.append(proposal)
+            current = ParsedDocument(proposal.after, path=path, version=doc.version)
+        result.after = current.data.decode("utf-8", errors="surrogatepass")
+        result.edits = diff_edits(before, result.after)
+        return result
+
+
+def _attempt_key(finding: Finding, doc: ParsedDocument) -> tuple[VulnClass, str, str, int]:
+    """Identify a finding within one text (occurrence index separates identical snippets)."""
+    text = doc.data[:finding.span.start_byte]
+    occurrence = text.count(finding.snippet.encode("utf-8", errors="surrogatepass")) if finding.snippet else 0
+    return (finding.vuln_class, finding.rule, finding.snippet, occurrence)
+
+
+def _merge_inserts(edits: list[TextEdit]) -> list[TextEdit]:
+    """Join zero-width insertions at the same offset (imports and helpers may land on one spot)."""
+    merged: dict[int, str] = {}
+    others: list[TextEdit] = []
+    for edit in edits:
+        if edit.start_byte == edit.end_byte:
+            merged[edit.start_byte] = merged.get(edit.start_byte, "") + edit.new_text
+        else:
+            others.append(edit)
+    return others + [TextEdit(point, point, text) for point, text in merged.items()]
+
+
+def _replace_fix(fix: Fix, **changes: object) -> Fix:
+    import dataclasses
+
+    return dataclasses.replace(fix, **changes)  # type: ignore[arg-type]

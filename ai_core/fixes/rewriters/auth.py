@@ -1,0 +1,369 @@
+"""Authentication and sessions: password hashing, JWT verification, constant-time comparison, session rotation,
+redaction of secrets in logs, no tracebacks to clients."""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from ai_core.findings import TextEdit
+from ai_core.fixes.base import Draft, FixContext
+from ai_core.fixes.imports import Helper
+from ai_core.fixes.syntax import (
+    Expr,
+    ancestors,
+    append_argument,
+    built_string,
+    enclosing,
+    function_of,
+    guard_statement,
+    insert_before,
+    keyword,
+    positional,
+    removal_range,
+    set_keyword,
+    string_prefix,
+    walk,
+)
+
+WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
+                         "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256",
+                         "hashlib.sha3_512", "md5.new", "sha.new"})
+SENSITIVE = re.compile(r"passw|pwd|secret|token|api_?key|apikey|credential|private_?key|ssn|card|cvv|otp|"
+                       r"session_?id|auth", re.IGNORECASE)
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"})
+REDACTED = "[REDACTED]"
+
+
+def _password_arg(ctx: FixContext, call: Node) -> str | None:
+    args = positional(call)
+    if ctx.qualified(ctx.text(call.child_by_field_name("function") or call)) == "hashlib.new":
+        args = args[1:]
+    if not args:
+        return None
+    arg = args[0]
+    if arg.type == "call":  # password.encode() / password.encode("utf-8") -> password
+        fn = arg.child_by_field_name("function")
+        if fn is not None and fn.type == "attribute" and ctx.text(fn).endswith(".encode"):
+            obj = fn.child_by_field_name("object")
+            if obj is not None:
+                return ctx.text(obj)
+    return ctx.text(arg)
+
+
+def _hash_helpers(ctx: FixContext) -> tuple[str, list[Helper]]:
+    """The hashing backend the project already uses (bcrypt, argon2), else hashlib.scrypt."""
+    to_bytes = "data = password.encode() if isinstance(password, str) else password"
+    if ctx.uses_module("bcrypt"):
+        bcrypt = ctx.ref("bcrypt")
+        return "bcrypt", [
+            Helper("_hash_password",
+                   "def _hash_password(password: str | bytes) -> str:\n"
+                   '    """A salted bcrypt hash of a password."""\n'
+                   f"    {to_bytes}\n"
+                   f"    return {bcrypt}.hashpw(data, {bcrypt}.gensalt()).decode()"),
+            Helper("_verify_password",
+                   "def _verify_password(password: str | bytes, stored: str) -> bool:\n"
+                   '    """True when `password` matches a value made by _hash_password."""\n'
+                   f"    {to_bytes}\n"
+                   f"    return {bcrypt}.checkpw(data, stored.encode())"),
+        ]
+    if ctx.uses_module("argon2"):
+        hasher = ctx.ref("argon2", "PasswordHasher")
+        return "argon2", [
+            Helper("_hash_password",
+                   "def _hash_password(password: str | bytes) -> str:\n"
+                   '    """An Argon2id hash of a password."""\n'
+                   f"    return {hasher}().hash(password)"),
+            Helper("_verify_password",
+                   "def _verify_password(password: str | bytes, stored: str) -> bool:\n"
+                   '    """True when `password` matches a value made by _hash_password."""\n'
+                   "    try:\n"
+                   f"        return {hasher}().verify(stored, password)\n"
+                   "    except Exception:\n"
+                   "        return False"),
+        ]
+    scrypt = ctx.ref("hashlib", "scrypt")
+    urandom = ctx.ref("os", "urandom")
+    compare = ctx.ref("hmac", "compare_digest")
+    return "scrypt", [
+        Helper("_hash_password",
+               "def _hash_password(password: str | bytes) -> str:\n"
+               '    """A salted scrypt hash of a password: "scrypt$<salt hex>$<hash hex>"."""\n'
+               f"    {to_bytes}\n"
+               f"    salt = {urandom}(16)\n"
+               f"    digest = {scrypt}(data, salt=salt, n=2**14, r=8, p=1)\n"
+               '    return f"scrypt${salt.hex()}${digest.hex()}"'),
+        Helper("_verify_password",
+               "def _verify_password(password: str | bytes, stored: str) -> bool:\n"
+               '    """True when `password` matches a value made by _hash_password (constant time)."""\n'
+               f"    {to_bytes}\n"
+               "    scheme, _, rest = stored.partition(\"$\")\n"
+               "    salt_hex, _, digest_hex = rest.partition(\"$\")\n"
+               "    if scheme != \"scrypt\" or not digest_hex:\n"
+               "        return False\n"
+               f"    digest = {scrypt}(data, salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)\n"
+               f"    return {compare}(digest.hex(), digest_hex)"),
+    ]
+
+
+def password_hashing(ctx: FixContext) -> Draft | None:
+    """`hashlib.md5(pw.encode()).hexdigest()` -> `_hash_password(pw)` (scrypt, or bcrypt/argon2 if used)."""
+    for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)) not in WEAK_HASHES:
+            continue
+        password = _password_arg(ctx, call)
+        if password is None:
+            continue
+        outer = call
+        parent = outer.parent
+        while parent is not None and parent.type == "attribute" and parent.parent is not None and \
+                parent.parent.type == "call" and ctx.text(parent).rsplit(".", 1)[-1] in {"hexdigest", "digest"}:
+            outer = parent.parent
+            parent = outer.parent
+        backend, helpers = _hash_helpers(ctx)
+        comparison = outer.parent
+        if comparison is not None and comparison.type == "parenthesized_expression":
+            comparison = comparison.parent
+        if comparison is not None and comparison.type == "comparison_operator" and \
+                len(comparison.named_children) == 2:
+            operator = ctx.text(comparison)[
+                comparison.named_children[0].end_byte - comparison.start_byte:
+                comparison.named_children[1].start_byte - comparison.start_byte].strip()
+            other = next(c for c in comparison.named_children if c.start_byte != outer.start_byte and
+                         not (c.start_byte <= outer.start_byte and outer.end_byte <= c.end_byte))
+            if operator in {"==", "!="}:
+                negate = "not " if operator == "!=" else ""
+                return Draft(f"Check the password against a salted {backend} hash",
+                             [ctx.replace(comparison, f"{negate}_verify_password({password}, {ctx.text(other)})")],
+                             helpers=helpers, drop_imports=[ctx.text(fn).split(".")[0]],
+                             note="Stored hashes must be re-created with _hash_password.")
+        return Draft(f"Hash the password with salted {backend}", [ctx.replace(outer, f"_hash_password({password})")],
+                     helpers=helpers, drop_imports=[ctx.text(fn).split(".")[0]],
+                     note="Existing stored hashes must be migrated (verify with _verify_password).")
+    return None
+
+
+def constant_time_compare(ctx: FixContext) -> Draft | None:
+    """`token == expected` -> `hmac.compare_digest(token, expected)`."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "comparison_operator" or len(node.named_children) != 2:
+            continue
+        left, right = node.named_children
+        operator = ctx.doc.data[left.end_byte:right.start_byte].decode().strip()
+        if operator not in {"==", "!="}:
+            continue
+        compare = ctx.ref("hmac", "compare_digest")
+        negate = "not " if operator == "!=" else ""
+        text = f"{negate}{compare}({ctx.text(left)}, {ctx.text(right)})"
+        return Draft("Compare secrets in constant time (hmac.compare_digest)", [ctx.replace(node, text)])
+    return None
+
+
+def jwt_verification(ctx: FixContext) -> Draft | None:
+    """`jwt.decode(token, options={"verify_signature": False})` -> signature checked with a key and algorithms."""
+    for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or not ctx.qualified(ctx.text(fn)).endswith("jwt.decode"):
+            continue
+        edits: list[TextEdit] = []
+        for name in ("options", "verify"):
+            kw = keyword(call, name)
+            if kw is not None and ("False" in ctx.text(kw)):
+                start, end = removal_range(ctx.doc, kw)
+                edits.append(TextEdit(start, end, ""))
+        args = positional(call)
+        env = []
+        if len(args) < 2 and keyword(call, "key") is None:
+            key = f'{ctx.ref("os", "environ")}["JWT_SECRET_KEY"]'
+            env.append("JWT_SECRET_KEY")
+            if not args:
+                continue
+            edits.append(TextEdit(args[0].end_byte, args[0].end_byte, f", {key}"))
+        algorithms = keyword(call, "algorithms")
+        if algorithms is None:
+            extra = append_argument(ctx.doc, call, 'algorithms=["HS256"]')
+            if extra is None:
+                continue
+            if edits and extra.start_byte < max(e.end_byte for e in edits):
+                continue
+            edits.append(extra)
+        elif "none" in ctx.text(algorithms).lower():
+            value = algorithms.child_by_field_name("value")
+            if value is not None:
+                edits.append(ctx.replace(value, '["HS256"]'))
+        if edits:
+            return Draft("Verify the token's signature", edits, env_vars=env)
+    return None
+
+
+def rotate_session(ctx: FixContext) -> Draft | None:
+    """Start a fresh session at login: `session.clear()` (Flask) or `request.session.cycle_key()` (Django)."""
+    function = function_of(ctx.node) or (ctx.node if ctx.node.type == "function_definition" else None)
+    if function is None:
+        function = enclosing(ctx.node, "function_definition")
+    if function is None:
+        return None
+    body = function.child_by_field_name("body")
+    if body is None:
+        return None
+    for node in walk(body):
+        text = ctx.text(node)
+        if node.type == "call" and re.match(r"(?:\w+\.)?(?:login_user|login)\(", text):
+            statement = guard_statement(ctx.doc, node)
+            if statement is None:
+                continue
+            if "request" in text and ctx.uses_module("django"):
+                continue  # django.contrib.auth.login already rotates the session key
+            session = ctx.ref("flask", "session")
+            return Draft("Start a new session at login", [insert_before(ctx.doc, statement, [f"{session}.clear()"])])
+        if node.type == "assignment":
+            left = node.child_by_field_name("left")
+            if left is None or left.type != "subscript":
+                continue
+            target = ctx.text(left.child_by_field_name("value") or left)
+            statement = guard_statement(ctx.doc, node)
+            if statement is None:
+                continue
+            if target.endswith("request.session"):
+                return Draft("Rotate the session key at login",
+                             [insert_before(ctx.doc, statement, [f"{target}.cycle_key()"])])
+            if target == "session" or ctx.qualified(target) == "flask.session":
+                return Draft("Start a new session at login",
+                             [insert_before(ctx.doc, statement, [f"{target}.clear()"])])
+    return None
+
+
+def session_id_from_server(ctx: FixContext) -> Draft | None:
+    """A session cookie set from request data -> a fresh random id from `secrets`."""
+    for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or not ctx.text(fn).endswith("set_cookie"):
+            continue
+        args = positional(call)
+        value = args[1] if len(args) > 1 else None
+        kw = keyword(call, "value")
+        if value is None and kw is not None:
+            value = kw.child_by_field_name("value")
+        if value is None:
+            continue
+        token = ctx.ref("secrets", "token_urlsafe")
+        return Draft("Issue a new random session id", [ctx.replace(value, f"{token}(32)")])
+    return None
+
+
+def session_lifetime(ctx: FixContext) -> Draft | None:
+    """Sessions that never expire -> a 30-minute lifetime."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "assignment":
+            continue
+        left, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or value is None:
+            continue
+        name = ctx.text(left)
+        if re.search(r"LIFETIME|COOKIE_AGE|MAX_AGE", name, re.IGNORECASE):
+            if "timedelta" in ctx.text(value):
+                return Draft("Expire sessions after 30 minutes",
+                             [ctx.replace(value, f"{ctx.ref('datetime', 'timedelta')}(minutes=30)")])
+            return Draft("Expire sessions after 30 minutes", [ctx.replace(value, "30 * 60")])
+        if name.endswith("permanent") and ctx.text(value) == "True":
+            return Draft("Do not make the session permanent", [ctx.replace(value, "False")])
+    for call in [n for n in walk(ctx.node) if n.type == "call"]:
+        if keyword(call, "max_age") is not None or keyword(call, "expires") is not None:
+            edit = set_keyword(ctx.doc, call, "max_age", "30 * 60")
+            if edit is not None:
+                return Draft("Expire the cookie after 30 minutes", [edit])
+    return None
+
+
+def redact_logged_secrets(ctx: FixContext) -> Draft | None:
+    """Secrets in log calls replaced by "[REDACTED]" (f-string parts, %-arguments, concatenations)."""
+    for call in [c for c in ancestors(ctx.node) if c.type == "call"] + [n for n in walk(ctx.node) if n.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.text(fn).rsplit(".", 1)[-1] not in LOG_METHODS:
+            continue
+        args = positional(call)
+        if not args:
+            continue
+        edits: list[TextEdit] = []
+        message = args[0]
+        built = built_string(ctx.doc, message)
+        if built is not None and built.exprs:
+            secret_exprs = [e for e in built.exprs if _is_secret(ctx, e)]
+            if secret_exprs and message.type == "string" and "f" in string_prefix(message):
+                for expr in secret_exprs:
+                    interpolation = expr.node.parent
+                    if interpolation is not None and interpolation.type == "interpolation":
+                        edits.append(ctx.replace(interpolation, REDACTED))
+                if len(secret_exprs) == len(built.exprs):  # nothing left to interpolate: drop the f prefix
+                    start = message.child(0)
+                    if start is not None:
+                        prefix = ctx.text(start)
+                        edits.append(ctx.replace(start, prefix.replace("f", "", 1).replace("F", "", 1)))
+            else:
+                edits.extend(ctx.replace(e.node, f'"{REDACTED}"') for e in secret_exprs)
+        for arg in args[1:]:
+            expr = Expr(ctx.text(arg), arg)
+            if _is_secret(ctx, expr):
+                edits.append(ctx.replace(arg, f'"{REDACTED}"'))
+        if edits:
+            return Draft("Redact secrets from the log message", edits)
+    return None
+
+
+def _is_secret(ctx: FixContext, expr: Expr) -> bool:
+    if SENSITIVE.search(expr.source):
+        return True
+    tainted = ctx.is_tainted(expr.node)
+    return bool(tainted) and ctx.finding.taint_path is not None and \
+        any(SENSITIVE.search(step.label) for step in ctx.finding.taint_path.steps)
+
+
+def generic_error(ctx: FixContext) -> Draft | None:
+    """A traceback or exception text returned to the client -> a generic message; the details go to the log."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "call":
+            continue
+        fn = node.child_by_field_name("function")
+        if fn is None:
+            continue
+        name = ctx.qualified(ctx.text(fn))
+        is_trace = name.startswith("traceback.format")
+        is_str_exc = name in {"str", "repr"} and len(positional(node)) == 1 and \
+            _is_exception_name(ctx, positional(node)[0])
+        if not (is_trace or is_str_exc):
+            continue
+        statement = guard_statement(ctx.doc, node)
+        if statement is None:
+            continue
+        logger = ctx.ref("logging", "getLogger")
+        edits = [ctx.replace(node, '"Internal server error"'),
+                 insert_before(ctx.doc, statement, [f'{logger}(__name__).exception("request failed")'])]
+        drops = [ctx.text(fn).split(".")[0]] if is_trace else []
+        if is_str_exc:
+            exc_name = ctx.text(positional(node)[0])
+            handler = enclosing(node, "except_clause")
+            if handler is not None and _only_use(ctx, handler, exc_name, node):
+                alias = next((c for c in walk(handler) if c.type == "as_pattern"), None)
+                if alias is not None:
+                    target = alias.child_by_field_name("alias")
+                    value = alias.named_children[0] if alias.named_children else None
+                    if target is not None and value is not None:
+                        edits.append(TextEdit(value.end_byte, alias.end_byte, ""))
+        return Draft("Return a generic error; log the details", edits, drop_imports=drops)
+    return None
+
+
+def _is_exception_name(ctx: FixContext, node: Node) -> bool:
+    if node.type != "identifier":
+        return False
+    handler = enclosing(node, "except_clause")
+    return handler is not None and f"as {ctx.text(node)}" in ctx.text(handler).split(":", 1)[0]
+
+
+def _only_use(ctx: FixContext, handler: Node, name: str, replaced: Node) -> bool:
+    uses = [n for n in walk(handler) if n.type == "identifier" and ctx.text(n) == name and
+            not (replaced.start_byte <= n.start_byte < replaced.end_byte)]
+    return len(uses) == 1  # the `as name` binding itself

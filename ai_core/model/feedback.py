@@ -1,0 +1,97 @@
+"""Learning from use: accepted fixes and dismissed diagnostics, recorded in `.coderev/feedback.jsonl`.
+
+Each record keeps the model input as it was when the user acted (the code slice around the finding and
+its taint path, read from the file on disk), so `coderev train --feedback` can fold it into training:
+an accepted fix confirms the finding's class, a dismissal labels it `safe`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ai_core.analysis.candidates import SLICE_CONTEXT_LINES, Candidate
+from ai_core.findings import SAFE_LABEL, Finding
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_FILE = Path(".coderev") / "feedback.jsonl"
+KINDS = ("accepted", "dismissed")
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One recorded user decision, as a labelled model input."""
+
+    kind: str
+    label: str
+    text: str
+    fingerprint: str
+    path: str
+
+
+def _slice(root: Path, finding: Finding) -> str:
+    path = Path(finding.path)
+    if not path.is_absolute():
+        path = root / path
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return finding.snippet
+    first = max(0, finding.span.start_line - SLICE_CONTEXT_LINES)
+    last = min(len(lines) - 1, finding.span.end_line + SLICE_CONTEXT_LINES)
+    return "\n".join(lines[first: last + 1])
+
+
+def record_feedback(root: Path, kind: str, finding: Finding, detail: str = "") -> None:
+    """Append one decision ("accepted" or "dismissed") about `finding` to root/.coderev/feedback.jsonl."""
+    if kind not in KINDS:
+        raise ValueError(f"feedback kind must be one of {KINDS}, got {kind!r}")
+    taint = finding.taint_path.render() if finding.taint_path else ""
+    text = Candidate(code=_slice(root, finding), taint=taint).render()
+    record = {
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "kind": kind,
+        "class": finding.vuln_class.value,
+        "rule": finding.rule,
+        "path": finding.path,
+        "line": finding.span.start_line + 1,
+        "fingerprint": finding.fingerprint,
+        "model_only": finding.model_only,
+        "confidence": finding.confidence,
+        "detail": detail,
+        "input": text,
+    }
+    target = root / FEEDBACK_FILE
+    with _LOCK:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    log.info("feedback %s recorded for %s at %s:%d", kind, finding.rule, finding.path, finding.span.start_line + 1)
+
+
+def load_feedback(root: Path) -> list[FeedbackItem]:
+    """Recorded decisions as labelled inputs (malformed lines are logged and skipped; the last word wins)."""
+    target = root / FEEDBACK_FILE
+    if not target.is_file():
+        return []
+    latest: dict[str, FeedbackItem] = {}
+    for number, line in enumerate(target.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            kind = row["kind"]
+            label = row["class"] if kind == "accepted" else SAFE_LABEL
+            item = FeedbackItem(kind, label, row["input"], row.get("fingerprint", ""), row.get("path", ""))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            log.warning("%s:%d: bad feedback record skipped (%s)", target, number, exc)
+            continue
+        if kind in KINDS:
+            latest[item.fingerprint or item.text] = item
+    return list(latest.values())

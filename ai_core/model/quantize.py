@@ -1,0 +1,268 @@
+"""Weights variants of the classifier: fp32, bf16, 8-bit and 4-bit NF4 (bitsandbytes), measured and chosen.
+
+The adapter is merged into the base first (`merge_and_unload`), so every variant is a plain BERT
+classifier; 8-bit and NF4 load that merged model through bitsandbytes with the head left in full
+precision (`llm_int8_skip_modules`). `auto` picks the fastest variant whose validation macro F1 is within
+one point of fp32 on this machine, measured once and recorded in a small JSON cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ai_core.model.adapters import Adapter
+from ai_core.model.base import LABELS, offline
+from ai_core.model.classifier import ADAPTER_FILE, load_lora_model, logits
+from ai_core.model.data.generator import Example
+from ai_core.model.metrics import macro_f1
+
+log = logging.getLogger(__name__)
+
+VARIANTS = ("fp32", "bf16", "int8", "nf4")
+F1_TOLERANCE = 0.01
+"""`auto` accepts a variant whose macro F1 is at most this much below fp32's (one point)."""
+SKIP_MODULES = ["classifier"]
+
+
+def cache_dir() -> Path:
+    """Where measurements and merged weights are cached (CODEREV_CACHE_DIR or ~/.cache/coderev)."""
+    return Path(os.environ.get("CODEREV_CACHE_DIR") or Path.home() / ".cache" / "coderev")
+
+
+def adapter_digest(adapter: Adapter) -> str:
+    """sha256 of the adapter's tensors file (first 16 hex digits)."""
+    return hashlib.sha256((adapter.path / ADAPTER_FILE).read_bytes()).hexdigest()[:16]
+
+
+def merged_model(adapter: Adapter) -> Any:
+    """fp32 BertForSequenceClassification with the adapter merged into the base weights."""
+    return load_lora_model(adapter.path, adapter.lora).merge_and_unload().eval()
+
+
+def _merged_dir(adapter: Adapter) -> Path:
+    folder = cache_dir() / "merged" / f"{adapter.version}-{adapter_digest(adapter)}"
+    if not (folder / "model.safetensors").is_file():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent))
+        merged_model(adapter).save_pretrained(str(tmp), safe_serialization=True)
+        with contextlib.suppress(OSError):  # another process may have won the race
+            tmp.rename(folder)
+    return folder
+
+
+def load_variant(adapter: Adapter, variant: str) -> Any:
+    """The classifier in one weights variant (fp32, bf16, int8, nf4), in eval mode on CPU."""
+    import torch
+
+    offline()
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown model variant {variant!r} (one of {', '.join(VARIANTS)})")
+    if variant == "fp32":
+        return merged_model(adapter)
+    if variant == "bf16":
+        return merged_model(adapter).to(torch.bfloat16)
+    from transformers import AutoModelForSequenceClassification, BitsAndBytesConfig
+
+    if variant == "int8":
+        config = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=SKIP_MODULES)
+    else:
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                    bnb_4bit_compute_dtype=torch.bfloat16, llm_int8_skip_modules=SKIP_MODULES)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(_merged_dir(adapter)), quantization_config=config, device_map="cpu")
+    return model.eval()
+
+
+def size_bytes(model: Any) -> int:
+    """Bytes held by parameters and buffers (quantized tensors count at their stored size)."""
+    total = 0
+    for tensor in [*model.parameters(), *model.buffers()]:
+        total += tensor.numel() * tensor.element_size()
+        state = getattr(tensor, "quant_state", None)
+        absmax = getattr(state, "absmax", None)
+        if absmax is not None:
+            total += absmax.numel() * absmax.element_size()
+    for module in model.modules():  # 8-bit row scales live on the module
+        scb = getattr(getattr(module, "weight", None), "SCB", None)
+        if scb is not None:
+            total += scb.numel() * scb.element_size()
+    return total
+
+
+def quantized_layers(model: Any) -> int:
+    """How many Linear layers run quantized (or in bf16)."""
+    import torch
+
+    count = 0
+    for module in model.modules():
+        name = type(module).__name__
+        bf16 = isinstance(module, torch.nn.Linear) and module.weight.dtype == torch.bfloat16
+        if name in {"Linear8bitLt", "Linear4bit"} or bf16:
+            count += 1
+    return count
+
+
+@dataclass
+class QuantizationStats:
+    """What one variant costs and keeps, measured on this machine."""
+
+    variant: str
+    size_before: int
+    size_after: int
+    compression_ratio: float
+    layers_quantized: int
+    f1_before: float
+    f1_after: float
+    latency_ms_batch32: float
+    """Milliseconds per candidate at batch 32."""
+    latency_ms_batch1: float
+    """Milliseconds per candidate at batch 1 (median)."""
+    load_seconds: float
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def _measure(model: Any, texts: Sequence[str], gold: Sequence[str], max_length: int) -> tuple[float, float, float]:
+    started = time.perf_counter()
+    predicted = [LABELS[i] for i in logits(model, texts, max_length, 32).argmax(-1).tolist()]
+    per_candidate = (time.perf_counter() - started) * 1000 / max(1, len(texts))
+    singles = []
+    for text in texts[:12]:
+        t0 = time.perf_counter()
+        logits(model, [text], max_length, 1)
+        singles.append((time.perf_counter() - t0) * 1000)
+    return macro_f1(gold, predicted, LABELS), per_candidate, statistics.median(singles) if singles else 0.0
+
+
+def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[str] = VARIANTS) \
+        -> list[QuantizationStats]:
+    """Load each variant, measure size, validation F1 and latency against fp32; errors are recorded, not raised."""
+    texts = [e.text for e in examples]
+    gold = [e.label for e in examples]
+    t0 = time.perf_counter()
+    reference = load_variant(adapter, "fp32")
+    fp32_load = time.perf_counter() - t0
+    size_fp32 = size_bytes(reference)
+    f1_fp32, lat32, lat1 = _measure(reference, texts, gold, adapter.max_length)
+    del reference
+    stats: list[QuantizationStats] = []
+    for variant in variants:
+        if variant == "fp32":
+            stats.append(QuantizationStats("fp32", size_fp32, size_fp32, 1.0, 0, f1_fp32, f1_fp32,
+                                           round(lat32, 2), round(lat1, 2), round(fp32_load, 2)))
+            continue
+        try:
+            t0 = time.perf_counter()
+            model = load_variant(adapter, variant)
+            load_s = time.perf_counter() - t0
+            size = size_bytes(model)
+            f1, per32, per1 = _measure(model, texts, gold, adapter.max_length)
+            stats.append(QuantizationStats(variant, size_fp32, size, round(size_fp32 / max(1, size), 2),
+                                           quantized_layers(model), f1_fp32, f1, round(per32, 2), round(per1, 2),
+                                           round(load_s, 2)))
+            del model
+        except Exception as exc:  # a variant that cannot run here is reported, the others still measured
+            log.warning("variant %s failed: %s", variant, exc)
+            stats.append(QuantizationStats(variant, size_fp32, 0, 0.0, 0, f1_fp32, 0.0, 0.0, 0.0, 0.0,
+                                           [f"{type(exc).__name__}: {exc}"]))
+    return stats
+
+
+def pick(stats: Sequence[QuantizationStats], tolerance: float = F1_TOLERANCE) -> str:
+    """The fastest (batch 32) variant without errors whose F1 is within `tolerance` of fp32."""
+    fine = [s for s in stats if not s.errors and s.f1_after >= s.f1_before - tolerance and s.latency_ms_batch32 > 0]
+    if not fine:
+        return "fp32"
+    return min(fine, key=lambda s: s.latency_ms_batch32).variant
+
+
+def machine_key() -> str:
+    """Identifies the CPU the measurement was taken on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}|{os.cpu_count()}"
+
+
+def _choices_file() -> Path:
+    return cache_dir() / "variants.json"
+
+
+def recorded_choice(adapter: Adapter) -> dict[str, Any] | None:
+    """The recorded `auto` choice for this adapter on this machine, if measured before."""
+    try:
+        data = json.loads(_choices_file().read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    entry = data.get(f"{adapter.version}:{adapter_digest(adapter)}:{machine_key()}")
+    return entry if isinstance(entry, dict) and entry.get("variant") in VARIANTS else None
+
+
+def record_choice(adapter: Adapter, stats: Sequence[QuantizationStats]) -> str:
+    """Pick a variant from `stats` and record it (with the measurements) for this adapter and machine."""
+    variant = pick(stats)
+    path = _choices_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, json.JSONDecodeError):
+        data = {}
+    data[f"{adapter.version}:{adapter_digest(adapter)}:{machine_key()}"] = {
+        "variant": variant, "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "stats": [s.to_dict() for s in stats]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("cannot record the variant choice in %s: %s", path, exc)
+    return variant
+
+
+def probe_examples(adapter: Adapter) -> list[Example]:
+    """The small labelled validation sample shipped with an adapter (probe.jsonl), for measurements."""
+    path = adapter.path / "probe.jsonl"
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out.append(Example(row["text"], row["label"], row.get("family", "probe"), row.get("view", "slice")))
+    return out
+
+
+def choose_variant(adapter: Adapter) -> str:
+    """`auto`: the recorded choice for this machine, else measure the variants on the probe set and record."""
+    entry = recorded_choice(adapter)
+    if entry is not None:
+        return str(entry["variant"])
+    probe = probe_examples(adapter)
+    if not probe:
+        log.info("adapter %s has no probe set; using fp32", adapter.version)
+        return "fp32"
+    log.info("measuring model variants for adapter %s on this machine (%d probe examples)", adapter.version,
+             len(probe))
+    stats = quantize(adapter, probe)
+    variant = record_choice(adapter, stats)
+    log.info("model variant chosen: %s (%s)", variant,
+             ", ".join(f"{s.variant} F1 {s.f1_after:.3f} {s.latency_ms_batch32:.1f} ms" for s in stats))
+    return variant

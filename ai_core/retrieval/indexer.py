@@ -1,0 +1,393 @@
+"""The workspace index: keep a LanceDB store in step with the Python files under a root, and query it.
+
+`CodeIndex.sync()` walks the workspace: files whose size and mtime are unchanged are not read, files
+whose content hash is unchanged are not chunked, and of a changed file only the chunks that are new
+(by path, position and content) are written; their vectors come from the embedding cache when that
+content was embedded before. `update()` does the same for named files (on save, on watched-file events).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ai_core.config import Settings
+from ai_core.retrieval.chunker import KINDS, Chunk, chunk_source
+from ai_core.retrieval.embeddings import Embedder, default_embedder
+from ai_core.retrieval.store import FileState, IndexStore, SearchResult, in_list, quote, resolve_uri
+from ai_core.scan import SourceError, is_excluded, iter_python_files, read_source, relative
+
+log = logging.getLogger(__name__)
+
+INDEX_MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Files larger than this (or than the max_file_bytes setting) are not indexed."""
+BATCH_CHUNKS = 256
+"""Chunks embedded and written together."""
+
+Progress = Callable[[int, int, str], None]
+"""progress(files done, files in total, message)."""
+
+
+class Definition(NamedTuple):
+    """Where a symbol is defined: absolute path, 1-based inclusive lines, the dedented source."""
+
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+
+
+@dataclass
+class SyncStats:
+    """What one sync or update did."""
+
+    files: int = 0
+    """Files looked at."""
+    changed: int = 0
+    """Files (re)chunked."""
+    removed: int = 0
+    """Files whose rows were deleted."""
+    skipped: int = 0
+    """Files not indexed (too large, binary, not UTF-8, unreadable)."""
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    embedded: int = 0
+    """Texts run through the model."""
+    reused: int = 0
+    """Chunks whose vector came from the cache."""
+    seconds: float = 0.0
+    cancelled: bool = False
+    skipped_reasons: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        text = (f"{self.files} files ({self.changed} changed, {self.removed} removed, {self.skipped} skipped), "
+                f"+{self.chunks_added}/-{self.chunks_removed} chunks, {self.embedded} embedded, "
+                f"{self.reused} from cache, {self.seconds:.1f} s")
+        return text + (" (cancelled)" if self.cancelled else "")
+
+
+@dataclass
+class _Plan:
+    """A changed file: its new state and chunks."""
+
+    state: FileState
+    chunks: list[Chunk]
+
+
+class CodeIndex:
+    """The retrieval index of one workspace folder."""
+
+    def __init__(self, root: Path, settings: Settings | None = None, uri: str | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.settings = settings or Settings()
+        self.uri = resolve_uri(uri if uri is not None else self.settings.index_uri, self.root)
+        self._embedder = embedder
+        self.store = IndexStore(self.uri, model=(embedder or Embedder()).model_name)
+        self._opened = False
+        self._lock = threading.RLock()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (the process-wide one unless another was given)."""
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The size above which files are skipped."""
+        return min(self.settings.max_file_bytes, INDEX_MAX_FILE_BYTES)
+
+    def open(self) -> CodeIndex:
+        """Open (or create, or rebuild) the store; cheap once open (queries never wait for a running sync)."""
+        if self._opened:
+            return self
+        with self._lock:
+            if not self._opened:
+                self.store.open()
+                self._opened = True
+            return self
+
+    def _index_folder(self) -> Path | None:
+        """The index folder when it lies inside the workspace (never indexed)."""
+        if "://" in self.uri:
+            return None
+        folder = Path(self.uri)
+        return folder if folder.is_relative_to(self.root) else None
+
+    # -- building ---------------------------------------------------------------------------------------
+    def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> SyncStats:
+        """Bring the index up to date with every Python file under the root."""
+        started = time.perf_counter()
+        with self._lock:
+            self.open()
+            stats = SyncStats()
+            known = self.store.file_states()
+            present: dict[str, Path] = {}
+            for path in iter_python_files(self.root, self.settings):
+                present[relative(path, self.root)] = path
+            gone = sorted(set(known) - set(present))
+            if gone:
+                stats.chunks_removed += self.store.remove_files(gone)
+                stats.removed = len(gone)
+            stats.files = len(present)
+            todo: list[tuple[str, Path]] = []
+            touched: list[FileState] = []
+            for rel, path in present.items():
+                state = known.get(rel)
+                try:
+                    info = path.stat()
+                except OSError:
+                    continue
+                if state is not None and state.size == info.st_size and state.mtime_ns == info.st_mtime_ns:
+                    continue
+                todo.append((rel, path))
+            self._process(todo, known, stats, progress, cancel, touched)
+            self._finish(stats, started)
+            return stats
+
+    def update(self, changed: Iterable[Path] = (), deleted: Iterable[Path] = ()) -> SyncStats:
+        """Re-index the given files (read and hashed whatever their mtime) and drop deleted ones."""
+        started = time.perf_counter()
+        with self._lock:
+            self.open()
+            stats = SyncStats()
+            gone = [rel for rel in (self._relative(p) for p in deleted) if rel is not None]
+            todo: list[tuple[str, Path]] = []
+            for path in changed:
+                rel = self._relative(path)
+                if rel is None:
+                    continue
+                if not Path(path).is_file():
+                    gone.append(rel)
+                elif is_excluded(rel, self.settings.exclude) or not rel.endswith((".py", ".pyi")):
+                    gone.append(rel)  # excluded files keep no rows
+                else:
+                    todo.append((rel, Path(path)))
+            if gone:
+                stats.chunks_removed += self.store.remove_files(sorted(set(gone)))
+                stats.removed = len(set(gone))
+            stats.files = len(todo)
+            known = self.store.file_states() if todo else {}
+            self._process(todo, known, stats, None, None, [])
+            self._finish(stats, started)
+            return stats
+
+    def _relative(self, path: Path) -> str | None:
+        try:
+            rel = Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        index = self._index_folder()
+        if index is not None and Path(path).resolve().is_relative_to(index):
+            return None
+        if any(part in {".git", ".venv", "venv", "__pycache__", ".coderev", "node_modules"}
+               for part in rel.split("/")):
+            return None
+        return rel
+
+    def _finish(self, stats: SyncStats, started: float) -> None:
+        if stats.changed or stats.removed or stats.chunks_added or stats.chunks_removed:
+            try:
+                self.store.optimize()
+                self.store.prune_embeddings()
+            except Exception:
+                log.exception("optimizing the index failed; it stays usable")
+        stats.seconds = time.perf_counter() - started
+        log.info("index %s: %s", self.root, stats.summary())
+
+    def _process(self, todo: list[tuple[str, Path]], known: dict[str, FileState], stats: SyncStats,
+                 progress: Progress | None, cancel: threading.Event | None, touched: list[FileState]) -> None:
+        """Read, chunk, embed and write `todo` in batches; reports progress, stops when cancelled."""
+        total = len(todo)
+        batch: list[_Plan] = []
+        pending = 0
+        if progress is not None:
+            progress(0, total, f"{total} files to index")
+        for done, (rel, path) in enumerate(todo, start=1):
+            if cancel is not None and cancel.is_set():
+                stats.cancelled = True
+                break
+            plan = self._plan(rel, path, known.get(rel), stats, touched)
+            if plan is not None:
+                batch.append(plan)
+                pending += len(plan.chunks)
+            if pending >= BATCH_CHUNKS or len(touched) >= BATCH_CHUNKS:
+                self._write(batch, touched, stats)
+                batch, pending = [], 0
+                if progress is not None:
+                    progress(done, total, rel)
+        if batch or touched:
+            self._write(batch, touched, stats)
+        if progress is not None:
+            progress(total, total, "done")
+
+    def _plan(self, rel: str, path: Path, state: FileState | None, stats: SyncStats,
+              touched: list[FileState]) -> _Plan | None:
+        """The new chunks of a file, or None when its content did not change (only its mtime)."""
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return self._skip(rel, f"unreadable: {exc.strerror or exc}", 0, 0, stats)
+        try:
+            text = read_source(path, self.max_file_bytes)
+        except SourceError as exc:
+            return self._skip(rel, str(exc), info.st_size, info.st_mtime_ns, stats)
+        data = text.encode("utf-8", "surrogatepass")
+        file_hash = _hash(data)
+        if state is not None and state.file_hash == file_hash and not state.skipped:
+            touched.append(FileState(rel, file_hash, info.st_size, info.st_mtime_ns, state.chunks))
+            return None
+        try:
+            chunks = chunk_source(rel, data)
+        except Exception:  # a file never stops indexing
+            log.exception("chunking %s failed", rel)
+            chunks = []
+        stats.changed += 1
+        return _Plan(FileState(rel, file_hash, info.st_size, info.st_mtime_ns, len(chunks)), chunks)
+
+    @staticmethod
+    def _skip(rel: str, reason: str, size: int, mtime_ns: int, stats: SyncStats) -> _Plan:
+        """A file that is not indexed: its old chunks go, the reason is logged and remembered."""
+        log.info("not indexing %s: %s", rel, reason)
+        stats.skipped += 1
+        stats.skipped_reasons.append((rel, reason))
+        return _Plan(FileState(rel, "", size, mtime_ns, 0, reason), [])
+
+    def _write(self, batch: list[_Plan], touched: list[FileState], stats: SyncStats) -> None:
+        """Diff the batch against the stored ids, embed what is new, write it all."""
+        existing = self.store.chunk_ids([plan.state.path for plan in batch]) if batch else {}
+        add: list[Chunk] = []
+        delete: list[str] = []
+        for plan in batch:
+            new_ids = {chunk.id: chunk for chunk in plan.chunks}
+            old_ids = existing.get(plan.state.path, set())
+            add.extend(chunk for chunk_id, chunk in new_ids.items() if chunk_id not in old_ids)
+            delete.extend(sorted(old_ids - set(new_ids)))
+        hashes = list(dict.fromkeys(chunk.content_hash for chunk in add))
+        vectors = self.store.cached_vectors(hashes) if hashes else {}
+        stats.reused += sum(1 for chunk in add if chunk.content_hash in vectors)
+        missing = [key for key in hashes if key not in vectors]
+        new_vectors: dict[str, np.ndarray] = {}
+        if missing:
+            texts = {chunk.content_hash: chunk.embedding_text for chunk in add}
+            matrix = self.embedder.embed([texts[key] for key in missing])
+            new_vectors = dict(zip(missing, matrix, strict=True))
+            vectors.update(new_vectors)
+            stats.embedded += len(missing)
+        self.store.write([*(plan.state for plan in batch), *touched], add, vectors, delete, new_vectors)
+        stats.chunks_added += len(add)
+        stats.chunks_removed += len(delete)
+        touched.clear()
+
+    def rebuild(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> SyncStats:
+        """Drop everything (the embedding cache too) and index from scratch."""
+        with self._lock:
+            self.open()
+            self.store.rebuild()
+            return self.sync(progress, cancel)
+
+    # -- querying --------------------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 10, path: str | None = None, kind: str | Sequence[str] | None = None,
+               mode: str = "hybrid") -> list[SearchResult]:
+        """Chunks matching `query` by meaning and by words, fused by reciprocal rank.
+
+        `path` keeps results in one file or folder (relative to the root); `kind` in some of KINDS.
+        """
+        self.open()
+        vector = self.embedder.embed_one(query) if mode in ("hybrid", "vector") else None
+        return self.store.search(vector, query, limit=limit, where=self._filter(path, kind), mode=mode)
+
+    def _filter(self, path: str | None, kind: str | Sequence[str] | None) -> str | None:
+        clauses = []
+        if path:
+            rel = path.strip("/")
+            candidate = Path(path)
+            if candidate.is_absolute():
+                rel = self._relative(candidate) or rel
+            clauses.append(f"(path = {quote(rel)} OR starts_with(path, {quote(rel.rstrip('/') + '/')}))")
+        if kind:
+            kinds = [kind] if isinstance(kind, str) else list(kind)
+            unknown = [k for k in kinds if k not in KINDS]
+            if unknown:
+                raise ValueError(f"unknown kind {unknown[0]!r}; expected one of {', '.join(KINDS)}")
+            clauses.append(in_list("kind", kinds))
+        return " AND ".join(clauses) or None
+
+    def find_definitions(self, symbol: str, limit: int = 20) -> list[Definition]:
+        """Functions, methods and classes named `symbol` (or `Class.method`), and module-level bindings.
+
+        Lines are 1-based and inclusive; paths are absolute; the text is the whole definition, read
+        from the file when it still matches the index, else joined from the indexed chunks.
+        """
+        self.open()
+        where = (f"(kind IN ('function', 'method', 'class') AND (name = {quote(symbol)} OR "
+                 f"ends_with(name, {quote('.' + symbol)})))")
+        if "." not in symbol:
+            where += f" OR (kind = 'module' AND array_has(symbols, {quote(symbol)}))"
+        rows = self.store.rows(where, columns=("path", "kind", "name", "start_line", "end_line", "scope_start",
+                                               "scope_end", "text"))
+        scopes: dict[tuple[str, int, int], list[dict]] = {}
+        for row in rows:
+            key = (row["path"], row["scope_start"], row["scope_end"])
+            if row["kind"] == "module":
+                key = (row["path"], row["start_line"], row["end_line"])
+            scopes.setdefault(key, []).append(row)
+        out = []
+        for (rel, first, last), group in sorted(scopes.items())[:limit]:
+            text = self._source_lines(rel, first, last)
+            if text is None:
+                text = "\n".join(row["text"] for row in sorted(group, key=lambda r: r["start_line"]))
+            out.append(Definition(str(self.root / rel), first, last, textwrap.dedent(text)))
+        return out
+
+    def find_callers(self, symbol: str, limit: int = 50) -> list[SearchResult]:
+        """Chunks that call `symbol` (as `symbol(...)` or `anything.symbol(...)`)."""
+        self.open()
+        short = symbol.rsplit(".", 1)[-1]
+        rows = self.store.rows(f"array_has(calls, {quote(symbol)}) OR array_has(calls, {quote(short)}) OR "
+                               f"concat(array_to_string(calls, ' '), ' ') LIKE {quote('%.' + short + ' %')}",
+                               limit=limit * 4)
+        results = []
+        for row in rows:
+            calls = tuple(row["calls"] or ())
+            if not any(c in (symbol, short) or c.endswith("." + short) for c in calls):
+                continue
+            results.append(SearchResult(row["path"], row["start_line"], row["end_line"], row["kind"], row["name"],
+                                        1.0, row["text"], tuple(row["symbols"] or ()), calls))
+        return results[:limit]
+
+    def _source_lines(self, rel: str, first: int, last: int) -> str | None:
+        """Lines first..last of the file, if the file is unchanged since it was indexed."""
+        try:
+            text = read_source(self.root / rel, self.max_file_bytes)
+        except SourceError:
+            return None
+        state = self.store.file_states([rel]).get(rel)
+        if state is None or _hash(text.encode("utf-8", "surrogatepass")) != state.file_hash:
+            return None
+        return "\n".join(text.split("\n")[first - 1 : last])
+
+    def stats(self) -> dict[str, int]:
+        """Row counts and size on disk."""
+        self.open()
+        return {"files": self.store.count("files"), "chunks": self.store.count("chunks"),
+                "embeddings": self.store.count("embeddings"), "bytes": self.store.size_bytes()}
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+__all__ = ["BATCH_CHUNKS", "INDEX_MAX_FILE_BYTES", "CodeIndex", "Definition", "Progress", "SyncStats"]

@@ -1,0 +1,152 @@
+"""The model feature: load the classifier off the event loop, switch adapters live, record dismissals.
+
+At `initialized` (and when model settings change) the scorer loads in a background thread; until it is
+ready, and whenever it cannot load, diagnostics come from the rules alone. Commands:
+`coderev.activateAdapter VERSION` switches the active adapter without a restart, `coderev.dismiss`
+records a dismissed diagnostic in `.coderev/feedback.jsonl` for `coderev train --feedback`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ai_core.config import Settings
+from ai_core.findings import Finding
+from server import diagnostics
+from server.app import CoderevServer
+
+log = logging.getLogger(__name__)
+
+ACTIVATE_ADAPTER = "coderev.activateAdapter"
+DISMISS = "coderev.dismiss"
+_MODEL_KEYS = ("model_enabled", "model_variant", "adapter", "adapter_registry")
+
+
+def workspace_root(server: CoderevServer) -> Path | None:
+    """The first workspace folder (adapters and feedback live under its `.coderev/`)."""
+    roots = sorted(state.root for state in server.folders.values())
+    return roots[0] if roots else None
+
+
+def model_settings(server: CoderevServer) -> Settings:
+    """The settings that decide which model to load (the first workspace folder's)."""
+    root = workspace_root(server)
+    return server.settings_for(str(root / "__init__.py")) if root is not None else Settings()
+
+
+class ModelFeature:
+    """Loads and reloads the scorer; at most one load runs at a time, the newest request wins."""
+
+    def __init__(self, server: CoderevServer) -> None:
+        self.server = server
+        self.loaded_key: tuple[Any, ...] | None = None
+        self.generation = 0
+        self.task: asyncio.Task[None] | None = None
+
+    def key(self, settings: Settings) -> tuple[Any, ...]:
+        """What a loaded scorer depends on."""
+        return tuple(getattr(settings, name) for name in _MODEL_KEYS)
+
+    def ensure(self, force: bool = False) -> asyncio.Task[None] | None:
+        """(Re)load the scorer if the model settings changed; drop it when the model is turned off."""
+        settings = model_settings(self.server)
+        if not settings.model_enabled:
+            if self.server.scorer is not None:
+                log.info("model turned off; rules only")
+                self.server.scorer = None
+                diagnostics.reanalyze_all(self.server)
+            self.loaded_key = self.key(settings)
+            return None
+        if not force and self.loaded_key == self.key(settings):
+            return self.task
+        self.loaded_key = self.key(settings)
+        self.generation += 1
+        self.task = asyncio.get_running_loop().create_task(self._load(settings, self.generation))
+        return self.task
+
+    async def _load(self, settings: Settings, generation: int, adapter: str = "") -> None:
+        from ai_core.model.predictor import ModelUnavailable, load_scorer
+
+        root = workspace_root(self.server)
+        loop = asyncio.get_running_loop()
+        try:
+            scorer = await loop.run_in_executor(None, lambda: load_scorer(settings, root, adapter=adapter))
+        except ModelUnavailable as exc:
+            log.warning("model unavailable (%s); diagnostics come from the rules alone", exc)
+            return
+        except Exception:
+            log.exception("loading the model failed; diagnostics come from the rules alone")
+            return
+        if generation != self.generation:  # a newer request superseded this one
+            return
+        self.server.scorer = scorer
+        info = scorer.info
+        log.info("model loaded: adapter %s (%s) in %.1f s", info.adapter, info.variant, info.load_seconds)
+        diagnostics.reanalyze_all(self.server)
+
+    async def activate(self, version: str) -> dict[str, Any]:
+        """Make `version` the active adapter in the workspace registry and load it now."""
+        from ai_core.model.adapters import AdapterRegistry
+
+        settings = model_settings(self.server)
+        registry = AdapterRegistry.for_workspace(workspace_root(self.server), settings.adapter_registry)
+        loop = asyncio.get_running_loop()
+        adapter = await loop.run_in_executor(None, registry.activate, version)
+        if not settings.model_enabled:
+            return {"adapter": adapter.version, "loaded": False}
+        self.generation += 1
+        self.loaded_key = self.key(settings)
+        await self._load(settings, self.generation, adapter="" if not settings.adapter else adapter.version)
+        scorer = self.server.scorer
+        return {"adapter": adapter.version, "loaded": scorer is not None and scorer.info.adapter == adapter.version,
+                "variant": scorer.info.variant if scorer is not None else None}
+
+
+def _find(server: CoderevServer, uri: str, fingerprint: str) -> Finding | None:
+    result = server.results.get(uri)
+    for finding in result.findings if result else []:
+        if finding.fingerprint == fingerprint:
+            return finding
+    return None
+
+
+def _argument(args: tuple[Any, ...]) -> Mapping[str, Any]:
+    if len(args) == 1 and isinstance(args[0], Mapping):
+        return args[0]
+    if len(args) >= 2:
+        return {"uri": args[0], "fingerprint": args[1], "detail": args[2] if len(args) > 2 else ""}
+    raise ValueError("expected {uri, fingerprint, detail?} (or a diagnostic's data with the document uri)")
+
+
+def register(server: CoderevServer) -> None:
+    """Register the model loader and the adapter/dismiss commands."""
+    feature = ModelFeature(server)
+    server.listeners.initialized.append(feature.ensure)
+    server.listeners.settings_changed.append(feature.ensure)
+
+    @server.command(ACTIVATE_ADAPTER)
+    async def activate_adapter(ls: CoderevServer, *args: Any) -> dict[str, Any]:
+        version = args[0].get("version") if args and isinstance(args[0], Mapping) else (args[0] if args else "")
+        if not isinstance(version, str) or not version:
+            raise ValueError("coderev.activateAdapter expects a version such as \"1.1.0\"")
+        return await feature.activate(version)
+
+    @server.command(DISMISS)
+    async def dismiss(ls: CoderevServer, *args: Any) -> dict[str, Any]:
+        from ai_core.model.feedback import record_feedback
+
+        arg = _argument(args)
+        uri = str(arg.get("uri", ""))
+        data = arg.get("data") if isinstance(arg.get("data"), Mapping) else arg
+        fingerprint = str(data.get("fingerprint", "")) if isinstance(data, Mapping) else ""
+        finding = _find(ls, uri, fingerprint)
+        if finding is None:
+            raise ValueError(f"no current diagnostic {fingerprint!r} in {uri}")
+        root = workspace_root(ls) or Path(diagnostics.path_of(uri)).parent
+        await asyncio.get_running_loop().run_in_executor(
+            None, record_feedback, root, "dismissed", finding, str(arg.get("detail", "")))
+        return {"recorded": True, "fingerprint": fingerprint}
