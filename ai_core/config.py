@@ -16,6 +16,7 @@ from ai_core.findings import Severity, VulnClass
 log = logging.getLogger(__name__)
 
 MODEL_VARIANTS = ("auto", "fp32", "bf16", "int8", "nf4")
+DIAGNOSTIC_MODES = ("auto", "push", "pull", "both")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Settings:
     """Time limit for those tests."""
     debounce_ms: int = 150
     """How long the server waits after the last keystroke before analysing."""
+    diagnostic_mode: str = "auto"
+    """push, pull, both, or auto: pull for clients that declare pull diagnostics, else push (never both)."""
 
     def with_overrides(self, mapping: Mapping[str, Any]) -> tuple[Settings, list[str]]:
         """A copy with `mapping` applied; invalid values keep the current value and yield a warning."""
@@ -137,6 +140,10 @@ def _coerce(key: str, raw: Any) -> Any:
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{value} is not between 0 and 1")
         return value
+    if key == "diagnostic_mode":
+        if raw not in DIAGNOSTIC_MODES:
+            raise ValueError(f"{raw!r} is not one of {', '.join(DIAGNOSTIC_MODES)}")
+        return raw
     if key == "model_variant":
         if raw not in MODEL_VARIANTS:
             raise ValueError(f"{raw!r} is not one of {', '.join(MODEL_VARIANTS)}")
@@ -171,4 +178,4 @@ def _coerce(key: str, raw: Any) -> Any:
     raise TypeError(f"cannot read {raw!r}")  # pragma: no cover - every field type is handled above
 
 
-__all__ = ["MODEL_VARIANTS", "Settings", "load_pyproject"]
+__all__ = ["DIAGNOSTIC_MODES", "MODEL_VARIANTS", "Settings", "load_pyproject"]

@@ -20,6 +20,7 @@ from ai_core.analysis.candidates import (
     function_candidates,
     model_only_findings,
 )
+from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
@@ -111,9 +112,10 @@ def iter_python_files(root: Path, settings: Settings) -> Iterator[Path]:
 _WORKER_ANALYZER: Analyzer | None = None
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, root: Path | None = None) -> None:
     global _WORKER_ANALYZER  # one Analyzer per worker process, built once
-    _WORKER_ANALYZER = Analyzer(settings)
+    project = project_for_scan(root) if root is not None else None  # cross-file symbol table of the scan root
+    _WORKER_ANALYZER = Analyzer(settings, project=project)
 
 
 def _scan_one(args: tuple[str, str, int]) -> tuple[str, list[Finding], str, int, str]:
@@ -149,10 +151,10 @@ def scan_path(
     jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings)]
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(jobs) > 8:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:
             outcomes = list(pool.map(_scan_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
     else:
-        _init_worker(settings)
+        _init_worker(settings, root)
         outcomes = []
         for job in jobs:
             outcomes.append(_scan_one(job))

@@ -166,11 +166,13 @@ class CoderevServer(LanguageServer):
 
 def create_server() -> CoderevServer:
     """A server with every feature registered."""
-    from server import diagnostics, lifecycle
+    from server import actions, diagnostics, indexing, lifecycle
     from server import model as model_feature
 
     server = CoderevServer()
     lifecycle.register(server)
     diagnostics.register(server)
     model_feature.register(server)
+    indexing.register(server)
+    actions.register(server)
     return server

@@ -85,13 +85,26 @@ async def analyse_document(server: CoderevServer, uri: str) -> Analysed | None:
     return result
 
 
+def client_pulls(server: CoderevServer) -> bool:
+    """True when the client declared pull diagnostics (textDocument/diagnostic)."""
+    text_document = server.client_capabilities.text_document
+    return bool(text_document and text_document.diagnostic is not None)
+
+
+def pushes(server: CoderevServer, uri: str) -> bool:
+    """Whether diagnostics of `uri` are pushed, per the diagnostic_mode setting (a client never gets both
+    unless asked: editors that pull and receive pushes show every finding twice)."""
+    mode = server.settings_for(path_of(uri)).diagnostic_mode
+    return mode in ("push", "both") or (mode == "auto" and not client_pulls(server))
+
+
 async def publish(server: CoderevServer, uri: str, delay_s: float = 0.0) -> None:
     """Wait `delay_s` (debounce), analyse, and push diagnostics if the version is still current."""
     try:
         if delay_s:
             await asyncio.sleep(delay_s)
         result = await analyse_document(server, uri)
-        if result is None:
+        if result is None or not pushes(server, uri):
             return
         server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=result.version, diagnostics=result.diagnostics))
@@ -117,6 +130,9 @@ def reanalyze_all(server: CoderevServer) -> None:
     server.results.clear()
     for uri in list(server.documents):
         schedule(server, uri, debounce=False)
+    workspace = server.client_capabilities.workspace
+    if client_pulls(server) and workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
+        server.workspace_diagnostic_refresh(None)  # ask pulling clients to pull again
 
 
 def register(server: CoderevServer) -> None:

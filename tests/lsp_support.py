@@ -40,7 +40,8 @@ async def start_session(
         capabilities=capabilities,
         root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-        initialization_options={"coderev": {"modelEnabled": False, "indexEnabled": False, **(settings or {})}},
+        initialization_options={"coderev": {"modelEnabled": False, "indexEnabled": False, "diagnosticMode": "push",
+                                            **(settings or {})}},
     ))
 
 

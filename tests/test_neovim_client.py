@@ -156,3 +156,25 @@ def test_settings_reach_the_server_and_update_without_restart(tmp_path: Path, us
     assert sorted(d["code"] for d in result["diagnostics_after_update"]) == [
         "command-injection", "insecure-deserialization"]
     assert result["same_client"] is True
+
+
+@pytest.mark.parametrize("use_lsp_config", MODES)
+def test_quick_fix_through_the_client_rewrites_the_buffer_and_clears_the_diagnostic(
+        tmp_path: Path, use_lsp_config: str):
+    run = run_nvim(tmp_path, "quickfix", VULNERABLE, use_lsp_config).ok()
+    assert run.result["text_after_fix"] == SAFE, run.explain()
+    assert run.result["diagnostics_after_fix"] == []
+    [line] = run.result["journal"]
+    entry = json.loads(line)
+    assert (entry["kind"], entry["class"], entry["file"]) == ("fix", "insecure-deserialization", "app.py")
+
+
+def test_fix_all_then_undo_restores_the_exact_text_and_history_shows_both(tmp_path: Path):
+    text = VULNERABLE + "\n\ndef load_again(data):\n    return pickle.loads(data)\n"
+    run = run_nvim(tmp_path, "fixall_undo", text, "1").ok()
+    result = run.result
+    assert result["text_after_fix_all"] == text.replace("pickle", "json"), run.explain()
+    assert result["text_after_undo"] == text
+    assert [d["code"] for d in result["diagnostics_after_undo"]] == ["insecure-deserialization"] * 2
+    history = "\n".join(result["history"])
+    assert "fix (undone)" in history and "undo of" in history, history

@@ -54,7 +54,7 @@ async def test_closing_the_file_clears_its_diagnostics(lsp: LanguageClient, tmp_
 
 
 async def test_pull_diagnostics_agree_with_push(lsp: LanguageClient, tmp_path: Path):
-    await start_session(lsp, tmp_path, lsp.client_name)
+    await start_session(lsp, tmp_path, lsp.client_name, settings={"diagnosticMode": "both"})
     uri = open_document(lsp, tmp_path / "app.py", VULNERABLE)
     pushed = await wait_for_diagnostics(lsp, uri, version=1)
     report = await lsp.text_document_diagnostic_async(types.DocumentDiagnosticParams(
@@ -64,3 +64,17 @@ async def test_pull_diagnostics_agree_with_push(lsp: LanguageClient, tmp_path: P
     again = await lsp.text_document_diagnostic_async(types.DocumentDiagnosticParams(
         text_document=types.TextDocumentIdentifier(uri=uri), previous_result_id=report.result_id))
     assert isinstance(again, types.RelatedUnchangedDocumentDiagnosticReport)
+
+
+async def test_auto_mode_pulls_for_pulling_clients_and_pushes_for_the_others(lsp: LanguageClient, tmp_path: Path):
+    await start_session(lsp, tmp_path, lsp.client_name, settings={"diagnosticMode": "auto"})
+    uri = open_document(lsp, tmp_path / "app.py", VULNERABLE)
+    pulls = lsp.capabilities.text_document.diagnostic is not None
+    if not pulls:
+        pushed = await wait_for_diagnostics(lsp, uri, version=1)
+        assert [d.code for d in pushed.diagnostics] == ["insecure-deserialization"]
+    report = await lsp.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert [d.code for d in report.items] == ["insecure-deserialization"]
+    if pulls:  # a client that pulls must not also get pushes (it would show every finding twice)
+        assert uri not in lsp.diagnostics

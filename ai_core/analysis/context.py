@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ai_core.analysis.docindex import DocIndex, build_index
 from ai_core.analysis.imports import ImportTable, collect_imports
 from ai_core.config import Settings
 from ai_core.parsing import ParsedDocument
@@ -25,3 +26,8 @@ class AnalysisContext:
     def imports(self) -> ImportTable:
         """The document's imports: local name -> fully qualified name."""
         return collect_imports(self.doc)
+
+    @cached_property
+    def index(self) -> DocIndex:
+        """Calls, assignments, comparisons and functions of the document (one query, shared by checks)."""
+        return build_index(self.doc, self.imports)

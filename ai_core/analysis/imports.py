@@ -26,16 +26,20 @@ class ImportTable:
         return f"{target}.{rest}" if rest else target
 
 
+_IMPORTS = Query(python_language(), "[(import_statement) (import_from_statement)] @imp")
+
+
 def collect_imports(doc: ParsedDocument) -> ImportTable:
-    """Every import statement of the document (at any depth)."""
+    """Every import statement of the document (at any depth), in source order."""
     table = ImportTable()
-    stack = [doc.tree.root_node]
-    while stack:
-        node = stack.pop()
+    if b"import" not in doc.data:
+        return table
+    nodes = QueryCursor(_IMPORTS).captures(doc.tree.root_node).get("imp", [])
+    for node in sorted(nodes, key=lambda n: n.start_byte):
         if node.type == "import_statement":
             for child in node.named_children:
                 _bind_import(doc, child, table)
-        elif node.type == "import_from_statement":
+        else:
             module = node.child_by_field_name("module_name")
             base = doc.node_text(module) if module is not None else ""
             for child in node.children_by_field_name("name"):
@@ -47,8 +51,6 @@ def collect_imports(doc: ParsedDocument) -> ImportTable:
                 else:
                     local = doc.node_text(child)
                     table.names[local.split(".")[-1]] = f"{base}.{local}"
-        else:
-            stack.extend(node.children)
     return table
 
 

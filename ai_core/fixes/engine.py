@@ -14,7 +14,7 @@ from ai_core.fixes.base import Draft, FixContext, ProjectInfo, project_info
 from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
 from ai_core.fixes.rewriters import rewriters_for
 from ai_core.fixes.text import EditError, apply_edits_bytes, diff_edits, sorted_edits
-from ai_core.fixes.verify import Verdict, VerificationError, Verifier
+from ai_core.fixes.verify import Verdict, VerificationError, Verifier, changed_lines
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -177,11 +177,16 @@ class Fixer:
         path = finding.path
         try:
             verdict = self.verifier.verify(before, candidate.after, path, [finding])
-            if not verdict.ok and verdict.only_import_order:
-                sorted_text = self.verifier.ruff.sort_imports(candidate.after, path, self.root)
-                repaired = Candidate(_replace_fix(candidate.fix, edits=diff_edits(before, sorted_text)),
-                                     sorted_text, candidate.source, candidate.note, candidate.env_vars)
-                again = self.verifier.verify(before, sorted_text, path, [finding])
+            if not verdict.ok and verdict.repairable:
+                text = candidate.after
+                ruff = self.verifier.ruff
+                if "I001" in verdict.new_codes:
+                    text = ruff.sort_imports(text, path, self.root)
+                if "E501" in verdict.new_codes:
+                    text = ruff.format_lines(text, path, changed_lines(before, text), self.root)
+                repaired = Candidate(_replace_fix(candidate.fix, edits=diff_edits(before, text)),
+                                     text, candidate.source, candidate.note, candidate.env_vars)
+                again = self.verifier.verify(before, text, path, [finding])
                 if again.ok:
                     return again, repaired
         except VerificationError as exc:

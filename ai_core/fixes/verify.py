@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from ai_core.parsing import ParsedDocument
 log = logging.getLogger(__name__)
 
 RUFF_TIMEOUT_S = 30.0
+REPAIRABLE = frozenset({"I001", "E501"})
 CACHE_SIZE = 256
 COPY_IGNORE = (".git", ".hg", ".venv", "venv", "node_modules", ".coderev", "__pycache__", ".mypy_cache",
                ".ruff_cache", ".pytest_cache", ".tox", "*.egg-info", "build", "dist")
@@ -61,8 +63,13 @@ class Verdict:
 
     ok: bool
     reason: str = ""
-    only_import_order: bool = False
-    """True when the only problem is ruff's import sorting (I001), which the engine can repair."""
+    new_codes: tuple[str, ...] = ()
+    """Ruff codes the patch introduced (when that is why it failed)."""
+
+    @property
+    def repairable(self) -> bool:
+        """True when the only problems are import order (I001) or long lines (E501), which ruff can repair."""
+        return bool(self.new_codes) and set(self.new_codes) <= REPAIRABLE
 
 
 class VerificationError(Exception):
@@ -128,6 +135,23 @@ class Ruff:
         if proc.returncode != 0 or not proc.stdout:
             raise VerificationError(f"ruff could not sort imports: {proc.stderr.decode(errors='replace')[:200]}")
         return proc.stdout.decode("utf-8", errors="surrogatepass")
+
+
+    def format_lines(self, text: str, path: str, ranges: list[tuple[int, int]], cwd: Path | None = None) -> str:
+        """`text` with only the given 1-based line ranges formatted by `ruff format` (bottom-up)."""
+        for first, last in sorted(ranges, reverse=True):
+            proc = self._run(["format", "--no-cache", "--quiet", "--range", f"{first}:{last}"], text, path, cwd)
+            if proc.returncode != 0:
+                raise VerificationError(f"ruff could not format: {proc.stderr.decode(errors='replace')[:200]}")
+            text = proc.stdout.decode("utf-8", errors="surrogatepass")
+        return text
+
+
+def changed_lines(before: str, after: str) -> list[tuple[int, int]]:
+    """1-based line ranges of `after` that differ from `before`."""
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    return [(j1 + 1, max(j1 + 1, j2)) for tag, _i1, _i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal" and j2 > j1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +300,7 @@ class Verifier:
         added = new_codes - old_codes
         if added:
             listed = ", ".join(f"{code} x{count}" for code, count in sorted(added.items()))
-            return Verdict(False, f"ruff reports new problems: {listed}", only_import_order=set(added) == {"I001"})
+            return Verdict(False, f"ruff reports new problems: {listed}", new_codes=tuple(sorted(added)))
         return self._check_tests(before, after, path)
 
     def _check_findings(self, before: str, after: str, path: str, targets: Sequence[Finding]) -> Verdict:

@@ -33,7 +33,7 @@ class TrainConfig:
 
     epochs: int = 6
     batch_size: int = 16
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 0.01
     warmup: float = 0.06
     max_length: int = DEFAULT_MAX_LENGTH
@@ -66,10 +66,12 @@ class TrainResult:
     steps: int
 
 
-def _batches(n: int, size: int, rng: random.Random) -> list[list[int]]:
-    order = list(range(n))
-    rng.shuffle(order)
-    return [order[i: i + size] for i in range(0, n, size)]
+def _batches(lengths: Sequence[int], size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of similar length (less padding), in random order; lengths are jittered so batches vary."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i] + rng.uniform(0, 24))
+    batches = [order[i: i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
 
 
 def evaluate(model: Any, examples: Sequence[Example], max_length: int) -> dict[str, Any]:
@@ -104,6 +106,7 @@ def train(train_set: Sequence[Example], val_set: Sequence[Example], config: Trai
     tokenizer = load_tokenizer()
     encoded = tokenizer([e.text for e in train_set], truncation=True, max_length=config.max_length)
     labels = torch.tensor([LABEL2ID[e.label] for e in train_set])
+    lengths = [len(ids) for ids in encoded["input_ids"]]
     weight = None
     if config.class_weighting:
         counts = Counter(e.label for e in train_set)
@@ -143,7 +146,7 @@ def train(train_set: Sequence[Example], val_set: Sequence[Example], config: Trai
     model.train()
     done = False
     for epoch in range(config.epochs):
-        for batch in _batches(len(train_set), config.batch_size, rng):
+        for batch in _batches(lengths, config.batch_size, rng):
             features = tokenizer.pad({"input_ids": [encoded["input_ids"][i] for i in batch],
                                       "attention_mask": [encoded["attention_mask"][i] for i in batch]},
                                      pad_to_multiple_of=32, return_tensors="pt")

@@ -200,8 +200,8 @@ class CodeIndex:
     def _finish(self, stats: SyncStats, started: float) -> None:
         if stats.changed or stats.removed or stats.chunks_added or stats.chunks_removed:
             try:
-                self.store.optimize()
-                self.store.prune_embeddings()
+                if self.store.maintain():
+                    self.store.prune_embeddings()
             except Exception:
                 log.exception("optimizing the index failed; it stays usable")
         stats.seconds = time.perf_counter() - started
@@ -213,6 +213,10 @@ class CodeIndex:
         total = len(todo)
         batch: list[_Plan] = []
         pending = 0
+        if todo and not (cancel is not None and cancel.is_set()):
+            if progress is not None:
+                progress(0, total, "loading the embedding model")
+            self.embedder.load()  # before the first file, so that a cancel during the load stops it
         if progress is not None:
             progress(0, total, f"{total} files to index")
         for done, (rel, path) in enumerate(todo, start=1):

@@ -11,36 +11,36 @@ A schema or model mismatch, or a table that cannot be read, makes `open` rebuild
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import threading
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import lancedb
 import numpy as np
 import pyarrow as pa
+from lancedb.index import FTS
+from lancedb.rerankers import RRFReranker
 
 from ai_core.retrieval.chunker import Chunk
 from ai_core.retrieval.embeddings import DIMENSION, MODEL_NAME
-
-os.environ.setdefault("LANCEDB_LOG", "error")  # lance warns on stderr for every table it creates
-
-import lancedb
-from lancedb.index import FTS
-from lancedb.rerankers import RRFReranker
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
 """Bump when a table's layout or the chunking changes: an index of another version is rebuilt."""
+NEW = "new index"
 BATCH = 500
 """Ids per `IN (...)` filter."""
 KEEP_VERSIONS_FOR = timedelta(minutes=5)
 """Table versions older than this are deleted when the index is optimized (readers may still use newer ones)."""
+MAX_FRAGMENTS = 24
+"""More data fragments than this in a table (one per write) and `maintain` compacts the tables."""
 VECTOR_INDEX_MIN_ROWS = 100_000
 """Below this many chunks vector search stays exact (flat); above, an IVF_PQ index is built."""
 
@@ -159,7 +159,11 @@ class IndexStore:
             except Exception as exc:
                 raise StoreError(f"cannot open the index at {self.uri}: {exc}") from exc
             problem = self._validate()
-            if problem is not None:
+            if problem == NEW:
+                log.info("creating the index at %s", self.uri)
+                self.rebuild()
+                self.rebuilt = False
+            elif problem is not None:
                 log.warning("index at %s is unusable (%s); rebuilding it", self.uri, problem)
                 self.rebuild()
             return self
@@ -181,7 +185,7 @@ class IndexStore:
         except Exception as exc:
             return f"cannot list tables: {exc}"
         if not existing:
-            return "new index"
+            return NEW
         try:
             meta = self._open_table("meta")
             values = {row["key"]: row["value"] for row in meta.search().limit(None).to_list()}
@@ -373,8 +377,8 @@ class IndexStore:
                 self.table("files").delete(where)
         return removed
 
-    def optimize(self, rebuild_fts: bool = False) -> None:
-        """Compact small fragments, bring the indices up to date, drop old versions."""
+    def optimize(self, rebuild_fts: bool = False, keep_versions: timedelta = KEEP_VERSIONS_FOR) -> None:
+        """Compact small fragments, bring the indices up to date, drop versions older than `keep_versions`."""
         with self._lock:
             chunks = self.table("chunks")
             rows = chunks.count_rows()
@@ -385,9 +389,28 @@ class IndexStore:
                 chunks.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ")
             for name in ("chunks", "files", "embeddings"):
                 try:
-                    self.table(name).optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+                    with warnings.catch_warnings():  # lance warns when asked to keep no old version
+                        warnings.simplefilter("ignore", UserWarning)
+                        self.table(name).optimize(cleanup_older_than=keep_versions)
                 except Exception as exc:  # another process may hold an old version: try again next time
                     log.debug("optimizing %s failed: %s", name, exc)
+
+    def maintain(self) -> bool:
+        """After writes: create a missing full-text index; optimize once small fragments pile up.
+
+        Returns True when it optimized. Compaction rewrites the table's data, so a save that adds one
+        fragment does not trigger it; MAX_FRAGMENTS does.
+        """
+        with self._lock:
+            chunks = self.table("chunks")
+            if chunks.count_rows() and not self.has_fts():
+                chunks.create_index("text", config=FTS(), replace=True)
+            fragments = max(int(self.table(name).stats()["fragment_stats"]["num_fragments"])
+                            for name in ("chunks", "files", "embeddings"))
+            if fragments <= MAX_FRAGMENTS:
+                return False
+        self.optimize()
+        return True
 
     def prune_embeddings(self, keep_factor: float = 2.0) -> int:
         """Drop cached vectors no chunk uses once the cache holds `keep_factor` times the chunks."""

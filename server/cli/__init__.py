@@ -8,10 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from server.cli import adapter, model, scan, serve, train
+from server.cli import adapter, fix, index, model, scan, serve, train
 
 # Each subcommand module exposes `add_parser(subparsers)`; its parser sets `func`.
-SUBCOMMANDS = [scan, serve, train, adapter, model]
+SUBCOMMANDS = [scan, serve, train, adapter, model, index, fix]
 
 
 class UsageError(Exception):

@@ -119,6 +119,9 @@ class Sanitizer:
     """Extra marks the result carries (NORMALIZED for realpath/abspath/resolve)."""
     requires: str = ""
     """For guards: the checked value must carry this mark (a prefix check proves nothing before realpath)."""
+    by_origin: bool = False
+    """For guards: also clear every value that came from the same origins as the checked ones (an HMAC
+    check on `expected = hmac.new(key, blob)` vouches for `blob`)."""
 
 
 @dataclass(frozen=True, slots=True)

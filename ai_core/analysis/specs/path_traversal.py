@@ -82,16 +82,23 @@ SPEC = ClassSpec(
     sanitizers=(
         Sanitizer(
             id="path.sanitize.basename",
-            patterns=("os.path.basename", "posixpath.basename", "ntpath.basename", "werkzeug.utils.secure_filename",
-                      "werkzeug.secure_filename", "django.utils.text.get_valid_filename"),
+            patterns=("os.path.basename", "posixpath.basename", "ntpath.basename"),
             classes=frozenset({PATH}),
             reason="A bare file name cannot climb out of the folder it is joined to.",
+            example="name = os.path.basename(upload.filename)",
+        ),
+        Sanitizer(
+            id="path.sanitize.secure-filename",
+            patterns=("werkzeug.utils.secure_filename", "werkzeug.secure_filename",
+                      "django.utils.text.get_valid_filename", "django.utils.text.slugify", "slugify.slugify"),
+            reason="secure_filename/slugify keep only letters, digits, '-', '_' and '.': no separators, quotes or "
+                   "shell metacharacters survive.",
             example="name = secure_filename(upload.filename)",
         ),
         Sanitizer(
             id="path.sanitize.safe-join",
             patterns=("flask.safe_join", "werkzeug.utils.safe_join", "werkzeug.security.safe_join",
-                      "django.utils._os.safe_join", "flask.send_from_directory"),
+                      "django.utils._os.safe_join"),
             classes=frozenset({PATH}),
             reason="safe_join refuses paths that leave the base folder.",
             example="path = safe_join(UPLOADS, name)",

@@ -35,7 +35,7 @@ SPEC = ClassSpec(
     tables={
         "bad_settings": BAD_SETTINGS,
         "settings_markers": ("INSTALLED_APPS", "ROOT_URLCONF", "MIDDLEWARE", "SECRET_KEY", "DATABASES"),
-        "dev_names": r"(?i)(^|[._/])(dev|development|local|test|tests|testing|ci|debug)([._/]|settings|config|$)"
+        "dev_names": r"(?i)(^|[._\-])(dev|develop|development|local|test|tests|testing|ci|debug)([._\-]|$)"
                      r"|(Dev|Development|Local|Test|Testing)(Config|Settings)",
         "dev_servers": ("flask.Flask.run", "werkzeug.serving.run_simple", "werkzeug.run_simple"),
         "bind_all": ("0.0.0.0", "::", ""),

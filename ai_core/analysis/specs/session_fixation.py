@@ -42,7 +42,7 @@ SPEC = ClassSpec(
         "lifetime_settings": ("PERMANENT_SESSION_LIFETIME", "SESSION_COOKIE_AGE", "REMEMBER_COOKIE_DURATION",
                               "JWT_ACCESS_TOKEN_EXPIRES", "ACCESS_TOKEN_EXPIRE_MINUTES",
                               "SESSION_PERMANENT_LIFETIME"),
-        "no_expiry_settings": {"JWT_ACCESS_TOKEN_EXPIRES": "False", "SESSION_EXPIRE_AT_BROWSER_CLOSE": ""},
+        "no_expiry_settings": ("JWT_ACCESS_TOKEN_EXPIRES", "JWT_REFRESH_TOKEN_EXPIRES"),
         "jwt_encode": ("jwt.encode", "jose.jwt.encode", "jwt.api_jwt.encode"),
         "expiry_claims": ("exp", "expires", "expires_at"),
     },

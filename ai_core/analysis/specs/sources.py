@@ -11,6 +11,11 @@ from __future__ import annotations
 from ai_core.analysis.specs.model import INJECTION_CLASSES, Source
 from ai_core.findings import VulnClass
 
+LOCAL_USER_CLASSES = frozenset({VulnClass.COMMAND_INJECTION, VulnClass.SQL_INJECTION})
+"""What command-line and interactive input can exploit: the person running a CLI may open any file or URL
+they like (so paths and URLs from argv are intended), but values passed on by scripts and CI (branch names,
+file names, titles) must not become shell commands or SQL."""
+
 REQUEST_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("args", "flask: query string"),
     ("form", "flask: form body"),
@@ -66,6 +71,7 @@ SOURCES: tuple[Source, ...] = (
         reason="Command-line arguments are chosen by whoever runs the program (or a caller passing them on).",
         example="target = sys.argv[1]",
         kind="attribute",
+        classes=LOCAL_USER_CLASSES,
     ),
     Source(
         id="source.stdin",
@@ -73,6 +79,7 @@ SOURCES: tuple[Source, ...] = (
         reason="Standard input is data from outside the program.",
         example="line = sys.stdin.readline()",
         kind="any",
+        classes=LOCAL_USER_CLASSES,
     ),
     Source(
         id="source.input",
@@ -80,13 +87,15 @@ SOURCES: tuple[Source, ...] = (
         reason="Interactive input is typed by the user.",
         example='name = input("name: ")',
         kind="call",
+        classes=LOCAL_USER_CLASSES,
     ),
     Source(
         id="source.argparse",
         patterns=("*.parse_args", "*.parse_known_args"),
         reason="argparse results carry command-line values.",
-        example="args = parser.parse_args(); open(args.path)",
+        example="args = parser.parse_args(); os.system('du -sh ' + args.path)",
         kind="call",
+        classes=LOCAL_USER_CLASSES,
     ),
     Source(
         id="source.socket",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ai_core.analysis.project import Project
+from ai_core.analysis.project import GlobalRef, Project
 from ai_core.analysis.specs import SpecSet
 from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.engine import FunctionEval
@@ -38,6 +38,7 @@ class TaintAnalysis:
         self._stack: set[str] = set()
         self._kinds: dict[str, dict[str, str | None]] = {}
         self._file_tokens: dict[str, bool] = {}
+        self._imported: dict[tuple[str, str, str], str | None] = {}
         self.deps: set[str] = set()
 
     # ------------------------------------------------------------------ per module
@@ -98,6 +99,29 @@ class TaintAnalysis:
                         kinds[name] = val.kind if val is not None else None
             self._kinds[module.key] = kinds
         return kinds
+
+    def imported_kind(self, module: ModuleInfo, head: str, rest: str) -> str | None:
+        """`fetcher.session.post` where fetcher.session is a module-level `requests.Session()` of a project
+        module: the qualified name through that object's type ('requests.Session.post'), else None."""
+        key = (module.key, head, rest)
+        if key in self._imported:
+            return self._imported[key]
+        result: str | None = None
+        target = module.imports[head]
+        parts = [p for p in rest.split(".") if p] if rest else []
+        if self.project.module_path(module, target.rsplit(".", 1)[0] if "." in target else target) is not None \
+                or self.project.module_path(module, target) is not None:
+            for cut in range(0, min(len(parts), 2) + 1):
+                found = self.project.resolve(module, ".".join([target, *parts[:cut]]))
+                if isinstance(found, GlobalRef):
+                    val = self.globals_env(found.module).get(found.name)
+                    if val is not None and val.kind and not val.kind.startswith("proj:"):
+                        result = ".".join([val.kind, *parts[cut:]])
+                    break
+                if found is None or isinstance(found, FunctionInfo | ClassInfo):
+                    break
+        self._imported[key] = result
+        return result
 
     def class_by_kind(self, kind: str) -> ClassInfo | None:
         """The project class behind a 'proj:<module>::<Class>' type."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from ai_core.analysis.specs.model import ALL, INJECTION_CLASSES, NORMALIZED, ArgTest, Sink, Source
+from ai_core.analysis.specs.sources import LOCAL_USER_CLASSES
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo, function_info
 from ai_core.analysis.taint.frameworks import Route, is_request_param, route_of
 from ai_core.analysis.taint.summary import FunctionResult, SinkFlow, Summary
@@ -51,6 +52,7 @@ RESPONSE_KINDS = frozenset({"flask.Response", "django.http.HttpResponse"})
 CONTAINER_KINDS = frozenset({"builtins.dict", "builtins.list"})
 PATTERNS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "expression_list"})
 SSRF_MARK = frozenset({VulnClass.SSRF.value})
+XSS_MARK = frozenset({VulnClass.XSS.value})
 MAX_LOOP_DEPTH = 2
 
 
@@ -98,6 +100,10 @@ class FunctionEval:
         self.returns: list[Val] = []
         self.deps: set[str] = set()
         self.local_defs: dict[str, FunctionInfo] = {}
+        self.defs: dict[str, Node] = {}
+        """The latest expression assigned to each local name."""
+        self.derived: dict[str, str] = {}
+        """x -> y when x was computed from y (host = urlparse(url).hostname): checking x says something of y."""
         self.route = Route()
         self.loop_depth = 0
         self.class_info: ClassInfo | None = (module.classes.get(info.class_name) if info is not None
@@ -134,7 +140,8 @@ class FunctionEval:
                       (TaintStep(self.path, _span(site), f"parameter {name} of {info.name}()"),))]
         label = self.route.source_params.get(name)
         if label is not None:
-            facts.insert(0, Fact(Origin(-1, f"framework.{self.route.framework}", label, INJECTION_CLASSES),
+            classes = LOCAL_USER_CLASSES if self.route.framework == "cli" else INJECTION_CLASSES
+            facts.insert(0, Fact(Origin(-1, f"framework.{self.route.framework}", label, classes),
                                  frozenset(), (TaintStep(self.path, _span(site), f"source: {label}"),)))
         kind = None
         if index == 0 and info.is_method and self.class_info is not None and name in {"self", "cls"}:
@@ -170,7 +177,7 @@ class FunctionEval:
         raw = self.data[node.start_byte:node.end_byte]
         if _DOTTED.match(raw):
             return raw.decode("ascii")
-        if node.type == "attribute" and b"\n" in raw or b" " in raw:
+        if (node.type == "attribute" and b"\n" in raw) or b" " in raw:
             compact = re.sub(rb"\s+", b"", raw)
             if _DOTTED.match(compact):
                 return compact.decode("ascii")
@@ -191,6 +198,10 @@ class FunctionEval:
             return ("<local>" + sep + rest) if rest else "<local>"
         target = self.module.imports.get(head)
         if target is not None:
+            if rest or target.count(".") > 0:
+                kind = self.a.imported_kind(self.module, head, rest)
+                if kind is not None:
+                    return kind
             return target + sep + rest
         val = self.globals.get(head)
         if val is not None:
@@ -286,6 +297,12 @@ class FunctionEval:
             return CLEAN
         else:
             val = self.ev(right)
+            if left.type == "identifier":
+                self.defs[self.text(left)] = right
+            if left.type == "identifier" and right.type in {"call", "attribute", "subscript"} and val.facts:
+                base, exact = self.target_key(right)
+                if base is not None and not exact:
+                    self.derived[self.text(left)] = base
         annotation = node.child_by_field_name("type")
         if annotation is not None and val.kind is None and not val.const:
             kind = self.annotation_kind(self.text(annotation))
@@ -372,10 +389,10 @@ class FunctionEval:
         if not val.facts or val.kind in RESPONSE_KINDS:
             return
         for sink in self.specs.special_sinks("<route-return>"):
-            if sink.vuln_class is VulnClass.XSS:
-                if not self.route.html_return or val.kind in CONTAINER_KINDS or node.type in {
-                        "dictionary", "list", "dictionary_comprehension", "list_comprehension"}:
-                    continue
+            if sink.vuln_class is VulnClass.XSS and (
+                    not self.route.html_return or val.kind in CONTAINER_KINDS or node.type in {
+                        "dictionary", "list", "dictionary_comprehension", "list_comprehension"}):
+                continue
             self.report(sink, node, val, "the response")
 
     def st_if(self, node: Node) -> None:
@@ -638,6 +655,13 @@ class FunctionEval:
                 else:
                     stack.extend(node.named_children)
         result: list[tuple[str, frozenset[str]]] = []
+        if guard.by_origin:  # an HMAC check vouches for what the compared values were computed from
+            names = {self.text(t) for t in targets}
+            for name in list(names):
+                definition = self.defs.get(name)
+                if definition is not None:
+                    names.update(self.identifiers(definition))
+            result.extend((name, marks) for name in names if name in self.env or name in self.globals)
         for target in targets:
             for key, target_marks in self.clear(target, marks):
                 if guard.requires:
@@ -652,7 +676,11 @@ class FunctionEval:
         key, exact = self.target_key(expr)
         if key is None:
             return []
-        return [(key, marks if exact else SSRF_MARK)]
+        result = [(key, marks if exact else SSRF_MARK)]
+        base = self.derived.get(key)
+        if base is not None:
+            result.append((base, SSRF_MARK))
+        return result
 
     def target_key(self, expr: Node) -> tuple[str | None, bool]:
         """(variable name, checked exactly) for the expression an `if` tests."""
@@ -688,6 +716,18 @@ class FunctionEval:
         if kind == "parenthesized_expression" and expr.named_child_count:
             return self.target_key(expr.named_children[0])
         return None, False
+
+    def identifiers(self, node: Node) -> set[str]:
+        """Every identifier inside an expression."""
+        found: set[str] = set()
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type == "identifier":
+                found.add(self.text(current))
+            else:
+                stack.extend(current.named_children)
+        return found
 
     def is_module_name(self, dotted: str) -> bool:
         """True when a dotted name starts with an imported module (not a local value)."""
@@ -749,6 +789,8 @@ class FunctionEval:
             return Val(value.facts, value.const) if (value.kind or value.head) else value
         if kind == "binary_operator":
             return self.ev_binary(node)
+        if kind == "parenthesized_expression" and node.named_child_count == 1:
+            return self.ev(node.named_children[0])
         if kind in {"list", "tuple", "expression_list", "set"}:
             vals = [self.ev(c) for c in node.named_children]
             if not vals:
@@ -823,7 +865,14 @@ class FunctionEval:
         prefix = []
         for child in node.children:
             if child.type == "interpolation":
-                break
+                expr = child.child_by_field_name("expression")
+                constant = self.module.globals.get(self.text(expr)) if expr is not None and \
+                    expr.type == "identifier" else None
+                if constant is None or constant.type != "string" or any(
+                        c.type == "interpolation" for c in constant.named_children):
+                    break
+                prefix.extend(self.text(c) for c in constant.named_children if c.type == "string_content")
+                continue
             if child.type == "string_content":
                 prefix.append(self.text(child))
         return bool(_FIXED_HOST.match("".join(prefix)))
@@ -839,6 +888,8 @@ class FunctionEval:
         op = operator.type if operator is not None else ""
         if op == "/" and lval.kind == "pathlib.Path":
             return Val(val.facts, val.const, "pathlib.Path")
+        if op in {"%", "+"} and lval.kind == "markupsafe.Markup":  # Markup escapes what is added to it
+            return marked(val, XSS_MARK).typed("markupsafe.Markup")
         if val.facts and op in {"+", "%"} and left is not None and self.fixed_host(left):
             val = marked(val, SSRF_MARK)
         if op == "+" and lval.head is not None:
@@ -856,17 +907,19 @@ class FunctionEval:
             source = self.specs.source(qualified, False)
             if source is not None:
                 return self.source_val(source, node)
-            sanitizer = self.specs.attribute_sanitizer(qualified) if "." in qualified else None
-            if sanitizer is not None:
-                obj_val = self.ev(node.child_by_field_name("object"))
-                return marked(obj_val, class_marks(sanitizer.classes))
             head = dotted.split(".", 1)[0]
-            if head not in self.env and head in self.module.imports:
-                return CLEAN
+            if head not in self.env and head in self.module.imports and "." in qualified:
+                sanitizer = self.specs.attribute_sanitizer(qualified)
+                return CLEAN if sanitizer is None else CONST
         obj = node.child_by_field_name("object")
+        attr = node.child_by_field_name("attribute")
         val = self.ev(obj)
         if not val.facts:
             return CONST if val.const else CLEAN
+        if val.kind and attr is not None:
+            sanitizer = self.specs.attribute_sanitizer(f"{val.kind}.{self.text(attr)}")
+            if sanitizer is not None:
+                return marked(val, class_marks(sanitizer.classes))
         return Val(val.facts)
 
     def ev_comprehension(self, node: Node) -> Val:
@@ -979,11 +1032,15 @@ class FunctionEval:
                 return self.construct(resolved, node, label, positional, keywords)
             return self.apply(resolved, bound, node, label, positional, keywords, receiver, receiver_node)
         propagator = specs.propagator(qualified)
+        if exact_sinks and (propagator is None or propagator.kind != "type"):
+            return CLEAN
         if propagator is not None:
             pkind = propagator.kind
             if pkind == "clean":
                 return CLEAN
             if pkind == "type":
+                if exact_sinks:
+                    return Val((), False, propagator.returns)
                 val = self.args_val(positional, keywords, receiver)
                 return Val(val.facts, False, propagator.returns)
             if pkind == "mutate":
@@ -1099,10 +1156,10 @@ class FunctionEval:
                 key = (origin.param, sink.id)
                 if key not in self.sink_flows:
                     sink_step = sink_step or self.step(site, f"sink: {label} ({vuln_class.value})")
-                    self.sink_flows[key] = SinkFlow(origin.param, sink, fact.marks, fact.steps + (sink_step,))
+                    self.sink_flows[key] = SinkFlow(origin.param, sink, fact.marks, (*fact.steps, sink_step))
         if flow is not None:
             sink_step = sink_step or self.step(site, f"sink: {label} ({vuln_class.value})")
-            self.add_finding(sink, site, flow.steps + (sink_step,), flow.origin.label, label)
+            self.add_finding(sink, site, (*flow.steps, sink_step), flow.origin.label, label)
         elif sink.structural and not val.const and (relevant or not val.facts):
             self.add_finding(sink, site, (), "", label)
 
@@ -1226,7 +1283,7 @@ class FunctionEval:
                 if marks and (ALL in marks or vuln_class.value in marks):
                     continue
                 origin = fact.origin
-                steps = fact.steps + (step,) + flow.steps
+                steps = (*fact.steps, step, *flow.steps)
                 if origin.param < 0:
                     if vuln_class in origin.classes:
                         sink_label = flow.steps[-1].label.removeprefix("sink: ").split(" (")[0]
@@ -1239,7 +1296,7 @@ class FunctionEval:
         for ret in summary.returns:
             origin = ret.origin
             if origin.param < 0:
-                facts.append(Fact(origin, ret.marks, ret.steps + (self.step(node, f"returned by {callee}"),)))
+                facts.append(Fact(origin, ret.marks, (*ret.steps, self.step(node, f"returned by {callee}"))))
                 continue
             found = args.get(origin.param)
             if found is None:
@@ -1247,7 +1304,7 @@ class FunctionEval:
             arg_node, val = found
             for fact in val.facts:
                 step = self.step(arg_node if arg_node is not None else node, f"through {callee}")
-                facts.append(Fact(fact.origin, fact.marks | ret.marks, fact.steps + (step,) + ret.steps[1:]))
+                facts.append(Fact(fact.origin, fact.marks | ret.marks, (*fact.steps, step, *ret.steps[1:])))
         if not facts:
             return Val((), summary.returns_const, summary.return_kind)
         return Val(tuple(facts[:6]), False, summary.return_kind)

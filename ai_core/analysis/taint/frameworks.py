@@ -118,9 +118,7 @@ def route_of(module: ModuleInfo, info: FunctionInfo, kind_of: dict[str, str | No
             framework = "fastapi"
         elif method == "route" or (path is not None and "<" in path):
             framework = "flask"
-        elif path is not None and "{" in path:
-            framework = "fastapi"
-        elif any(v.startswith("fastapi") for v in imports.values()):
+        elif (path is not None and "{" in path) or any(v.startswith("fastapi") for v in imports.values()):
             framework = "fastapi"
         elif any(v.startswith("flask") for v in imports.values()):
             framework = "flask"

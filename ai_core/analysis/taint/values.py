@@ -55,7 +55,7 @@ class Fact:
 
     def then(self, step: TaintStep) -> Fact:
         """This fact one step further."""
-        return Fact(self.origin, self.marks, _cap(self.steps + (step,)))
+        return Fact(self.origin, self.marks, _cap((*self.steps, step)))
 
     def __repr__(self) -> str:
         return f"Fact({self.origin!r}, {sorted(self.marks)})"

@@ -12,7 +12,7 @@ from ai_core.fixes.base import Rewriter
 from ai_core.fixes.rewriters import auth, command, deserialization, guards, settings, sql, xss
 
 _CONFIG = (settings.debug_from_environment, settings.bind_localhost, settings.allowed_hosts, settings.secure_flags,
-           settings.cookie_flags, settings.tls_verify, xss.autoescape_on)
+           settings.cookie_flags, settings.tls_verify, xss.autoescape_on, guards.private_file_mode)
 
 REWRITERS: dict[VulnClass, tuple[Rewriter, ...]] = {
     VulnClass.SQL_INJECTION: (sql.bound_parameters,),
@@ -27,9 +27,10 @@ REWRITERS: dict[VulnClass, tuple[Rewriter, ...]] = {
     VulnClass.CORS_MISCONFIGURATION: (settings.cors_origins, settings.reflected_origin),
     VulnClass.SENSITIVE_DATA_EXPOSURE: (settings.tls_verify, auth.redact_logged_secrets, auth.generic_error,
                                         settings.https_url, settings.cookie_flags),
-    VulnClass.BROKEN_AUTH: (auth.password_hashing, auth.jwt_verification, auth.constant_time_compare),
-    VulnClass.SESSION_FIXATION: (auth.session_id_from_server, auth.rotate_session, auth.session_lifetime,
-                                 settings.cookie_flags),
+    VulnClass.BROKEN_AUTH: (auth.password_hashing, auth.jwt_verification, auth.hashed_password_check,
+                            auth.constant_time_compare),
+    VulnClass.SESSION_FIXATION: (auth.session_id_from_server, auth.rotate_session, auth.token_expiry,
+                                 auth.session_lifetime, settings.cookie_flags),
 }
 
 

@@ -254,6 +254,54 @@ def session_id_from_server(ctx: FixContext) -> Draft | None:
     return None
 
 
+def token_expiry(ctx: FixContext) -> Draft | None:
+    """`jwt.encode({"sub": uid}, key)` -> the payload gets an `exp` claim 30 minutes ahead."""
+    for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or not ctx.qualified(ctx.text(fn)).endswith("jwt.encode"):
+            continue
+        args = positional(call)
+        if not args or args[0].type != "dictionary" or '"exp"' in ctx.text(args[0]) or "'exp'" in ctx.text(args[0]):
+            continue
+        payload = args[0]
+        datetime = ctx.ref("datetime", "datetime")
+        timedelta = ctx.ref("datetime", "timedelta")
+        utc = ctx.ref("datetime", "UTC")
+        expiry = f'"exp": {datetime}.now({utc}) + {timedelta}(minutes=30)'
+        pairs = [c for c in payload.named_children if c.type != "comment"]
+        close = payload.end_byte - 1
+        if pairs:
+            between = ctx.doc.data[pairs[-1].end_byte:close]
+            if between.strip().startswith(b","):
+                point = pairs[-1].end_byte + between.index(b",") + 1
+                return Draft("Give the token an expiry (exp claim)", [TextEdit(point, point, f" {expiry},")])
+            return Draft("Give the token an expiry (exp claim)",
+                         [TextEdit(pairs[-1].end_byte, pairs[-1].end_byte, f", {expiry}")])
+        return Draft("Give the token an expiry (exp claim)", [TextEdit(close, close, expiry)])
+    return None
+
+
+def hashed_password_check(ctx: FixContext) -> Draft | None:
+    """`user.password == password` -> `_verify_password(password, user.password)` against a salted hash."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "comparison_operator" or len(node.named_children) != 2:
+            continue
+        left, right = node.named_children
+        operator = ctx.doc.data[left.end_byte:right.start_byte].decode().strip()
+        if operator not in {"==", "!="}:
+            continue
+        if not (re.search(r"passw|pwd", ctx.text(left), re.IGNORECASE) and
+                re.search(r"passw|pwd", ctx.text(right), re.IGNORECASE)):
+            continue
+        supplied, stored = (right, left) if left.type in {"attribute", "subscript"} else (left, right)
+        backend, helpers = _hash_helpers(ctx)
+        negate = "not " if operator == "!=" else ""
+        return Draft(f"Store and check passwords as salted {backend} hashes",
+                     [ctx.replace(node, f"{negate}_verify_password({ctx.text(supplied)}, {ctx.text(stored)})")],
+                     helpers=helpers, note="Stored passwords must be replaced by _hash_password(...) values.")
+    return None
+
+
 def session_lifetime(ctx: FixContext) -> Draft | None:
     """Sessions that never expire -> a 30-minute lifetime."""
     for node in [*walk(ctx.node), *ancestors(ctx.node)]:

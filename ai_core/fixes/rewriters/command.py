@@ -159,19 +159,21 @@ def _replace_shell_call(ctx: FixContext, call: Node, name: str, source: Node, li
     if name == "os.system":
         tail = "" if is_expression_statement(call) else ".returncode"
         return Draft("Run an argument list with subprocess.run instead of os.system",
-                     [ctx.replace(call, f"{run}({args_text}){tail}"), *extra], drop_imports=[local_module])
+                     [ctx.replace(call, f"{run}({args_text}, check=False){tail}"), *extra],
+                     drop_imports=[local_module])
     if name == "os.popen":
         parent = call.parent
         outer = parent.parent if parent is not None else None
         if parent is None or parent.type != "attribute" or outer is None or outer.type != "call" or \
                 ctx.text(parent).rsplit(".", 1)[-1] != "read":
             return None
+        replacement = f"{run}({args_text}, capture_output=True, check=False)" if is_expression_statement(outer) \
+            else f"{run}({args_text}, capture_output=True, text=True, check=False).stdout"
         return Draft("Run an argument list with subprocess.run instead of os.popen",
-                     [ctx.replace(outer, f"{run}({args_text}, capture_output=True, text=True).stdout"), *extra],
-                     drop_imports=[local_module])
+                     [ctx.replace(outer, replacement), *extra], drop_imports=[local_module])
     if name == "subprocess.getoutput":
         return Draft("Run an argument list with subprocess.run instead of getoutput",
-                     [ctx.replace(call, f"{run}({args_text}, capture_output=True, text=True)"
+                     [ctx.replace(call, f"{run}({args_text}, capture_output=True, text=True, check=False)"
                                         ".stdout.rstrip(\"\\n\")"), *extra])
     return None
 

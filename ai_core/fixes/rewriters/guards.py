@@ -7,12 +7,15 @@ from tree_sitter import Node
 from ai_core.fixes.base import Draft, FixContext
 from ai_core.fixes.imports import Helper
 from ai_core.fixes.syntax import (
+    Expr,
     all_identifiers,
+    built_string,
     enclosing,
     guard_statement,
     insert_before,
     keyword,
     positional,
+    render_str,
     set_keyword,
     single_assignment,
     walk,
@@ -125,6 +128,14 @@ def _base_of(ctx: FixContext, path_expr: Node) -> str | None:
             args = positional(node)
             if len(args) >= 2:
                 return ctx.text(args[0])
+    if node.type == "string":  # f"{BASE}/{name}" or f"/srv/files/{name}"
+        built = built_string(ctx.doc, node)
+        if built is not None and built.pieces:
+            first = built.pieces[0]
+            if isinstance(first, Expr) and len(built.pieces) > 1 and str(built.pieces[1]).startswith("/"):
+                return first.source
+            if isinstance(first, str) and "/" in first:
+                return render_str(first.rsplit("/", 1)[0] or "/", built.quote)
     if node.type == "binary_operator":
         op = node.child_by_field_name("operator")
         left = node.child_by_field_name("left")
@@ -153,7 +164,7 @@ def realpath_prefix(ctx: FixContext) -> Draft | None:
             arg = receiver
         else:
             continue
-        if arg is None or arg.type == "string":
+        if arg is None or (arg.type == "string" and not any(c.type == "interpolation" for c in arg.children)):
             continue
         statement = guard_statement(ctx.doc, call)
         if statement is None:
@@ -176,6 +187,27 @@ def realpath_prefix(ctx: FixContext) -> Draft | None:
         if arg.type != "identifier" or receiver is not None:
             edits.append(ctx.replace(arg, replacement))
         return Draft("Resolve the path and refuse it outside its base folder", edits)
+    return None
+
+
+def private_file_mode(ctx: FixContext) -> Draft | None:
+    """`os.chmod(p, 0o777)` -> group/world write removed (`0o755`)."""
+    for call in _calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)).rsplit(".", 1)[-1] not in {"chmod", "fchmod", "lchmod", "mkdir",
+                                                                                 "makedirs", "open", "umask"}:
+            continue
+        for arg in [*positional(call)[1:], *(kw.child_by_field_name("value") for kw in
+                                              [keyword(call, "mode")] if kw is not None)]:
+            if arg is None or arg.type != "integer":
+                continue
+            try:
+                mode = int(ctx.text(arg), 0)
+            except ValueError:
+                continue
+            if mode & 0o022:
+                return Draft(f"Drop group/world write permission ({oct(mode & ~0o022)})",
+                             [ctx.replace(arg, oct(mode & ~0o022))])
     return None
 
 

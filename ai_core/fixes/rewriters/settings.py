@@ -84,6 +84,7 @@ def _target_name(ctx: FixContext, holder: Node) -> str:
     return ""
 
 
+_GENERIC_NAMES = frozenset({"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "API_KEY", "USER", "AUTH"})
 _HOLDERS = ("assignment", "keyword_argument", "pair", "default_parameter", "comparison_operator")
 
 
@@ -117,6 +118,11 @@ def secret_from_environment(ctx: FixContext) -> Draft | None:
                                      env_vars=[key])
             continue
         name = env_name(_target_name(ctx, holder))
+        if holder.type == "pair" and name in _GENERIC_NAMES:
+            outer = enclosing(holder, "assignment")
+            outer_name = env_name(_target_name(ctx, outer)) if outer is not None else ""
+            if outer_name and outer_name != "SECRET":
+                name = f"{outer_name}_{name}"
         if not name or (name == "SECRET" and not _target_name(ctx, holder)):
             continue
         value = literal_value(ctx.doc, literal) or ""
@@ -276,8 +282,9 @@ def cors_origins(ctx: FixContext) -> Draft | None:
             edits = [ctx.replace(value, "False")]
             if "CORS_ALLOWED_ORIGINS" not in ctx.doc.text:
                 statement = node.parent if node.parent is not None else node
-                edits.append(ctx.replace(statement, f"{ctx.text(statement)}\n"
-                                         f"CORS_ALLOWED_ORIGINS = {_origins_expr(ctx)}"))
+                nl, indent = newline_of(ctx.doc), indent_of(ctx.doc, statement)
+                edits = [TextEdit(value.start_byte, statement.end_byte,
+                                  f"False{nl}{indent}CORS_ALLOWED_ORIGINS = {_origins_expr(ctx)}")]
             return Draft("Allow only the origins listed in CORS_ALLOWED_ORIGINS", edits, env_vars=[_CORS_ENV])
     return None
 

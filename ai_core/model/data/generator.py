@@ -190,7 +190,7 @@ def _flow_frame(kind: str, rng: random.Random, names: dict[str, str], flow: bool
         prelude = ["app = Flask(__name__)"] if deco == "@app.route" else ["bp = Blueprint(\"$noun\", __name__)"]
         src = [] if path_param or not flow else [f"{var} = {expr}"]
         return _Frame(["from flask import Blueprint, Flask, jsonify, request"], prelude, head, src,
-                      "source: URL path parameter" if path_param else f"source: {label}", "    ",
+                      f"source: route variable <{var}>" if path_param else f"source: {label}", "    ",
                       rng.choice(["return jsonify({x})", "return jsonify(result={x})", "return {{\"result\": {x}}}"]))
     if kind == "django":
         path_param = flow and rng.random() < 0.25
@@ -215,7 +215,7 @@ def _flow_frame(kind: str, rng: random.Random, names: dict[str, str], flow: bool
                        "from django.contrib.auth.decorators import login_required",
                        "from django.views.decorators.http import require_GET, require_http_methods"],
                       [], [*decos, sig], src,
-                      "source: URL path parameter" if path_param else f"source: {label}", "    ",
+                      f"source: route variable <{var}>" if path_param else f"source: {label}", "    ",
                       rng.choice(["return JsonResponse({{\"result\": {x}}})", "return HttpResponse({x})"]))
     if kind == "fastapi":
         style = rng.choice(["param", "query", "body", "request"]) if flow else "param"
@@ -228,14 +228,14 @@ def _flow_frame(kind: str, rng: random.Random, names: dict[str, str], flow: bool
         deco = f"@{owner}.{verb}(\"/{names['route']}\")"
         if style == "param":
             sig = f"{deff} {names['fn']}({var}: str):" if flow else f"{deff} {names['fn']}():"
-            src, label = [], "source: query parameter"
+            src, label = [], f"source: request parameter {var}"
         elif style == "query":
             sig = f"{deff} {names['fn']}({var}: str = Query(..., max_length=200)):"
-            src, label = [], "source: query parameter"
+            src, label = [], f"source: request parameter {var}"
         elif style == "body":
             prelude += ["", f"class {names['noun'].title()}In(BaseModel):", f"    {param}: str"]
             sig = f"{deff} {names['fn']}(body: {names['noun'].title()}In):"
-            src, label = [f"{var} = body.{param}"], "source: request body"
+            src, label = [f"{var} = body.{param}"], "source: request parameter body"
         else:
             sig = f"{deff} {names['fn']}(request: Request):"
             src, label = [f"{var} = request.query_params.get(\"{param}\")"], "source: request.query_params"
@@ -261,24 +261,24 @@ def _flow_frame(kind: str, rng: random.Random, names: dict[str, str], flow: bool
         sig = f"def {names['fn']}({var}: str) -> object:" if hint else f"def {names['fn']}({var}):"
         if not flow:
             sig = f"def {names['fn']}():"
-        return _Frame([], [], [sig], [], f"source: parameter {var}", "    ", "return {x}")
+        return _Frame([], [], [sig], [], f"parameter {var} of {names['fn']}()", "    ", "return {x}")
     sig = f"    def {names['fn']}(self, {var}: str):" if hint else f"    def {names['fn']}(self, {var}):"
     if not flow:
         sig = f"    def {names['fn']}(self):"
     return _Frame([], [], [f"class {names['cls']}:", "", *([f"    \"\"\"{names['noun'].title()} access.\"\"\""]
                                                             if rng.random() < 0.4 else []),
                            "    def __init__(self, conn):", "        self.conn = conn", "", sig],
-                  [], f"source: parameter {var}", "        ", "return {x}")
+                  [], f"parameter {var} of {names['fn']}()", "        ", "return {x}")
 
 
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 _ASSIGN = re.compile(r"^\s*([A-Za-z_][\w.\[\]\"']*)\s*[+]?=\s*(.+)$")
 
 
-def _sink_label(line: str) -> str:
+def _sink_label(line: str, vuln_class: VulnClass) -> str:
     calls = _CALL.findall(line.split("#", 1)[0])
     names = [c for c in calls if c not in {"str", "int", "f", "len", "print"}]
-    return f"sink: {names[0] if names else line.strip()[:40]}"
+    return f"sink: {names[0] if names else line.strip()[:40]} ({vuln_class.value})"
 
 
 def _body(family: Family, safe: bool, rng: random.Random, names: dict[str, str], indent: str,
@@ -288,9 +288,9 @@ def _body(family: Family, safe: bool, rng: random.Random, names: dict[str, str],
     template = family.safe if safe else family.vuln
     fillers = [f for f in _FILLERS if rng.random() < 0.12]
     for raw in template:
-        if fillers and rng.random() < 0.25:
-            body.append(indent + _fill(fillers.pop(), names))
         lead = len(raw) - len(raw.lstrip(" "))
+        if fillers and rng.random() < 0.25:
+            body.append(indent + " " * lead + _fill(fillers.pop(), names))
         text = raw.strip()
         if text.startswith("@return "):
             text = returns.format(x=text[len("@return "):])
@@ -357,7 +357,7 @@ def generate(family: Family, safe: bool, rng: random.Random) -> Sample:
             match = _ASSIGN.match(lines[n])
             if match and re.search(rf"\b{re.escape(var)}\b", match.group(2)):
                 steps.append((n, f"assigned to {match.group(1).strip()}"))
-        steps.append((sink, _sink_label(lines[sink])))
+        steps.append((sink, _sink_label(lines[sink], family.vuln_class)))
     if rng.random() < 0.3:
         lines += ["", "", *rng.choice(_HELPERS)]
     return Sample(_quotes(lines, rng), sink, steps, (first, last))

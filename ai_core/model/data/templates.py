@@ -893,3 +893,169 @@ FAMILIES: list[Family] = [
                "@return task()",
            ]),
 ]
+
+FAMILIES += [
+    # ---------------------------------------------------------------- look-alikes whose sanitiser rules may not know
+    Family("sql-allowlist-table", V.SQL_INJECTION, imports=SQL_IMPORTS, pools={"var": ("kind", "entity", "resource")},
+           vuln=[
+               "table = $var",
+               "$cur = $conn.cursor()",
+               "$cur.execute(f\"SELECT COUNT(*) FROM {table}\")  #!sink",
+               "@return $cur.fetchone()[0]",
+           ], safe=[
+               "table = {\"order\": \"orders\", \"user\": \"users\", \"item\": \"items\"}.get($var, \"orders\")",
+               "$cur = $conn.cursor()",
+               "$cur.execute(f\"SELECT COUNT(*) FROM {table}\")  #!sink",
+               "@return $cur.fetchone()[0]",
+           ]),
+    Family("sql-uuid-cast", V.SQL_INJECTION, imports=(*SQL_IMPORTS, "import uuid"),
+           pools={"var": ("token_id", "session_ref", "ident", "uid")}, vuln=[
+               "key = str($var)",
+               "$res = $conn.execute(\"SELECT * FROM $table WHERE ref = '%s'\" % key).fetchall()  #!sink",
+               "@return $res",
+           ], safe=[
+               "key = str(uuid.UUID($var))",
+               "$res = $conn.execute(\"SELECT * FROM $table WHERE ref = '%s'\" % key).fetchall()  #!sink",
+               "@return $res",
+           ]),
+    Family("cmd-shlex-fstring", V.COMMAND_INJECTION, imports=("import subprocess", "import shlex"),
+           pools={"var": ("pattern", "needle", "word", "term")}, vuln=[
+               "out = subprocess.run(f\"grep -n {$var} /var/log/app.log\", shell=True, capture_output=True)  #!sink",
+               "@return out.stdout.decode()",
+           ], safe=[
+               "out = subprocess.run(f\"grep -n {shlex.quote($var)} /var/log/app.log\", shell=True, "
+               "capture_output=True)  #!sink",
+               "@return out.stdout.decode()",
+           ]),
+    Family("cmd-allowlist", V.COMMAND_INJECTION, imports=("import os",), pools={"var": ("service", "unit", "daemon")},
+           vuln=[
+               "$logger.info(\"restarting %s\", $var)",
+               "os.system(\"systemctl restart \" + $var)  #!sink",
+               "@return \"restarted\"",
+           ], safe=[
+               "if $var not in {\"nginx\", \"redis\", \"worker\"}:",
+               "    raise ValueError(\"unknown service\")",
+               "os.system(\"systemctl restart \" + $var)  #!sink",
+               "@return \"restarted\"",
+           ]),
+    Family("path-basename-only", V.PATH_TRAVERSAL, imports=("import os",), pools={"var": ("name", "report", "doc")},
+           vuln=[
+               "with open(f\"/srv/reports/{$var}.pdf\", \"rb\") as fh:  #!sink",
+               "    @return fh.read()",
+           ], safe=[
+               "with open(f\"/srv/reports/{os.path.basename($var)}.pdf\", \"rb\") as fh:  #!sink",
+               "    @return fh.read()",
+           ]),
+    Family("path-safe-join", V.PATH_TRAVERSAL, imports=("import os", "from werkzeug.utils import safe_join"),
+           pools={"var": ("filename", "asset", "rel_path")}, vuln=[
+               "target = os.path.join($base, $var)",
+               "with open(target, encoding=\"utf-8\") as fh:  #!sink",
+               "    @return fh.read()",
+           ], safe=[
+               "target = safe_join($base, $var)",
+               "if target is None:",
+               "    raise FileNotFoundError($var)",
+               "with open(target, encoding=\"utf-8\") as fh:  #!sink",
+               "    @return fh.read()",
+           ]),
+    Family("xss-int-cast", V.XSS, frames=("flask", "django"), pools={"var": ("page", "count", "year")}, vuln=[
+        "html = \"<p>Showing page %s</p>\" % $var",
+        "return HttpResponse(html)  #!sink",
+    ], safe=[
+        "html = \"<p>Showing page %d</p>\" % int($var)",
+        "return HttpResponse(html)  #!sink",
+    ]),
+    Family("xss-json-instead", V.XSS, frames=("django", "flask"), pools={"var": ("name", "title", "label")}, vuln=[
+        "body = f\"<div class='profile'>{$var}</div>\"",
+        "return HttpResponse(body, content_type=\"text/html\")  #!sink",
+    ], safe=[
+        "body = {\"profile\": $var}",
+        "return JsonResponse(body)  #!sink",
+    ]),
+    Family("ssrf-fixed-service", V.SSRF, imports=("import requests", "from urllib.parse import quote"),
+           pools={"var": ("base", "service_url", "api_root")}, vuln=[
+               "resp = requests.get($var + \"/health\", timeout=2)  #!sink",
+               "@return resp.status_code",
+           ], safe=[
+               "resp = requests.get(f\"{SERVICE_URL}/health/{quote($var, safe='')}\", timeout=2)  #!sink",
+               "@return resp.status_code",
+           ]),
+    Family("ssrf-private-ip-check", V.SSRF, imports=("import ipaddress", "import socket", "import requests",
+                                                    "from urllib.parse import urlparse"),
+           pools={"var": ("url", "target_url", "image")}, vuln=[
+               "host = urlparse($var).hostname",
+               "$logger.info(\"fetching from %s\", host)",
+               "data = requests.get($var, timeout=5).content  #!sink",
+               "@return data",
+           ], safe=[
+               "host = urlparse($var).hostname",
+               "if ipaddress.ip_address(socket.gethostbyname(host)).is_private:",
+               "    raise PermissionError(host)",
+               "data = requests.get($var, timeout=5, allow_redirects=False).content  #!sink",
+               "@return data",
+           ]),
+    Family("deser-signed-token", V.INSECURE_DESERIALIZATION, imports=("import pickle", "import base64",
+                                                                     "from itsdangerous import URLSafeSerializer"),
+           pools={"var": ("token", "cookie_value", "state")}, vuln=[
+               "prefs = pickle.loads(base64.urlsafe_b64decode($var))  #!sink",
+               "@return prefs",
+           ], safe=[
+               "prefs = URLSafeSerializer(SECRET_KEY).loads($var)  #!sink",
+               "@return prefs",
+           ]),
+    Family("auth-hash-compare", V.BROKEN_AUTH, imports=("import hashlib", "import bcrypt"),
+           pools={"var": ("password", "pw", "attempt")}, vuln=[
+               "user = lookup(username)",
+               "ok = hashlib.sha256($var.encode()).hexdigest() == user.pw_hash  #!sink",
+               "@return ok",
+           ], safe=[
+               "user = lookup(username)",
+               "ok = bcrypt.checkpw($var.encode(), user.pw_hash)  #!sink",
+               "@return ok",
+           ]),
+    Family("secret-getenv-fallback", V.HARDCODED_SECRET, flow=False, frames=("module", "function", "django_settings"),
+           vuln=[
+               "STRIPE_KEY = os.getenv(\"STRIPE_KEY\", \"sk_live_51Jd8RkL2x9QmP4vT7yW3nB6c\")  #!sink",
+           ], safe=[
+               "STRIPE_KEY = os.getenv(\"STRIPE_KEY\", \"\")  #!sink",
+           ]),
+    Family("sde-log-token-masked", V.SENSITIVE_DATA_EXPOSURE, flow=False, frames=WEB_FN, vuln=[
+        "token = issue_token(user)",
+        "$logger.debug(\"issued token %s for %s\", token, user.id)  #!sink",
+        "@return token",
+    ], safe=[
+        "token = issue_token(user)",
+        "$logger.debug(\"issued token %s... for %s\", token[:4], user.id)  #!sink",
+        "@return token",
+    ]),
+    Family("misconf-app-debug-attr", V.SECURITY_MISCONFIGURATION, flow=False, frames=("flask_config", "module"), vuln=[
+        "app.debug = True  #!sink",
+        "app.config[\"PROPAGATE_EXCEPTIONS\"] = True",
+    ], safe=[
+        "app.debug = os.environ.get(\"FLASK_DEBUG\") == \"1\"  #!sink",
+        "app.config[\"PROPAGATE_EXCEPTIONS\"] = False",
+    ]),
+    Family("cors-star-public", V.CORS_MISCONFIGURATION, flow=False, frames=("flask", "django", "function"), vuln=[
+        "response.headers[\"Access-Control-Allow-Origin\"] = \"*\"  #!sink",
+        "response.headers[\"Access-Control-Allow-Credentials\"] = \"true\"",
+        "@return response",
+    ], safe=[
+        "response.headers[\"Access-Control-Allow-Origin\"] = \"*\"  #!sink",
+        "response.headers[\"Cache-Control\"] = \"public, max-age=300\"",
+        "@return response",
+    ]),
+    Family("session-cycle-key", V.SESSION_FIXATION, flow=False, frames=("django",), vuln=[
+        "user = authenticate(request, **credentials(request))",
+        "if user is None:",
+        "    return HttpResponse(status=401)",
+        "request.session[\"user_id\"] = user.pk  #!sink",
+        "return HttpResponse(\"ok\")",
+    ], safe=[
+        "user = authenticate(request, **credentials(request))",
+        "if user is None:",
+        "    return HttpResponse(status=401)",
+        "request.session.cycle_key()",
+        "request.session[\"user_id\"] = user.pk  #!sink",
+        "return HttpResponse(\"ok\")",
+    ]),
+]

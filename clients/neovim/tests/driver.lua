@@ -172,6 +172,13 @@ function scenarios.quickfix()
     return codes(bufnr)["insecure-deserialization"] == nil
   end)
   step("diagnostics_after_fix", coderev_diagnostics(bufnr))
+  -- the fix's command (coderev.recordFix) journals it once the server sees the fixed text
+  local journal = vim.fs.dirname(env.CODEREV_FILE) .. "/.coderev/history.jsonl"
+  wait_for("the fix to be journaled", function()
+    local stat = (vim.uv or vim.loop).fs_stat(journal)
+    return stat ~= nil and stat.size > 0
+  end)
+  step("journal", vim.fn.readfile(journal))
 end
 
 --- :CoderevFixAll fixes the buffer, :CoderevUndo restores it.
@@ -201,6 +208,21 @@ function scenarios.fixall_undo()
     return #coderev_diagnostics(bufnr) > 0
   end)
   step("diagnostics_after_undo", coderev_diagnostics(bufnr))
+  vim.cmd("CoderevHistory")
+  local history = nil
+  wait_for(":CoderevHistory to show the journal", function()
+    for _, other in ipairs(vim.api.nvim_list_bufs()) do
+      if other ~= bufnr and vim.api.nvim_buf_is_loaded(other) then
+        local lines = vim.api.nvim_buf_get_lines(other, 0, -1, false)
+        if lines[1] and lines[1]:find("coderev fix history", 1, true) then
+          history = lines
+          return true
+        end
+      end
+    end
+    return false
+  end)
+  step("history", history)
 end
 
 local ok, err = xpcall(function()

@@ -2,18 +2,12 @@
 
 import * as vscode from 'vscode';
 
+import * as calls from './commands';
 import { renderHistory } from './history';
+import { summarize } from './results';
 import { ServerSupervisor } from './supervisor';
 
 let supervisor: ServerSupervisor | undefined;
-
-/** The server commands (workspace/executeCommand) the extension's own commands call. */
-export const SERVER_COMMANDS = {
-  fixAll: 'coderev.fixAll',
-  undoFix: 'coderev.undoFix',
-  reindex: 'coderev.reindex',
-  showHistory: 'coderev.showHistory',
-} as const;
 
 function activePythonDocument(): vscode.TextDocument | undefined {
   const document = vscode.window.activeTextEditor?.document;
@@ -35,11 +29,7 @@ async function run(title: string, action: () => Promise<unknown>): Promise<unkno
 }
 
 function report(result: unknown): void {
-  const message =
-    typeof result === 'string' ? result
-    : result && typeof result === 'object' && typeof (result as { message?: unknown }).message === 'string'
-      ? (result as { message: string }).message
-      : undefined;
+  const message = summarize(result);
   if (message) {
     void vscode.window.showInformationMessage(`coderev: ${message}`);
   }
@@ -57,22 +47,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     run('fix all', async () => {
       const document = activePythonDocument();
       if (document) {
-        report(await server.execute(SERVER_COMMANDS.fixAll, [document.uri.toString(), document.version]));
+        report(await server.call(calls.fixAll(document.uri.toString(), document.version)));
       }
     }),
   );
   register('coderev.undoLastFix', () =>
     run('undo', async () => {
       const document = vscode.window.activeTextEditor?.document;
-      report(await server.execute(SERVER_COMMANDS.undoFix, document ? [document.uri.toString()] : []));
+      report(await server.call(calls.undoFix(document?.uri.toString())));
     }),
   );
   register('coderev.reindexWorkspace', () =>
-    run('reindex', async () => report(await server.execute(SERVER_COMMANDS.reindex, []))),
+    run('reindex', async () => report(await server.call(calls.reindex()))),
   );
   register('coderev.showFixHistory', () =>
     run('show history', async () => {
-      const answer = await server.execute(SERVER_COMMANDS.showHistory, []);
+      const uri = vscode.window.activeTextEditor?.document.uri.toString();
+      const answer = await server.call(calls.showHistory(uri));
       const name = vscode.workspace.workspaceFolders?.[0]?.name;
       const document = await vscode.workspace.openTextDocument({
         language: 'markdown',

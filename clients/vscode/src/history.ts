@@ -11,7 +11,8 @@ export interface HistoryRow {
   rule?: string;
   title?: string;
   file?: string;
-  undoes?: string;
+  undoes?: string | null;
+  undone?: boolean;
   extra_files?: unknown[];
 }
 
@@ -40,6 +41,11 @@ function cell(value: unknown): string {
 export function renderHistory(answer: unknown, workspaceName = 'workspace'): string {
   const rows = historyRows(answer).slice().reverse();
   const lines = [`# coderev fix history: ${workspaceName}`, ''];
+  const journalPath =
+    answer && typeof answer === 'object' && !Array.isArray(answer) ? (answer as { journal?: unknown }).journal : undefined;
+  if (typeof journalPath === 'string') {
+    lines.push(`Journal: \`${journalPath}\``, '');
+  }
   if (rows.length === 0) {
     lines.push('No fixes have been applied yet (the journal is `.coderev/history.jsonl`).');
     return lines.join('\n') + '\n';
@@ -51,7 +57,7 @@ export function renderHistory(answer: unknown, workspaceName = 'workspace'): str
     let what = row.kind ?? 'fix';
     if (row.undoes) {
       what = `undo of ${row.undoes}`;
-    } else if (row.id && undone.has(row.id)) {
+    } else if (row.undone === true || (row.id && undone.has(row.id))) {
       what = `${what} (undone)`;
     }
     lines.push(

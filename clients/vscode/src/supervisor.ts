@@ -23,6 +23,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { Backoff } from './backoff';
+import { ServerCall } from './commands';
 import { describe, resolveInterpreter, ServerCommand, serverCommand } from './interpreter';
 import { explicitValue, needsRestart, SECTION, SERVER_KEYS, toServerSettings } from './settings';
 import { ServerState, statusView } from './status';
@@ -149,12 +150,12 @@ export class ServerSupervisor implements vscode.Disposable {
   }
 
   /** Run a server command (workspace/executeCommand); throws when the server is not running. */
-  async execute(command: string, args: unknown[] = []): Promise<unknown> {
+  async call(call: ServerCall): Promise<unknown> {
     const client = this.running;
     if (!client) {
       throw new Error('the coderev server is not running');
     }
-    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    return client.sendRequest(ExecuteCommandRequest.type, call);
   }
 
   showOutput(): void {

@@ -35,3 +35,20 @@ describe('renderHistory', () => {
     assert.deepEqual(historyRows('nonsense'), []);
   });
 });
+
+describe('renderHistory with the server answer shape', () => {
+  test('{root, journal, entries} with undone flags', () => {
+    const answer = {
+      root: '/w',
+      journal: '/w/.coderev/history.jsonl',
+      entries: [
+        { ...fix, undone: true, undoes: null },
+        { ...undo, class: '', title: 'undo' },
+      ],
+    };
+    const page = renderHistory(answer, 'w');
+    assert.match(page, /Journal: `\/w\/\.coderev\/history\.jsonl`/);
+    assert.match(page, /\| fix \(undone\) \|/);
+    assert.match(page, /\| undo of 18f-a1 \|/);
+  });
+});

@@ -142,6 +142,36 @@ local function start_with_lsp_config()
   vim.lsp.enable(NAME)
 end
 
+--- A one-line summary of a command's answer ({applied, title}, {undone}, {folders}, {message} ...).
+function M.summary(command, result)
+  if type(result) == "string" then
+    return result
+  end
+  if type(result) ~= "table" then
+    return nil
+  end
+  if type(result.message) == "string" then
+    return result.message
+  end
+  if result.applied == true then
+    return "applied " .. (result.title or "the fix")
+  elseif result.applied == false then
+    return "not applied: " .. (result.reason or "the editor refused the edit")
+  end
+  if result.undone then
+    return "undid fix " .. tostring(result.undone)
+  end
+  if type(result.folders) == "table" then
+    local parts = {}
+    for _, folder in ipairs(result.folders) do
+      table.insert(parts, string.format("%s: %s", vim.fn.fnamemodify(folder.root or "?", ":t"),
+        folder.summary or (folder.ok and "ok" or "failed")))
+    end
+    return "index " .. table.concat(parts, "; ")
+  end
+  return nil
+end
+
 --- Run a server command (workspace/executeCommand) for `bufnr`; `callback(err, result)` is optional.
 function M.execute(command, arguments, bufnr, callback)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
@@ -154,10 +184,11 @@ function M.execute(command, arguments, bufnr, callback)
     if err then
       vim.notify(string.format("coderev: %s failed: %s", command, err.message or vim.inspect(err)),
         vim.log.levels.ERROR)
-    elseif type(result) == "table" and type(result.message) == "string" then
-      vim.notify("coderev: " .. result.message, vim.log.levels.INFO)
-    elseif type(result) == "string" and result ~= "" then
-      vim.notify("coderev: " .. result, vim.log.levels.INFO)
+    else
+      local summary = M.summary(command, result)
+      if summary then
+        vim.notify("coderev: " .. summary, vim.log.levels.INFO)
+      end
     end
     if callback then
       callback(err, result)
@@ -173,18 +204,46 @@ end
 --- Apply every verified fix in the buffer (the server's coderev.fixAll command).
 function M.fix_all(bufnr, callback)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  return M.execute("coderev.fixAll", { buffer_uri(bufnr) }, bufnr, callback)
+  return M.execute("coderev.fixAll", { { uri = buffer_uri(bufnr) } }, bufnr, callback)
 end
 
 --- Revert the last fix applied (coderev.undoFix); the server refuses if the file changed since.
 function M.undo(bufnr, callback)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  return M.execute("coderev.undoFix", { buffer_uri(bufnr) }, bufnr, callback)
+  return M.execute("coderev.undoFix", { { uri = buffer_uri(bufnr) } }, bufnr, callback)
 end
 
---- Rebuild the workspace index (coderev.reindex).
-function M.reindex(callback)
-  return M.execute("coderev.reindex", {}, nil, callback)
+--- Bring the workspace index up to date (coderev.reindex); `rebuild` starts it afresh.
+function M.reindex(rebuild, callback)
+  return M.execute("coderev.reindex", { { rebuild = rebuild == true } }, nil, callback)
+end
+
+--- The fix journal (coderev.showHistory) in a scratch buffer.
+function M.history(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  return M.execute("coderev.showHistory", { { uri = buffer_uri(bufnr) } }, bufnr, function(err, result)
+    if err or type(result) ~= "table" then
+      return
+    end
+    local lines = { "coderev fix history: " .. tostring(result.journal or ""), "" }
+    local entries = result.entries or {}
+    for i = #entries, 1, -1 do
+      local e = entries[i]
+      local what = e.undoes ~= nil and e.undoes ~= vim.NIL and ("undo of " .. e.undoes)
+        or (e.kind or "fix") .. (e.undone and " (undone)" or "")
+      table.insert(lines, string.format("%s  %-14s %-28s %s  %s  [%s]", e.time or "", what, e["class"] or "",
+        e.file or "", e.title or "", e.id or ""))
+    end
+    if #entries == 0 then
+      table.insert(lines, "no fixes applied yet")
+    end
+    vim.cmd("botright new")
+    local scratch = vim.api.nvim_get_current_buf()
+    vim.bo[scratch].buftype = "nofile"
+    vim.bo[scratch].bufhidden = "wipe"
+    vim.api.nvim_buf_set_lines(scratch, 0, -1, false, lines)
+    vim.bo[scratch].modifiable = false
+  end)
 end
 
 --- Apply coderev's quick fix for the diagnostic under the cursor.
@@ -226,9 +285,12 @@ local function create_commands()
   command("CoderevUndo", function()
     M.undo(0)
   end, { desc = "coderev: undo the last fix" })
-  command("CoderevReindex", function()
-    M.reindex()
-  end, { desc = "coderev: rebuild the workspace index" })
+  command("CoderevReindex", function(args)
+    M.reindex(args.bang)
+  end, { bang = true, desc = "coderev: bring the workspace index up to date (! rebuilds it)" })
+  command("CoderevHistory", function()
+    M.history(0)
+  end, { desc = "coderev: show the fix journal" })
 end
 
 --- Configure coderev and start it for Python buffers.

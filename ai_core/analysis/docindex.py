@@ -1,0 +1,251 @@
+"""One tree-sitter query per document, shared by the non-flow checks: calls, assignments, comparisons,
+functions, with call names qualified through the imports and module-level object types."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor
+
+from ai_core.analysis.imports import ImportTable
+from ai_core.parsing import ParsedDocument
+from ai_core.parsing.document import python_language
+
+_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_QUERY = """
+(call function: [(identifier) (attribute)] @fn) @call
+(assignment left: (_) @lhs) @assign
+(comparison_operator) @cmp
+(function_definition) @def
+"""
+
+
+@cache
+def _query() -> Query:
+    return Query(python_language(), _QUERY)
+
+
+@dataclass(eq=False)
+class CallSite:
+    """A call with its dotted callee text and qualified name."""
+
+    node: Node
+    fn: Node
+    name: str
+    qualified: str
+    _args: list[Node] | None = None
+
+    @property
+    def method(self) -> str:
+        """The last component of the callee name."""
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def receiver(self) -> str:
+        """The callee text before the method ('' for plain functions)."""
+        return self.name.rpartition(".")[0]
+
+    def arguments(self) -> list[Node]:
+        """The argument nodes (keyword arguments included)."""
+        if self._args is None:
+            args = self.node.child_by_field_name("arguments")
+            self._args = [c for c in args.named_children if c.type != "comment"] if args is not None else []
+        return self._args
+
+    def positional(self) -> list[Node]:
+        """Positional argument nodes."""
+        return [a for a in self.arguments() if a.type not in {"keyword_argument", "list_splat",
+                                                               "dictionary_splat"}]
+
+    def keyword(self, name: str) -> Node | None:
+        """The value of keyword argument `name`."""
+        for arg in self.arguments():
+            if arg.type == "keyword_argument":
+                key = arg.child_by_field_name("name")
+                if key is not None and key.text == name.encode():
+                    return arg.child_by_field_name("value")
+        return None
+
+    def arg(self, name: str, position: int | None) -> Node | None:
+        """An argument by keyword, else by position."""
+        found = self.keyword(name)
+        if found is None and position is not None:
+            positional = self.positional()
+            if position < len(positional):
+                found = positional[position]
+        return found
+
+
+@dataclass
+class DocIndex:
+    """The document's calls, assignments, comparisons and functions, in source order."""
+
+    doc: ParsedDocument
+    imports: ImportTable
+    calls: list[CallSite] = field(default_factory=list)
+    assignments: list[Node] = field(default_factory=list)
+    comparisons: list[Node] = field(default_factory=list)
+    functions: list[Node] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    """Module-level names bound to a constructor call: name -> qualified constructor (app -> flask.Flask)."""
+    _starts: list[int] = field(default_factory=list)
+
+    def text(self, node: Node) -> str:
+        """Source text of a node."""
+        return self.doc.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+
+    def qualify(self, dotted: str) -> str:
+        """Qualified name through the imports and module-level object types."""
+        head, sep, rest = dotted.partition(".")
+        kind = self.kinds.get(head)
+        if kind is not None:
+            return kind + sep + rest
+        return self.imports.qualify(dotted)
+
+    def calls_to(self, *names: str) -> list[CallSite]:
+        """Calls whose qualified name is one of `names` (or ends with '.x' for '*.x' names)."""
+        exact = {n for n in names if not n.startswith("*.")}
+        suffixes = tuple(n[1:] for n in names if n.startswith("*."))
+        return [c for c in self.calls if c.qualified in exact or (suffixes and ("." + c.qualified).endswith(suffixes))]
+
+    def enclosing_function(self, node: Node) -> Node | None:
+        """The innermost function definition containing a node."""
+        position = bisect.bisect_right(self._starts, node.start_byte) - 1
+        while position >= 0:
+            candidate = self.functions[position]
+            if candidate.end_byte >= node.end_byte:
+                return candidate
+            position -= 1
+        return None
+
+    def module_level(self, node: Node) -> bool:
+        """True for a statement at module level (not inside a function or class)."""
+        parent = node.parent
+        while parent is not None and parent.type in {"expression_statement"}:
+            parent = parent.parent
+        return parent is not None and parent.type == "module"
+
+
+def build_index(doc: ParsedDocument, imports: ImportTable) -> DocIndex:
+    """Run the shared query once over a document."""
+    index = DocIndex(doc, imports)
+    data = doc.data
+    for _, match in QueryCursor(_query()).matches(doc.tree.root_node):
+        if "call" in match:
+            call = match["call"][0]
+            fn = match["fn"][0]
+            raw = data[fn.start_byte:fn.end_byte]
+            if not _DOTTED.match(raw):
+                raw = re.sub(rb"\s+", b"", raw)
+                if not _DOTTED.match(raw):
+                    index.calls.append(CallSite(call, fn, "", ""))
+                    continue
+            name = raw.decode("ascii")
+            index.calls.append(CallSite(call, fn, name, ""))
+        elif "assign" in match:
+            index.assignments.append(match["assign"][0])
+        elif "cmp" in match:
+            index.comparisons.append(match["cmp"][0])
+        elif "def" in match:
+            index.functions.append(match["def"][0])
+    index.functions.sort(key=lambda n: n.start_byte)
+    index._starts = [n.start_byte for n in index.functions]
+    for assign in index.assignments:
+        if not index.module_level(assign):
+            continue
+        left = assign.child_by_field_name("left")
+        right = assign.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier" or right.type != "call":
+            continue
+        fn = right.child_by_field_name("function")
+        if fn is not None and _DOTTED.match(data[fn.start_byte:fn.end_byte]):
+            index.kinds[index.text(left)] = imports.qualify(index.text(fn))
+    for site in index.calls:
+        if site.name:
+            site.qualified = index.qualify(site.name)
+    return index
+
+
+def string_value(index: DocIndex, node: Node | None) -> str | None:
+    """The value of a plain string literal (no interpolation), else None."""
+    if node is None:
+        return None
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return string_value(index, node.named_children[0])
+    if node.type == "concatenated_string":
+        parts = [string_value(index, c) for c in node.named_children]
+        return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
+    if node.type != "string":
+        return None
+    content = []
+    for child in node.named_children:
+        if child.type == "interpolation":
+            return None
+        if child.type == "string_content" or child.type == "escape_sequence":
+            content.append(index.text(child))
+    return "".join(content)
+
+
+def literal_int(index: DocIndex, node: Node | None) -> int | None:
+    """The value of integer arithmetic on literals (60 * 60 * 24, 0o777), else None."""
+    if node is None:
+        return None
+    kind = node.type
+    if kind == "integer":
+        try:
+            return int(index.text(node).replace("_", ""), 0)
+        except ValueError:
+            return None
+    if kind == "parenthesized_expression" and node.named_child_count:
+        return literal_int(index, node.named_children[0])
+    if kind == "binary_operator":
+        left = literal_int(index, node.child_by_field_name("left"))
+        right = literal_int(index, node.child_by_field_name("right"))
+        operator = node.child_by_field_name("operator")
+        if left is None or right is None or operator is None:
+            return None
+        op = operator.type
+        if op == "*":
+            return left * right
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "//" and right:
+            return left // right
+        if op == "|":
+            return left | right
+    return None
+
+
+def timedelta_seconds(index: DocIndex, node: Node | None) -> int | None:
+    """Seconds of `timedelta(days=..., hours=...)` / `datetime.timedelta(...)` with literal values, or an int."""
+    if node is None:
+        return None
+    value = literal_int(index, node)
+    if value is not None:
+        return value
+    if node.type != "call":
+        return None
+    fn = node.child_by_field_name("function")
+    if fn is None or not index.text(fn).endswith("timedelta"):
+        return None
+    units = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+    total = 0
+    args = node.child_by_field_name("arguments")
+    for position, arg in enumerate(args.named_children if args is not None else []):
+        if arg.type == "keyword_argument":
+            key = arg.child_by_field_name("name")
+            amount = literal_int(index, arg.child_by_field_name("value"))
+            if key is None or amount is None or index.text(key) not in units:
+                return None
+            total += amount * units[index.text(key)]
+        else:
+            amount = literal_int(index, arg)
+            if amount is None or position > 0:
+                return None
+            total += amount * units["days"]
+    return total

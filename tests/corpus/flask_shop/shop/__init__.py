@@ -1,0 +1,1 @@
+"""A small online shop built with Flask."""

@@ -1,0 +1,88 @@
+"""The training data: every class covered, vulnerable and safe twins, deduplicated, split by template family."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from ai_core.findings import SAFE_LABEL, VulnClass
+from ai_core.model.data.dataset import DataConfig, build, val_families
+from ai_core.model.data.generator import generate, render_slice
+from ai_core.model.data.templates import FAMILIES
+
+SMALL = DataConfig(per_family=2, negatives=40)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return build(SMALL)
+
+
+def test_every_class_has_several_families_with_a_vulnerable_body_and_a_safe_twin():
+    for vuln_class in VulnClass:
+        families = [f for f in FAMILIES if f.vuln_class is vuln_class]
+        assert len(families) >= 4, vuln_class
+    for family in FAMILIES:
+        assert any("#!sink" in line for line in family.vuln), family.name
+        assert any("#!sink" in line for line in family.safe), family.name
+
+
+def test_templates_cover_flask_django_fastapi_and_scripts():
+    frames = {frame for family in FAMILIES for frame in family.frames}
+    assert {"flask", "django", "fastapi", "script", "django_settings", "flask_config"} <= frames
+
+
+def test_a_rendered_slice_holds_the_sink_and_the_taint_path_first():
+    family = next(f for f in FAMILIES if f.name == "sql-fstring")
+    sample = generate(family, safe=False, rng=random.Random(3))
+    text = render_slice(sample, with_taint=True)
+    first = text.splitlines()[0]
+    assert first.startswith("# taint: ") and " -> sink: " in first and "(sql-injection)" in first
+    assert re.search(r"\.execute\(f\"SELECT \* FROM \w+ WHERE \w+ = '\{\w+\}'\"\)", text)
+
+
+def test_the_same_seed_builds_the_same_dataset(dataset):
+    again = build(SMALL)
+    assert again.data_hash == dataset.data_hash
+    assert [e.text for e in again.train[:50]] == [e.text for e in dataset.train[:50]]
+
+
+def test_validation_families_never_appear_in_training(dataset):
+    held = val_families(SMALL.seed, SMALL.val_share)
+    assert held and {e.family for e in dataset.val if not e.family.startswith("installed:")} <= held
+    assert not {e.family for e in dataset.train} & held
+    for vuln_class in VulnClass:
+        assert any(e.label == vuln_class.value for e in dataset.val), f"{vuln_class} missing from validation"
+        assert any(e.label == vuln_class.value for e in dataset.train), f"{vuln_class} missing from training"
+
+
+def test_examples_are_deduplicated_across_splits(dataset):
+    texts = [re.sub(r"\s+", " ", e.text).strip() for e in (*dataset.train, *dataset.val)]
+    assert len(texts) == len(set(texts))
+
+
+def test_installed_code_negatives_are_labelled_safe_and_hand_written_examples_are_in_training(dataset):
+    installed = [e for e in (*dataset.train, *dataset.val) if e.family.startswith("installed:")]
+    assert installed and all(e.label == SAFE_LABEL for e in installed)
+    assert any(e.family == "handwritten" for e in dataset.train)
+
+
+def test_the_manifest_describes_counts_splits_and_hash(dataset):
+    manifest = dataset.manifest
+    assert manifest["data_hash"] == dataset.data_hash and len(manifest["data_hash"]) == 64
+    assert sum(manifest["counts"]["train"].values()) == len(dataset.train)
+    assert set(manifest["families"]) == {f.name for f in FAMILIES}
+    assert manifest["labels"][-1] == SAFE_LABEL and len(manifest["labels"]) == 13
+
+
+def test_the_manifest_in_the_repository_matches_the_templates():
+    import json
+
+    from ai_core.model.data.dataset import MANIFEST_PATH
+
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    held = val_families(manifest["config"]["seed"], manifest["config"]["val_share"])
+    assert manifest["families"] == {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
+                                    for f in FAMILIES}

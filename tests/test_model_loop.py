@@ -1,0 +1,156 @@
+"""The model in the diagnostic loop: confidence on each finding, the safe threshold, function-level findings."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ai_core.analysis import Analyzer
+from ai_core.analysis.candidates import FUNCTION_LEVEL_RULE, Candidate, Score, candidate_for, function_candidates
+from ai_core.config import Settings
+from ai_core.findings import Severity
+from ai_core.model.predictor import ModelScorer, ModelUnavailable, load_scorer
+from ai_core.parsing import ParsedDocument
+from ai_core.scan import scan_path
+
+VULNERABLE_APP = '''import pickle
+import subprocess
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/restore", methods=["POST"])
+def restore():
+    blob = request.get_data()
+    state = pickle.loads(blob)
+    return {"items": len(state)}
+
+
+@app.route("/ping")
+def ping():
+    host = request.args.get("host", "")
+    out = subprocess.check_output("ping -c 1 " + host, shell=True)
+    return out
+'''
+
+MODEL_ONLY = '''import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/users")
+def users():
+    name = request.args.get("name", "")
+    conn = sqlite3.connect("app.db")
+    cur = conn.cursor()
+    cur.execute(f"SELECT * FROM users WHERE name = '{name}'")
+    return {"rows": cur.fetchall()}
+'''
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory: pytest.TempPathFactory) -> ModelScorer:
+    return load_scorer(Settings(model_variant="fp32"), workspace=tmp_path_factory.mktemp("ws"))
+
+
+class FixedScorer:
+    """A scorer that judges everything with the same probabilities (to exercise the threshold)."""
+
+    def __init__(self, p_safe: float) -> None:
+        self.p_safe = p_safe
+
+    def score(self, candidates: Sequence[Candidate]) -> list[Score]:
+        rest = (1 - self.p_safe)
+        probabilities = {"safe": self.p_safe, "insecure-deserialization": rest}
+        label = "safe" if self.p_safe >= rest else "insecure-deserialization"
+        return [Score(label, max(self.p_safe, rest), probabilities) for _ in candidates]
+
+
+class BrokenScorer:
+    def score(self, candidates: Sequence[Candidate]) -> list[Score]:
+        raise RuntimeError("model crashed")
+
+
+def test_each_rule_finding_gets_the_models_confidence(scorer):
+    rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
+    scored = Analyzer(Settings(model_function_level=False), scorer=scorer).analyze_text(VULNERABLE_APP, "app.py")
+    assert {(f.rule, f.span.start_line) for f in scored} == {(f.rule, f.span.start_line) for f in rules}
+    assert any(f.vuln_class.value == "insecure-deserialization" and f.span.start_line == 11 for f in scored)
+    for finding in scored:
+        assert finding.confidence > 0.5
+
+
+def test_findings_the_model_judges_safe_are_dropped_unless_shown_as_hints():
+    settings = Settings(model_threshold=0.8, model_function_level=False)
+    assert Analyzer(settings, scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py") == []
+    kept = Analyzer(settings, scorer=FixedScorer(0.7)).analyze_text(VULNERABLE_APP, "app.py")
+    assert kept and all(f.confidence == 0.3 for f in kept)
+    shown = Analyzer(dataclasses.replace(settings, show_model_dropped=True),
+                     scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py")
+    assert shown and all(f.severity is Severity.INFO and "judged this safe" in f.message for f in shown)
+
+
+def test_a_failing_model_leaves_the_rule_findings():
+    rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
+    assert Analyzer(Settings(), scorer=BrokenScorer()).analyze_text(VULNERABLE_APP, "app.py") == rules
+
+
+def test_the_model_off_means_rules_only(scorer):
+    rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
+    assert Analyzer(Settings(model_enabled=False), scorer=scorer).analyze_text(VULNERABLE_APP, "app.py") == rules
+
+
+def test_function_level_mode_flags_a_function_no_rule_names_as_model_only(scorer):
+    settings = Settings(model_function_threshold=0.6)
+    findings = Analyzer(settings, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
+    model_only = [f for f in findings if f.model_only]
+    if any(not f.model_only for f in findings):
+        pytest.skip("a rule already fires here; function-level mode only speaks where rules are silent")
+    [finding] = model_only
+    assert finding.rule == FUNCTION_LEVEL_RULE and finding.vuln_class.value == "sql-injection"
+    assert finding.severity is Severity.LOW and finding.span.start_line == 8  # the function's name
+    off = Analyzer(dataclasses.replace(settings, model_function_level=False), scorer=scorer)
+    assert off.analyze_text(MODEL_ONLY, "users.py") == []
+
+
+def test_function_level_candidates_skip_functions_with_a_rule_finding():
+    doc = ParsedDocument(VULNERABLE_APP, path="app.py")
+    findings = Analyzer(Settings(model_enabled=False)).analyze(doc, "app.py")
+    assert {f.span.start_line for f in findings} >= {11, 18}
+    assert function_candidates(doc, findings) == []
+    candidates = function_candidates(doc, [])
+    assert [c.name for c in candidates] == ["restore", "ping"]
+    assert candidates[0].code.startswith('@app.route("/restore", methods=["POST"])\ndef restore():')
+    assert all(c.finding is None and c.span is not None for c in candidates)
+
+
+def test_results_are_cached_by_content_hash(scorer):
+    doc = ParsedDocument(VULNERABLE_APP, path="app.py")
+    findings = Analyzer(Settings(model_enabled=False)).analyze(doc, "app.py")
+    candidates = [candidate_for(doc, f) for f in findings]
+    first = scorer.score(candidates)
+    misses = scorer.misses
+    assert scorer.score(list(reversed(candidates))) == list(reversed(first))
+    assert scorer.misses == misses and scorer.hits >= len(candidates)
+
+
+def test_scan_scores_findings_in_the_main_process(scorer, tmp_path: Path):
+    (tmp_path / "app.py").write_text(VULNERABLE_APP)
+    (tmp_path / "users.py").write_text(MODEL_ONLY)
+    plain = scan_path(tmp_path, Settings(model_enabled=False), workers=1)
+    scored = scan_path(tmp_path, Settings(model_function_threshold=0.6), workers=1, scorer=scorer)
+    assert {f.rule for f in plain.findings} <= {f.rule for f in scored.findings}
+    assert all(0 < f.confidence <= 1 for f in scored.findings)
+    assert any(f.model_only for f in scored.findings) or any(f.path == "users.py" for f in plain.findings)
+
+
+def test_a_missing_adapter_is_a_clear_error_not_a_crash(tmp_path: Path):
+    with pytest.raises(ModelUnavailable, match="no adapter version"):
+        load_scorer(Settings(adapter="9.9.9"), workspace=tmp_path)

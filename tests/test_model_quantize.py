@@ -1,0 +1,92 @@
+"""Quantized variants (bf16, bitsandbytes 8-bit and NF4 on CPU) against fp32, and the recorded `auto` choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ai_core.config import Settings
+from ai_core.model.adapters import AdapterRegistry
+from ai_core.model.classifier import logits
+from ai_core.model.predictor import load_scorer
+from ai_core.model.quantize import (
+    QuantizationStats,
+    choose_variant,
+    load_variant,
+    pick,
+    probe_examples,
+    quantize,
+    quantized_layers,
+    recorded_choice,
+    size_bytes,
+)
+from tests.test_model_classifier import SLICES
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("coderev-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CODEREV_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def shipped(cache):
+    adapter = AdapterRegistry(None).default()
+    assert adapter is not None
+    return adapter
+
+
+@pytest.fixture(scope="module")
+def fp32(shipped):
+    return load_variant(shipped, "fp32")
+
+
+@pytest.mark.parametrize("variant", ["bf16", "int8", "nf4"])
+def test_quantized_variants_agree_with_full_precision_on_the_test_slices(shipped, fp32, variant):
+    model = load_variant(shipped, variant)
+    assert quantized_layers(model) >= 36  # 6 layers x (q, k, v, attention out, intermediate, out)
+    assert size_bytes(model) < size_bytes(fp32)
+    assert logits(model, SLICES).argmax(-1).tolist() == logits(fp32, SLICES).argmax(-1).tolist()
+
+
+def test_quantize_reports_sizes_f1_and_latency_for_every_variant(shipped):
+    stats = quantize(shipped, probe_examples(shipped)[:24])
+    by_variant = {s.variant: s for s in stats}
+    assert set(by_variant) == {"fp32", "bf16", "int8", "nf4"}
+    for s in stats:
+        assert not s.errors, s.errors
+        assert s.size_before > 0 and s.latency_ms_batch32 > 0 and s.latency_ms_batch1 > 0
+    assert by_variant["fp32"].compression_ratio == 1.0
+    assert by_variant["int8"].compression_ratio > 1.3 and by_variant["nf4"].compression_ratio > 1.5
+    assert by_variant["bf16"].compression_ratio > 1.9
+    assert all(abs(s.f1_after - s.f1_before) <= 0.1 for s in stats)
+
+
+def test_auto_picks_the_fastest_variant_within_one_f1_point():
+    def stat(variant: str, f1: float, ms: float) -> QuantizationStats:
+        return QuantizationStats(variant, 100, 50, 2.0, 36, 0.90, f1, ms, ms, 0.1)
+
+    stats = [stat("fp32", 0.90, 10.0), stat("bf16", 0.895, 4.0), stat("int8", 0.85, 2.0), stat("nf4", 0.90, 6.0)]
+    assert pick(stats) == "bf16"  # int8 is faster but loses 5 points
+
+
+def test_auto_measures_once_per_machine_and_records_the_choice(shipped, cache: Path):
+    assert recorded_choice(shipped) is None
+    variant = choose_variant(shipped)
+    record = json.loads((cache / "variants.json").read_text())
+    [entry] = record.values()
+    assert entry["variant"] == variant and len(entry["stats"]) == 4
+    assert recorded_choice(shipped)["variant"] == variant
+    assert choose_variant(shipped) == variant  # second start: read, not measured
+
+
+@pytest.mark.parametrize("variant", ["int8", "nf4"])
+def test_a_quantized_variant_is_selectable_by_setting(variant, cache):
+    scorer = load_scorer(Settings(model_variant=variant), workspace=cache)
+    assert scorer.info.variant == variant
+    [score] = scorer.score_texts([SLICES[0]])
+    assert score.label == "sql-injection"
