@@ -199,6 +199,15 @@ def main() -> None:
               f"p50 {percentile(timings, 50) * 1000:.1f} ms, p95 {percentile(timings, 95) * 1000:.1f} ms "
               f"(of which the query embedding p50 {percentile(embed_only, 50) * 1000:.1f} ms)")
 
+        lookups = []
+        for name in [q for q in asked if q not in PHRASES][:100]:
+            started = time.perf_counter()
+            index.find_definitions(name)
+            lookups.append(time.perf_counter() - started)
+        if lookups:
+            print(f"find_definitions over {len(lookups)} names (scalar filter, no embedding): "
+                  f"p50 {percentile(lookups, 50) * 1000:.1f} ms, p95 {percentile(lookups, 95) * 1000:.1f} ms")
+
         just_built = index.store.size_bytes()
         index.store.optimize(keep_versions=timedelta(0))
         print(f"index size on disk: {index.store.size_bytes() / 1e6:.1f} MB compacted "

@@ -166,11 +166,12 @@ class CoderevServer(LanguageServer):
 
 def create_server() -> CoderevServer:
     """A server with every feature registered."""
-    from server import actions, diagnostics, indexing, lifecycle
+    from server import actions, diagnostics, indexing, lifecycle, project
     from server import model as model_feature
 
     server = CoderevServer()
     lifecycle.register(server)
+    project.register(server)
     diagnostics.register(server)
     model_feature.register(server)
     indexing.register(server)

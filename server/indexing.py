@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +43,8 @@ class FolderIndex:
     root: Path
     uri: str
     index: CodeIndex
+    jobs: set[threading.Event] = field(default_factory=set)
+    """Cancel flags of this folder's queued and running syncs."""
 
 
 class Worker:
@@ -90,7 +92,6 @@ class Indexing:
         self.server = server
         self.folders: dict[str, FolderIndex] = {}
         self.worker: Worker | None = None
-        self.cancel = threading.Event()
         self.tokens = itertools.count(1)
         self.provider = IndexDefinitionProvider(lambda: [f.index for f in list(self.folders.values())])
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -105,10 +106,11 @@ class Indexing:
         for key in list(self.folders):
             if key not in wanted or self.folders[key].uri != wanted[key][1]:
                 log.info("indexing of %s turned off or moved", key)
-                self.cancel.set()
-                del self.folders[key]
+                for job in self.folders.pop(key).jobs:
+                    job.set()
         for key, (root, uri) in wanted.items():
             if key in self.folders:
+                self.folders[key].index.settings = self.server.folders[key].settings  # e.g. new excludes
                 continue
             settings = self.server.folders[key].settings
             self.folders[key] = FolderIndex(root, uri, CodeIndex(root, settings, uri=uri))
@@ -148,7 +150,8 @@ class Indexing:
 
     async def sync(self, folder: FolderIndex, rebuild: bool, title: str) -> SyncStats | None:
         """Index a folder in the background with `$/progress`; None when it failed."""
-        self.cancel = cancel = threading.Event()
+        cancel = threading.Event()
+        folder.jobs.add(cancel)
         reporter = await Reporter.start(self.server, f"coderev-index-{next(self.tokens)}-{uuid.uuid4().hex[:8]}",
                                         title, cancel)
         job = folder.index.rebuild if rebuild else folder.index.sync
@@ -158,6 +161,7 @@ class Indexing:
         except Exception:
             log.exception("indexing %s failed; retrieval is unavailable for it", folder.root)
         finally:
+            folder.jobs.discard(cancel)
             reporter.finish(stats.summary() if stats is not None else "indexing failed")
         self.wire_provider()
         return stats

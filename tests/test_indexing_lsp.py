@@ -148,11 +148,21 @@ async def test_indexing_can_be_cancelled_from_the_client(lsp: LanguageClient, tm
     assert "(cancelled)" in (end.message or "")
 
 
-async def test_no_indexing_when_the_setting_is_off(lsp: LanguageClient, tmp_path: Path):
+async def test_the_index_setting_is_respected_and_turning_it_on_starts_indexing(
+        lsp: LanguageClient, tmp_path: Path):
     write_project(tmp_path)
+    accept_registrations(lsp)
     await start_session(lsp, tmp_path, lsp.client_name)  # the test default: indexEnabled false
+    (tmp_path / "app.py").write_text(VULNERABLE)
     uri = open_document(lsp, tmp_path / "app.py", VULNERABLE)
     await wait_for_diagnostics(lsp, uri, version=1)
     result = await lsp.workspace_execute_command_async(types.ExecuteCommandParams(command="coderev.reindex"))
     assert result == {"folders": []}
+    assert not (tmp_path / ".coderev").exists()
+
+    lsp.set_configuration({"indexEnabled": True, "indexUri": "build/code-index"}, section="coderev")
+    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    end = await progress_end(lsp, await indexing_token(lsp))
+    assert "(4 changed" in (end.message or "")  # app.py is on disk now too
+    assert (tmp_path / "build" / "code-index" / "chunks.lance").is_dir()
     assert not (tmp_path / ".coderev").exists()

@@ -284,3 +284,21 @@ def test_the_index_answers_the_project_symbol_table_for_unresolved_definitions(i
     resolved = project.resolve(module, "shop.text.sanitize_markup")
     assert resolved is not None and getattr(resolved, "name", None) == "sanitize_markup"
     assert project.stats.provider_calls == 1
+
+
+def test_an_index_uri_with_a_scheme_is_used_as_is(project: Path, embedder: Embedder):
+    idx = CodeIndex(project, Settings(index_uri="memory://coderev-test-index"), embedder=embedder)
+    idx.sync()
+    assert idx.uri == "memory://coderev-test-index"
+    assert not (project / ".coderev").exists()
+    assert idx.search("load_customer", limit=1)[0].name == "load_customer"
+
+
+def test_a_table_corrupted_while_open_is_rebuilt_by_the_next_sync(index: CodeIndex, project: Path):
+    for data_file in (project / ".coderev" / "index" / "chunks.lance" / "data").iterdir():
+        data_file.write_bytes(b"garbage")
+    db = project / "shop" / "db.py"
+    db.write_text(db.read_text() + "\n\ndef count_customers(conn):\n    return 0\n")
+    stats = index.sync()
+    assert stats.changed == 4  # everything again, into fresh tables
+    assert index.find_definitions("count_customers")[0].start_line == 16

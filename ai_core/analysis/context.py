@@ -28,6 +28,11 @@ class AnalysisContext:
         return collect_imports(self.doc)
 
     @cached_property
+    def lowered(self) -> bytes:
+        """The document's bytes in lower case (for fast case-insensitive prefilters)."""
+        return self.doc.data.lower()
+
+    @cached_property
     def index(self) -> DocIndex:
         """Calls, assignments, comparisons and functions of the document (one query, shared by checks)."""
         return build_index(self.doc, self.imports)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
@@ -16,8 +16,8 @@ from ai_core.parsing.document import python_language
 
 _DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _QUERY = """
-(call function: [(identifier) (attribute)] @fn) @call
-(assignment left: (_) @lhs) @assign
+(call) @call
+(assignment) @assign
 (comparison_operator) @cmp
 (function_definition) @def
 """
@@ -35,8 +35,16 @@ class CallSite:
     node: Node
     fn: Node
     name: str
-    qualified: str
+    index: DocIndex
     _args: list[Node] | None = None
+    _qualified: str | None = None
+
+    @property
+    def qualified(self) -> str:
+        """The callee's qualified name ('' when the callee is not a plain dotted name)."""
+        if self._qualified is None:
+            self._qualified = self.index.qualify(self.name) if self.name else ""
+        return self._qualified
 
     @property
     def method(self) -> str:
@@ -79,19 +87,88 @@ class CallSite:
         return found
 
 
-@dataclass
 class DocIndex:
-    """The document's calls, assignments, comparisons and functions, in source order."""
+    """The document's calls, assignments, comparisons and functions, in source order (built on first use)."""
 
-    doc: ParsedDocument
-    imports: ImportTable
-    calls: list[CallSite] = field(default_factory=list)
-    assignments: list[Node] = field(default_factory=list)
-    comparisons: list[Node] = field(default_factory=list)
-    functions: list[Node] = field(default_factory=list)
-    kinds: dict[str, str] = field(default_factory=dict)
-    """Module-level names bound to a constructor call: name -> qualified constructor (app -> flask.Flask)."""
-    _starts: list[int] = field(default_factory=list)
+    def __init__(self, doc: ParsedDocument, imports: ImportTable) -> None:
+        self.doc = doc
+        self.imports = imports
+        self._built = False
+        self._calls: list[CallSite] = []
+        self._assignments: list[Node] = []
+        self._comparisons: list[Node] = []
+        self._functions: list[Node] = []
+        self._starts: list[int] = []
+        self._kinds: dict[str, str] | None = None
+
+    def _build(self) -> None:
+        self._built = True
+        captures = QueryCursor(_query()).captures(self.doc.tree.root_node)
+        data = self.doc.data
+        for call in captures.get("call", []):
+            fn = call.child_by_field_name("function")
+            if fn is None or fn.type not in {"identifier", "attribute"}:
+                continue
+            raw = data[fn.start_byte:fn.end_byte]
+            if not _DOTTED.match(raw):
+                raw = re.sub(rb"\s+", b"", raw)
+                if not _DOTTED.match(raw):
+                    self._calls.append(CallSite(call, fn, "", self))
+                    continue
+            self._calls.append(CallSite(call, fn, raw.decode("ascii"), self))
+        self._calls.sort(key=lambda c: c.node.start_byte)
+        self._assignments = sorted(captures.get("assign", []), key=lambda n: n.start_byte)
+        self._comparisons = sorted(captures.get("cmp", []), key=lambda n: n.start_byte)
+        self._functions = sorted(captures.get("def", []), key=lambda n: n.start_byte)
+        self._starts = [n.start_byte for n in self._functions]
+
+    @property
+    def calls(self) -> list[CallSite]:
+        """Every call with a plain or dotted callee name, in source order."""
+        if not self._built:
+            self._build()
+        return self._calls
+
+    @property
+    def assignments(self) -> list[Node]:
+        """Every assignment node."""
+        if not self._built:
+            self._build()
+        return self._assignments
+
+    @property
+    def comparisons(self) -> list[Node]:
+        """Every comparison node."""
+        if not self._built:
+            self._build()
+        return self._comparisons
+
+    @property
+    def functions(self) -> list[Node]:
+        """Every function definition node."""
+        if not self._built:
+            self._build()
+        return self._functions
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Module-level names bound to a constructor call: name -> qualified callee (app -> flask.Flask)."""
+        if self._kinds is None:
+            self._kinds = {}
+            data = self.doc.data
+            for stmt in self.doc.tree.root_node.named_children:
+                assign = stmt.named_children[0] if stmt.type == "expression_statement" and \
+                    stmt.named_child_count else None
+                if assign is None or assign.type != "assignment":
+                    continue
+                left = assign.child_by_field_name("left")
+                right = assign.child_by_field_name("right")
+                if left is None or right is None or left.type != "identifier" or right.type != "call":
+                    continue
+                fn = right.child_by_field_name("function")
+                if fn is not None and _DOTTED.match(data[fn.start_byte:fn.end_byte]):
+                    self._kinds[self.text(left)] = self.imports.qualify(self.text(fn))
+        return self._kinds
 
     def text(self, node: Node) -> str:
         """Source text of a node."""
@@ -109,19 +186,23 @@ class DocIndex:
         """Calls whose qualified name is one of `names` (or ends with '.x' for '*.x' names)."""
         exact = {n for n in names if not n.startswith("*.")}
         suffixes = tuple(n[1:] for n in names if n.startswith("*."))
-        return [c for c in self.calls if c.qualified in exact or (suffixes and ("." + c.qualified).endswith(suffixes))]
+        lasts = {n.rsplit(".", 1)[-1] for n in names}
+        return [c for c in self.calls if c.name and c.name.rsplit(".", 1)[-1] in lasts and (
+            c.qualified in exact or (suffixes and ("." + c.qualified).endswith(suffixes)))]
 
     def enclosing_function(self, node: Node) -> Node | None:
         """The innermost function definition containing a node."""
+        functions = self.functions
         position = bisect.bisect_right(self._starts, node.start_byte) - 1
         while position >= 0:
-            candidate = self.functions[position]
+            candidate = functions[position]
             if candidate.end_byte >= node.end_byte:
                 return candidate
             position -= 1
         return None
 
-    def module_level(self, node: Node) -> bool:
+    @staticmethod
+    def module_level(node: Node) -> bool:
         """True for a statement at module level (not inside a function or class)."""
         parent = node.parent
         while parent is not None and parent.type in {"expression_statement"}:
@@ -130,43 +211,8 @@ class DocIndex:
 
 
 def build_index(doc: ParsedDocument, imports: ImportTable) -> DocIndex:
-    """Run the shared query once over a document."""
-    index = DocIndex(doc, imports)
-    data = doc.data
-    for _, match in QueryCursor(_query()).matches(doc.tree.root_node):
-        if "call" in match:
-            call = match["call"][0]
-            fn = match["fn"][0]
-            raw = data[fn.start_byte:fn.end_byte]
-            if not _DOTTED.match(raw):
-                raw = re.sub(rb"\s+", b"", raw)
-                if not _DOTTED.match(raw):
-                    index.calls.append(CallSite(call, fn, "", ""))
-                    continue
-            name = raw.decode("ascii")
-            index.calls.append(CallSite(call, fn, name, ""))
-        elif "assign" in match:
-            index.assignments.append(match["assign"][0])
-        elif "cmp" in match:
-            index.comparisons.append(match["cmp"][0])
-        elif "def" in match:
-            index.functions.append(match["def"][0])
-    index.functions.sort(key=lambda n: n.start_byte)
-    index._starts = [n.start_byte for n in index.functions]
-    for assign in index.assignments:
-        if not index.module_level(assign):
-            continue
-        left = assign.child_by_field_name("left")
-        right = assign.child_by_field_name("right")
-        if left is None or right is None or left.type != "identifier" or right.type != "call":
-            continue
-        fn = right.child_by_field_name("function")
-        if fn is not None and _DOTTED.match(data[fn.start_byte:fn.end_byte]):
-            index.kinds[index.text(left)] = imports.qualify(index.text(fn))
-    for site in index.calls:
-        if site.name:
-            site.qualified = index.qualify(site.name)
-    return index
+    """The shared index of a document (its query runs on first use)."""
+    return DocIndex(doc, imports)
 
 
 def string_value(index: DocIndex, node: Node | None) -> str | None:

@@ -26,7 +26,25 @@ class ImportTable:
         return f"{target}.{rest}" if rest else target
 
 
-_IMPORTS = Query(python_language(), "[(import_statement) (import_from_statement)] @imp")
+_COMPOUND = frozenset({"module", "block", "function_definition", "class_definition", "decorated_definition",
+                       "if_statement", "elif_clause", "else_clause", "for_statement", "while_statement",
+                       "try_statement", "except_clause", "except_group_clause", "finally_clause", "with_statement",
+                       "match_statement", "case_clause"})
+
+
+def _import_nodes(doc: ParsedDocument) -> list[Node]:
+    """Import statements at any depth, found by walking statements only (expressions are never entered)."""
+    found: list[Node] = []
+    stack = [doc.tree.root_node]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            kind = child.type
+            if kind in {"import_statement", "import_from_statement"}:
+                found.append(child)
+            elif kind in _COMPOUND:
+                stack.append(child)
+    return found
 
 
 def collect_imports(doc: ParsedDocument) -> ImportTable:
@@ -34,8 +52,7 @@ def collect_imports(doc: ParsedDocument) -> ImportTable:
     table = ImportTable()
     if b"import" not in doc.data:
         return table
-    nodes = QueryCursor(_IMPORTS).captures(doc.tree.root_node).get("imp", [])
-    for node in sorted(nodes, key=lambda n: n.start_byte):
+    for node in sorted(_import_nodes(doc), key=lambda n: n.start_byte):
         if node.type == "import_statement":
             for child in node.named_children:
                 _bind_import(doc, child, table)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -60,6 +61,12 @@ class GlobalRef:
 
 
 Resolved = FunctionInfo | ClassInfo | ModuleInfo | GlobalRef
+_MISSING = object()
+_NOT_PROVIDED = frozenset(sys.stdlib_module_names) | {
+    "flask", "django", "fastapi", "starlette", "requests", "httpx", "aiohttp", "sqlalchemy", "yaml", "jinja2",
+    "markupsafe", "werkzeug", "pydantic", "jwt", "jose", "passlib", "bcrypt", "numpy", "pandas", "torch",
+    "click", "typer", "paramiko", "psycopg", "psycopg2", "pymysql", "urllib3", "boto3", "celery", "rest_framework"}
+"""Top-level packages the definition provider is never asked about (libraries, not project code)."""
 
 
 @dataclass
@@ -118,6 +125,10 @@ class Project:
         self._results: dict[str, CachedResult] = {}
         self._dependents: dict[str, set[str]] = {}
         self._file_deps: dict[str, set[str]] = {}
+        self._resolved: dict[tuple[str, str], object] = {}
+        self._dirs: dict[str, list[str]] = {}
+        self._generation = 0
+        self._resolved_generation = 0
 
     # ---------------------------------------------------------------- files and modules
 
@@ -139,6 +150,11 @@ class Project:
             self._exists.clear()
             self._find_cache.clear()
         return len(found)
+
+    def files(self) -> set[str]:
+        """The indexed Python files (empty before index_files())."""
+        with self.lock:
+            return set(self._files or ())
 
     def key_of(self, path: str) -> str:
         """The normalised absolute path used as a module's key."""
@@ -186,6 +202,9 @@ class Project:
             try:
                 stat = os.stat(key)
             except OSError:
+                if entry is not None and entry.stamp[0] != "doc":  # type: ignore[index]
+                    self.forget(key)  # deleted on disk
+                    return None
                 return entry.module if entry is not None else None
             stamp = ("disk", stat.st_mtime_ns, stat.st_size)
             if entry is not None and entry.stamp == stamp:
@@ -221,6 +240,7 @@ class Project:
         """Drop a deleted file and everything that depended on it."""
         key = self.key_of(path)
         with self.lock:
+            self._resolved.clear()
             entry = self._modules.pop(key, None)
             if entry is not None:
                 self._invalidate_module(entry.module, None)
@@ -230,11 +250,14 @@ class Project:
             self._exists.pop(key, None)
 
     def _replace(self, key: str, old: _Entry | None, module: ModuleInfo, stamp: object) -> None:
+        self._generation += 1
+        self._resolved.clear()
+        self._resolved_generation = self._generation
         if old is not None:
             self._invalidate_module(old.module, module)
-        else:
+        elif self._files is None or key not in self._files:
+            # a file nobody knew about may satisfy an import that failed before
             self._find_cache = {k: v for k, v in self._find_cache.items() if v is not None}
-            # a newly seen file may satisfy an import that failed before
             self._invalidate_keys({f"{key}::*"})
         self._modules[key] = _Entry(module, stamp)
         if self._files is not None:
@@ -247,15 +270,11 @@ class Project:
             keys = {f"{old.key}::{q}" for q in old.functions} | {f"{old.key}::<module>", f"{old.key}::*"}
             if new is not None:
                 keys |= {f"{new.key}::{q}" for q in new.functions}
-        else:
+        else:  # only function bodies changed: exactly those functions (and their dependents) go
             for qualname, info in old.functions.items():
                 fresh = new.functions.get(qualname)
                 if fresh is None or fresh.fingerprint != info.fingerprint:
                     keys.add(info.key)
-            for qualname in new.functions.keys() - old.functions.keys():
-                keys.add(f"{new.key}::{qualname}")
-            if keys:
-                keys.add(f"{old.key}::<module>")
         self._invalidate_keys(keys)
 
     def _invalidate_keys(self, keys: set[str]) -> None:
@@ -294,7 +313,7 @@ class Project:
     def module_path(self, importer: ModuleInfo, dotted: str) -> str | None:
         """The file a dotted import names, seen from `importer`, without parsing it."""
         with self.lock:
-            cache_key = (os.path.dirname(importer.key), dotted)
+            cache_key = (importer.folder, dotted)
             if cache_key not in self._find_cache:
                 self._find_cache[cache_key] = self._locate(importer, dotted)
             return self._find_cache[cache_key]
@@ -327,6 +346,12 @@ class Project:
         return None
 
     def _search_dirs(self, importer: ModuleInfo) -> list[str]:
+        cached = self._dirs.get(importer.folder)
+        if cached is None:
+            cached = self._dirs[importer.folder] = self._compute_search_dirs(importer)
+        return cached
+
+    def _compute_search_dirs(self, importer: ModuleInfo) -> list[str]:
         dirs: list[str] = []
         if os.path.isabs(importer.key):
             current = os.path.dirname(importer.key)
@@ -361,6 +386,17 @@ class Project:
         """The definition a dotted name (after import resolution) refers to, in the project or the provider."""
         if depth > MAX_REEXPORT_DEPTH or not dotted:
             return None
+        memo_key = (importer.key, dotted)
+        found = self._resolved.get(memo_key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        with self.lock:
+            found = self._resolve(importer, dotted, depth)
+            if self._resolved_generation == self._generation:
+                self._resolved[memo_key] = found
+            return found
+
+    def _resolve(self, importer: ModuleInfo, dotted: str, depth: int) -> Resolved | None:
         with self.lock:
             level = len(dotted) - len(dotted.lstrip("."))
             prefix, names = dotted[:level], [p for p in dotted[level:].split(".") if p]
@@ -373,7 +409,8 @@ class Project:
                     found = self.resolve_in_module(module, rest, depth + 1)
                     if found is not None:
                         return found
-            if self.provider is not None and not dotted.startswith("."):
+            if self.provider is not None and not dotted.startswith(".") and \
+                    dotted.split(".", 1)[0] not in _NOT_PROVIDED:
                 return self._from_provider(dotted)
             return None
 
@@ -465,6 +502,8 @@ class Project:
         for size in (2, 1):
             if len(parts) >= size:
                 found = self.resolve_in_module(module, parts[-size:])
+                if isinstance(found, FunctionInfo) and found.params and found.params[0].name in {"self", "cls"}:
+                    found.is_method = True  # a method handed over without its class
                 if found is not None and not isinstance(found, ModuleInfo):
                     return found
         return None
@@ -482,6 +521,12 @@ class Project:
             if entry.fingerprint != fingerprint or entry.header != module.header_hash:
                 self._results.pop(key, None)
                 return None
+            if self.check_disk or self.overlay is not None:  # a file it used may have changed unseen
+                for dep_module in {dep.split("::", 1)[0] for dep in entry.deps} - {module.key}:
+                    if os.path.isabs(dep_module):
+                        self.module_at(dep_module)
+                if self._results.get(key) is not entry:
+                    return None
             self.stats.results_reused += 1
             return entry.value
 
@@ -492,7 +537,7 @@ class Project:
         key = f"{module.key}::{name}#{kind}"
         with self.lock:
             self.stats.results_computed += 1
-            dep_set = frozenset(deps) | {f"{module.key}::{name}", f"{module.key}::<module>"}
+            dep_set = frozenset(deps) | {f"{module.key}::{name}"}
             self._results[key] = CachedResult(info.fingerprint if info else module.header_hash,
                                               module.header_hash, value, dep_set)
             for dep in dep_set:

@@ -7,9 +7,11 @@ A function's fingerprint (hash of its text + start offset) decides whether cache
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tree_sitter import Node
 
@@ -47,6 +49,7 @@ class FunctionInfo:
     params: list[ParamInfo]
     is_method: bool
     fingerprint: str
+    _tokens: bool | None = None
 
     @property
     def key(self) -> str:
@@ -60,10 +63,14 @@ class FunctionInfo:
 
     def has_source_tokens(self, extra: re.Pattern[bytes] | None = None) -> bool:
         """True when the function's text mentions a word a source needs (cheap prefilter)."""
-        data = self.module.doc.data[self.node.start_byte:self.node.end_byte]
-        if SOURCE_TOKENS.search(data):
+        if self._tokens is None:
+            data = self.module.doc.data[self.node.start_byte:self.node.end_byte]
+            self._tokens = bool(SOURCE_TOKENS.search(data))
+        if self._tokens:
             return True
-        return bool(extra and extra.search(data))
+        if extra is None:
+            return False
+        return bool(extra.search(self.module.doc.data[self.node.start_byte:self.node.end_byte]))
 
     def param(self, name: str) -> ParamInfo | None:
         """The parameter called `name`."""
@@ -119,6 +126,14 @@ class ModuleInfo:
         """The module's bytes."""
         return self.doc.data
 
+    @property
+    def folder(self) -> str:
+        """The directory of the module's file (its key's dirname)."""
+        folder = self.__dict__.get("_folder")
+        if folder is None:
+            folder = self.__dict__["_folder"] = os.path.dirname(self.key)
+        return folder
+
     def text(self, node: Node) -> str:
         """Source text of a node of this module."""
         return self.doc.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
@@ -142,8 +157,7 @@ def build_module(doc: ParsedDocument, key: str, path: str, file: Path | None) ->
     return module
 
 
-def _index_block(module: ModuleInfo, block: Node, cls: ClassInfo | None, header: hashlib._Hash,
-                 data: bytes) -> None:
+def _index_block(module: ModuleInfo, block: Node, cls: ClassInfo | None, header: Any, data: bytes) -> None:
     for stmt in block.named_children:
         kind = stmt.type
         decorators: list[Node] = []

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from ai_core.analysis import Analyzer
-from ai_core.findings import Finding, Fix, TextEdit, VulnClass
+from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
 from ai_core.fixes.base import Draft, FixContext, ProjectInfo, project_info
 from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
 from ai_core.fixes.rewriters import rewriters_for
+from ai_core.fixes.syntax import node_at
 from ai_core.fixes.text import EditError, apply_edits_bytes, diff_edits, sorted_edits
 from ai_core.fixes.verify import Verdict, VerificationError, Verifier, changed_lines
 from ai_core.parsing import ParsedDocument
+from ai_core.scan import SourceError, read_source
 
 log = logging.getLogger(__name__)
 
 ENV_EXAMPLE_FILES = (".env.example", ".env.sample", "env.example")
+MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
+LONG_LINE = 88
+"""A fix never writes a line longer than this or than the file's own longest line (ruff format reflows it)."""
 
 
 class Generator(Protocol):
@@ -39,6 +46,8 @@ class Candidate:
     source: str
     note: str = ""
     env_vars: tuple[str, ...] = ()
+    files: tuple[tuple[str, str, str], ...] = ()
+    """Other files the fix changes: (path, text before, text after)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class Proposal:
     source: str = ""
     note: str = ""
     rejected: tuple[str, ...] = ()
+    files: tuple[tuple[str, str, str], ...] = ()
+    """Other files the fix changes: (path, text before, text after)."""
 
     @property
     def reason(self) -> str:
@@ -69,18 +80,38 @@ class FixAllResult:
     edits: tuple[TextEdit, ...]
     fixed: list[Proposal] = field(default_factory=list)
     skipped: list[Proposal] = field(default_factory=list)
+    others: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Other files changed by cross-file fixes: path -> (text before, text after)."""
 
 
 class Fixer:
     """Proposes verified fixes for findings of one workspace folder."""
 
     def __init__(self, analyzer: Analyzer, root: Path | None = None, verifier: Verifier | None = None,
-                 generator: Generator | None = None, project: ProjectInfo | None = None) -> None:
+                 generator: Generator | None = None, project: ProjectInfo | None = None,
+                 overlay: Callable[[str], str | None] | None = None) -> None:
         self.analyzer = analyzer
         self.root = root
         self.verifier = verifier or Verifier(analyzer, root)
         self.generator = generator
         self._project = project
+        self.overlay = overlay
+        """The editor's text of an open file (None: read the disk), for fixes in other files."""
+        self._pending: dict[str, str] = {}
+
+    def read_text(self, path: str) -> str | None:
+        """The current text of a file: pending fix-all edits, then the editor's buffer, then the disk."""
+        key = os.path.abspath(path)
+        if key in self._pending:
+            return self._pending[key]
+        if self.overlay is not None:
+            text = self.overlay(key)
+            if text is not None:
+                return text
+        try:
+            return read_source(Path(key), MAX_OTHER_FILE_BYTES)
+        except SourceError:
+            return None
 
     @property
     def project(self) -> ProjectInfo:
@@ -88,7 +119,39 @@ class Fixer:
         return self._project if self._project is not None else project_info(self.root)
 
     def drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
-        """Unverified candidates from the class's rewriters, in order (fast: tree-sitter only)."""
+        """Unverified candidates from the class's rewriters, in order (fast: tree-sitter only).
+
+        When the finding's taint path ends in another file (a call site of a vulnerable function), the
+        rewriters run on that file at the sink: the fix is a multi-file fix that leaves this file unchanged.
+        """
+        sink = finding.taint_path.sink if finding.taint_path is not None else None
+        if sink is not None and sink.path and not _same_path(sink.path, finding.path, self.root):
+            yield from self._cross_file_drafts(doc, finding, sink.path, sink.span)
+        yield from self._local_drafts(doc, finding)
+
+    def _cross_file_drafts(self, doc: ParsedDocument, finding: Finding, sink_path: str,
+                           span: Span) -> Iterator[Candidate]:
+        path = sink_path if os.path.isabs(sink_path) or self.root is None else str(self.root / sink_path)
+        if self.root is not None and not Path(path).resolve().is_relative_to(self.root.resolve()):
+            return
+        text = self.read_text(path)
+        if text is None:
+            return
+        other = ParsedDocument(text, path=path)
+        node = node_at(other, span)
+        if node.end_byte > len(other.data) or other.node_text(node).strip() == "":
+            return
+        local = dataclasses.replace(finding, path=path, span=span, taint_path=None, snippet=other.node_text(node))
+        before = doc.data.decode("utf-8", errors="surrogatepass")
+        for candidate in self._local_drafts(other, local):
+            name = Path(path).name
+            fix = Fix(title=f"{candidate.fix.title} (in {name})", edits=(), path=finding.path,
+                      vuln_class=finding.vuln_class, rule=finding.rule,
+                      extra_files=((path, candidate.fix.edits), *candidate.fix.extra_files))
+            yield Candidate(fix, before, candidate.source, candidate.note, candidate.env_vars,
+                            files=((path, text, candidate.after), *candidate.files))
+
+    def _local_drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
         for rewriter in rewriters_for(finding.vuln_class):
             ctx = FixContext(doc, finding, self.project)
             try:
@@ -119,9 +182,27 @@ class Fixer:
         edits.extend(removal_edits(doc, draft.drop_imports, edits))
         ordered = sorted_edits(_merge_inserts(edits))
         after = apply_edits_bytes(doc.data, ordered).decode("utf-8", errors="surrogatepass")
+        before = doc.data.decode("utf-8", errors="surrogatepass")
+        reflowed = self._reflow_long_lines(before, after, finding.path)
+        if reflowed is not None:
+            after, ordered = reflowed, list(diff_edits(before, reflowed))
         fix = Fix(title=draft.title, edits=tuple(ordered), path=finding.path, vuln_class=finding.vuln_class,
                   rule=finding.rule, extra_files=self._env_example_edits(draft.env_vars))
         return Candidate(fix, after, source, draft.note, tuple(draft.env_vars))
+
+    def _reflow_long_lines(self, before: str, after: str, path: str) -> str | None:
+        """Changed lines longer than the file's longest line (and 88) are formatted by `ruff format --range`."""
+        limit = max([LONG_LINE, *(len(line) for line in before.splitlines())])
+        ranges = changed_lines(before, after)
+        lines = after.splitlines()
+        if not any(len(lines[i - 1]) > limit for first, last in ranges for i in range(first, last + 1)
+                   if i - 1 < len(lines)):
+            return None
+        try:
+            return self.verifier.ruff.format_lines(after, path, ranges, self.root)
+        except VerificationError as exc:
+            log.info("could not reflow a long line: %s", exc)
+            return None
 
     def _env_example_edits(self, env_vars: Sequence[str]) -> tuple[tuple[str, tuple[TextEdit, ...]], ...]:
         """Document new environment variables in the workspace's `.env.example`, when it has one."""
@@ -154,7 +235,8 @@ class Fixer:
                 fix = _replace_fix(candidate.fix, verified=True)
                 log.info("verified fix for %s at %s:%d (%s)", finding.rule, finding.path,
                          finding.span.start_line + 1, candidate.source)
-                return Proposal(finding, fix, candidate.after, candidate.source, candidate.note, tuple(rejected))
+                return Proposal(finding, fix, candidate.after, candidate.source, candidate.note, tuple(rejected),
+                                candidate.files)
             log.info("fix for %s at %s:%d from %s not offered: %s", finding.rule, finding.path,
                      finding.span.start_line + 1, candidate.source, verdict.reason)
             rejected.append(f"{candidate.source}: {verdict.reason}")
@@ -175,6 +257,14 @@ class Fixer:
 
     def _verify(self, before: str, candidate: Candidate, finding: Finding) -> tuple[Verdict, Candidate]:
         path = finding.path
+        if candidate.files:
+            try:
+                return self.verifier.verify_files(path, before, candidate.files, [finding]), candidate
+            except VerificationError as exc:
+                return Verdict(False, str(exc)), candidate
+            except Exception as exc:
+                log.exception("verification of a multi-file fix for %s failed", finding.rule)
+                return Verdict(False, f"verification failed: {exc}"), candidate
         try:
             verdict = self.verifier.verify(before, candidate.after, path, [finding])
             if not verdict.ok and verdict.repairable:
@@ -204,13 +294,30 @@ class Fixer:
         wanted = frozenset(classes) if classes is not None else None
         if findings is None:
             findings = self.analyzer.analyze(doc, path)
-        keys = {(f.vuln_class, f.rule, f.snippet) for f in findings if wanted is None or f.vuln_class in wanted}
+        # Fixes are verified to add no finding, so what the evolving text reports was reported at the start
+        # (perhaps reformatted by an earlier fix): select by class and rule, not by exact text.
+        keys = {(f.vuln_class, f.rule) for f in findings if wanted is None or f.vuln_class in wanted}
         result = FixAllResult(before, before, ())
         attempted: set[tuple[VulnClass, str, str, int]] = set()
         current = doc
+        self._pending = {}
+        try:
+            current = self._fix_all_loop(current, path, keys, attempted, result, limit)
+        finally:
+            self._pending = {}
+        result.after = current.data.decode("utf-8", errors="surrogatepass")
+        result.edits = diff_edits(before, result.after)
+        return result
+
+    def _fix_all_loop(self, current: ParsedDocument, path: str, keys: set[tuple[VulnClass, str]],
+                      attempted: set[tuple[VulnClass, str, str, int]], result: FixAllResult,
+                      limit: int) -> ParsedDocument:
+        version = current.version
         for _ in range(limit):
-            todo = [f for f in self.analyzer.analyze(current, path)
-                    if (f.vuln_class, f.rule, f.snippet) in keys and _attempt_key(f, current) not in attempted]
+            analyzer = self.analyzer if not self._pending else self.verifier.overlay_analyzer(
+                self._pending, scorer=self.analyzer.scorer, settings=self.analyzer.settings)
+            todo = [f for f in analyzer.analyze(current, path)
+                    if (f.vuln_class, f.rule) in keys and _attempt_key(f, current) not in attempted]
             if not todo:
                 break
             finding = todo[0]
@@ -220,10 +327,20 @@ class Fixer:
                 result.skipped.append(proposal)
                 continue
             result.fixed.append(proposal)
-            current = ParsedDocument(proposal.after, path=path, version=doc.version)
-        result.after = current.data.decode("utf-8", errors="surrogatepass")
-        result.edits = diff_edits(before, result.after)
-        return result
+            for other, other_before, other_after in proposal.files:
+                key = os.path.abspath(other)
+                first = result.others.get(key, (other_before, other_after))[0]
+                result.others[key] = (first, other_after)
+                self._pending[key] = other_after
+            current = ParsedDocument(proposal.after, path=path, version=version)
+        return current
+
+
+def _same_path(a: str, b: str, root: Path | None) -> bool:
+    def norm(p: str) -> str:
+        return os.path.normpath(p if os.path.isabs(p) or root is None else str(root / p))
+
+    return norm(a) == norm(b)
 
 
 def _attempt_key(finding: Finding, doc: ParsedDocument) -> tuple[VulnClass, str, str, int]:
@@ -246,6 +363,4 @@ def _merge_inserts(edits: list[TextEdit]) -> list[TextEdit]:
 
 
 def _replace_fix(fix: Fix, **changes: object) -> Fix:
-    import dataclasses
-
     return dataclasses.replace(fix, **changes)  # type: ignore[arg-type]

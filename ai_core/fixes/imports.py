@@ -175,6 +175,13 @@ def _header_end(doc: ParsedDocument) -> tuple[int, bool]:
     return offset, after_docstring
 
 
+def _member_key(member: str) -> tuple[int, str]:
+    """isort's order-by-type: CONSTANTS, then Classes, then everything else."""
+    name = member.split(" as ")[0].strip()
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
 def _extend_from(doc: ParsedDocument, node: Node, imp: Import) -> TextEdit | None:
     """Add `imp`'s member to an existing `from module import ...` in sorted position."""
     members = node.children_by_field_name("name")
@@ -182,7 +189,7 @@ def _extend_from(doc: ParsedDocument, node: Node, imp: Import) -> TextEdit | Non
         return None
     new = imp.member()
     for member in members:
-        if text_of(doc, member).lower() > new.lower():
+        if _member_key(text_of(doc, member)) > _member_key(new):
             return TextEdit(member.start_byte, member.start_byte, f"{new}, ")
     return TextEdit(members[-1].end_byte, members[-1].end_byte, f", {new}")
 
@@ -360,9 +367,10 @@ def helper_edit(doc: ParsedDocument, helpers: list[Helper]) -> TextEdit | None:
             break
         blank_before += 1
         point = end
-    body = (nl * 2).join(h.code.replace("\n", nl).rstrip() + nl for h in todo)
-    lead = nl * max(0, 2 - blank_before) if point > 0 else ""
+    gap = 2 if any(h.code.lstrip().startswith(("def ", "class ", "async def ")) for h in todo) else 1
+    body = (nl * gap).join(h.code.replace("\n", nl).rstrip() + nl for h in todo)
+    lead = nl * max(0, gap - blank_before) if point > 0 else ""
     if point > 0 and not data[:point].endswith(b"\n"):
         lead = nl + lead
-    tail = nl * 2 if point < len(data) else ""
+    tail = nl * gap if point < len(data) else ""
     return TextEdit(point, point, lead + body + tail)

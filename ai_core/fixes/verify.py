@@ -140,7 +140,12 @@ class Ruff:
     def format_lines(self, text: str, path: str, ranges: list[tuple[int, int]], cwd: Path | None = None) -> str:
         """`text` with only the given 1-based line ranges formatted by `ruff format` (bottom-up)."""
         for first, last in sorted(ranges, reverse=True):
-            proc = self._run(["format", "--no-cache", "--quiet", "--range", f"{first}:{last}"], text, path, cwd)
+            lines = text.splitlines()
+            if not lines or first > len(lines):
+                continue
+            last = min(last, len(lines))
+            span = f"{first}:1-{last}:{len(lines[last - 1]) + 1}"  # "N:M" alone would mean "to the end of file"
+            proc = self._run(["format", "--no-cache", "--quiet", "--range", span], text, path, cwd)
             if proc.returncode != 0:
                 raise VerificationError(f"ruff could not format: {proc.stderr.decode(errors='replace')[:200]}")
             text = proc.stdout.decode("utf-8", errors="surrogatepass")
@@ -157,6 +162,8 @@ def changed_lines(before: str, after: str) -> list[tuple[int, int]]:
 @dataclass(frozen=True, slots=True)
 class TestOutcome:
     """Result of one run of the workspace's tests."""
+
+    __test__ = False
 
     passed: bool
     summary: str
@@ -175,6 +182,8 @@ def _unshare_available() -> bool:
 
 class TestRunner:
     """Runs the workspace's tests on a copy of it (with the patched file), time-limited and without network."""
+
+    __test__ = False  # not a pytest test class
 
     def __init__(self, root: Path, timeout_s: float = 60.0, python: str | None = None) -> None:
         self.root = root
@@ -303,9 +312,79 @@ class Verifier:
             return Verdict(False, f"ruff reports new problems: {listed}", new_codes=tuple(sorted(added)))
         return self._check_tests(before, after, path)
 
+    def overlay_analyzer(self, texts: dict[str, str], scorer: object | None = None,
+                         settings: object | None = None) -> Analyzer:
+        """An Analyzer whose cross-file resolution sees `texts` (absolute path -> text) instead of the disk."""
+        from ai_core.analysis.project import Project
+
+        base = self.analyzer.project
+        docs = {os.path.abspath(p): ParsedDocument(t, path=p) for p, t in texts.items()}
+        base_overlay = getattr(base, "overlay", None)
+
+        def overlay(path: str) -> ParsedDocument | None:
+            doc = docs.get(os.path.abspath(path))
+            if doc is None and base_overlay is not None:
+                return base_overlay(path)  # type: ignore[no-any-return]
+            return doc
+
+        project = Project(roots=getattr(base, "roots", ()), overlay=overlay,
+                          relative_to=getattr(base, "relative_to", None))
+        chosen = settings if settings is not None else self.relaxed.settings
+        return Analyzer(chosen, registry=self.relaxed.registry, scorer=scorer, project=project)  # type: ignore[arg-type]
+
+    def verify_files(self, path: str, text: str, files: Sequence[tuple[str, str, str]],
+                     targets: Sequence[Finding]) -> Verdict:
+        """Verify a fix that changes other files (path, before, after) and leaves `path` (text) as it is."""
+        changed = {os.path.abspath(p): (before, after) for p, before, after in files}
+        for other, (before, after) in changed.items():
+            name = os.path.basename(other)
+            if ParsedDocument(after, path=other).has_syntax_errors:
+                return Verdict(False, f"{name} does not parse after the fix")
+            if _parses_as_python(before) and not _parses_as_python(after):
+                return Verdict(False, f"{name} is not valid Python for this interpreter after the fix")
+        patched = self.overlay_analyzer({p: after for p, (_, after) in changed.items()})
+        verdict = self._compare(self.findings(text, path), patched.analyze(ParsedDocument(text, path=path), path),
+                                targets)
+        if not verdict.ok:
+            return verdict
+        for other, (before, after) in changed.items():
+            verdict = self._compare(self.findings(before, other),
+                                    patched.analyze(ParsedDocument(after, path=other), other), [])
+            if not verdict.ok:
+                return Verdict(False, f"in {os.path.basename(other)}: {verdict.reason}")
+            try:
+                added = self.ruff.codes(after, other, self.root) - self.ruff.codes(before, other, self.root)
+            except VerificationError as exc:
+                return Verdict(False, str(exc))
+            if added:
+                listed = ", ".join(f"{code} x{count}" for code, count in sorted(added.items()))
+                return Verdict(False, f"ruff reports new problems in {os.path.basename(other)}: {listed}")
+        if self.tests is None or self.root is None:
+            return Verdict(True)
+        try:
+            overrides = {Path(p).resolve().relative_to(self.root.resolve()).as_posix(): after
+                         for p, (_, after) in changed.items()}
+        except ValueError:
+            return Verdict(False, "the fix touches a file outside the workspace")
+        if not self.tests.has_tests() or self.tests.run(overrides).passed:
+            return Verdict(True)
+        if not self.tests.run({}).passed:
+            return Verdict(True)
+        return Verdict(False, "the workspace's tests fail with the fix")
+
     def _check_findings(self, before: str, after: str, path: str, targets: Sequence[Finding]) -> Verdict:
-        old = self.findings(before, path)
-        new = self.findings(after, path)
+        verdict = self._compare(self.findings(before, path), self.findings(after, path), targets)
+        if verdict.ok and verdict.reason:  # targets only the model reports: they must disappear there
+            full_before = Counter(_key(f) for f in self.analyzer.analyze_text(before, path))
+            full_after = Counter(_key(f) for f in self.analyzer.analyze_text(after, path))
+            for target in targets:
+                if full_before[_key(target)] and full_after[_key(target)] >= full_before[_key(target)]:
+                    return Verdict(False, f"{target.rule} is still reported after the fix")
+            return Verdict(True)
+        return verdict
+
+    def _compare(self, old: list[Finding], new: list[Finding], targets: Sequence[Finding]) -> Verdict:
+        """Targets gone (those the rules report) and no (class, rule) more frequent than before."""
         expected = Counter(_key(f) for f in old)
         unmatched: list[Finding] = []
         for target in targets:
@@ -323,13 +402,7 @@ class Verifier:
                     return Verdict(False, f"{key[1]} is still reported after the fix")
                 where = next(f for f in new if _key(f) == key)
                 return Verdict(False, f"the fix introduces {key[1]} ({key[0]}) at line {where.span.start_line + 1}")
-        if unmatched:  # findings only the full analyzer (the model) reports: they must disappear there
-            full_before = Counter(_key(f) for f in self.analyzer.analyze_text(before, path))
-            full_after = Counter(_key(f) for f in self.analyzer.analyze_text(after, path))
-            for target in unmatched:
-                if full_after[_key(target)] >= full_before[_key(target)]:
-                    return Verdict(False, f"{target.rule} is still reported after the fix")
-        return Verdict(True)
+        return Verdict(True, "model-only targets" if unmatched else "")
 
     def _check_tests(self, before: str, after: str, path: str) -> Verdict:
         if self.tests is None or self.root is None:

@@ -112,6 +112,18 @@ def load_scorer(settings: Settings | None = None, workspace: Path | None = None,
         raise
     except Exception as exc:
         raise ModelUnavailable(f"cannot load adapter {chosen.version} ({wanted}): {exc}") from exc
+    _release_memory()
     seconds = time.perf_counter() - started
     log.info("model loaded: adapter %s, %s, %.1f s", chosen.version, wanted, seconds)
     return ModelScorer(model, chosen, wanted, seconds)
+
+
+def _release_memory() -> None:
+    """Hand memory freed while loading (base copies, merged LoRA factors) back to the OS (glibc only)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -23,8 +23,8 @@ import numpy as np
 from ai_core.config import Settings
 from ai_core.retrieval.chunker import KINDS, Chunk, chunk_source
 from ai_core.retrieval.embeddings import Embedder, default_embedder
-from ai_core.retrieval.store import FileState, IndexStore, SearchResult, in_list, quote, resolve_uri
-from ai_core.scan import SourceError, is_excluded, iter_python_files, read_source, relative
+from ai_core.retrieval.store import FileState, IndexStore, SearchResult, StoreError, in_list, quote, resolve_uri
+from ai_core.scan import SKIPPED_DIRS, SourceError, is_excluded, iter_python_files, read_source, relative
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,22 @@ class CodeIndex:
 
     # -- building ---------------------------------------------------------------------------------------
     def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> SyncStats:
-        """Bring the index up to date with every Python file under the root."""
+        """Bring the index up to date with every Python file under the root.
+
+        A store that fails midway (a table corrupted after it was opened) is rebuilt and the sync runs
+        once more from scratch.
+        """
+        try:
+            return self._sync(progress, cancel)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.warning("indexing %s failed (%s: %s); rebuilding the index", self.root, type(exc).__name__, exc)
+            with self._lock:
+                self.store.rebuild()
+            return self._sync(progress, cancel)
+
+    def _sync(self, progress: Progress | None, cancel: threading.Event | None) -> SyncStats:
         started = time.perf_counter()
         with self._lock:
             self.open()
@@ -179,7 +194,7 @@ class CodeIndex:
                 stats.chunks_removed += self.store.remove_files(sorted(set(gone)))
                 stats.removed = len(set(gone))
             stats.files = len(todo)
-            known = self.store.file_states() if todo else {}
+            known = self.store.file_states([rel for rel, _ in todo]) if todo else {}
             self._process(todo, known, stats, None, None, [])
             self._finish(stats, started)
             return stats
@@ -192,8 +207,7 @@ class CodeIndex:
         index = self._index_folder()
         if index is not None and Path(path).resolve().is_relative_to(index):
             return None
-        if any(part in {".git", ".venv", "venv", "__pycache__", ".coderev", "node_modules"}
-               for part in rel.split("/")):
+        if any(part in SKIPPED_DIRS or part.endswith(".egg-info") for part in rel.split("/")[:-1]):
             return None
         return rel
 
@@ -300,7 +314,7 @@ class CodeIndex:
         with self._lock:
             self.open()
             self.store.rebuild()
-            return self.sync(progress, cancel)
+            return self._sync(progress, cancel)
 
     # -- querying --------------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10, path: str | None = None, kind: str | Sequence[str] | None = None,

@@ -209,14 +209,10 @@ class IndexStore:
         return None
 
     def rebuild(self) -> None:
-        """Drop every table and create them empty."""
+        """Drop the index's tables (other tables in the same database stay) and create them empty."""
         with self._lock:
             self._tables.clear()
-            try:
-                existing = self._existing()
-            except Exception:
-                existing = list(SCHEMAS)
-            for name in {*existing, *SCHEMAS}:
+            for name in SCHEMAS:
                 self._drop(name)
             try:
                 for name, schema in SCHEMAS.items():

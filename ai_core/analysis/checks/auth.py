@@ -121,9 +121,9 @@ def _hashing(ctx: AnalysisContext) -> Iterator[Finding]:
     for setting in settings(ctx):
         entries = [c for c in setting.value.named_children if c.type != "comment"]
         if setting.name == "PASSWORD_HASHERS" and setting.value.type in {"list", "tuple"} and entries:
-            first = string_value(index, entries[0]) or ""
-            if first.rsplit(".", 1)[-1] in TABLE["weak_django_hashers"]:
-                yield WEAK_HASH.finding(ctx, setting.site, f"PASSWORD_HASHERS starts with {first.rsplit('.', 1)[-1]}")
+            hasher = (string_value(index, entries[0]) or "").rsplit(".", 1)[-1]
+            if hasher in TABLE["weak_django_hashers"]:
+                yield WEAK_HASH.finding(ctx, setting.site, f"PASSWORD_HASHERS starts with {hasher}")
         elif setting.name == "AUTH_PASSWORD_VALIDATORS" and setting.value.type in {"list", "tuple"} and \
                 not entries and not is_dev_path(ctx.path):
             yield POLICY.finding(ctx, setting.site, "AUTH_PASSWORD_VALIDATORS is empty: any password is accepted")
@@ -214,12 +214,22 @@ def _length_policy(ctx: AnalysisContext) -> Iterator[Finding]:
                                                           f"require at least {minimum}")
 
 
+_HASH_HINT = re.compile(rb"hashlib|passlib|password_hash|pbkdf2|PASSWORD_HASHERS|AUTH_PASSWORD_VALIDATORS|crypt|"
+                        rb"Crypto")
+_SECRET_HINT = re.compile(rb"secret|token|sig|digest|mac|key|password|otp|nonce|passcode|reset_code")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Password hashing, JWT verification, secret comparisons and password policies."""
-    yield from _hashing(ctx)
-    yield from _jwt(ctx)
-    yield from _comparisons(ctx)
-    yield from _length_policy(ctx)
+    data = ctx.doc.data
+    if _HASH_HINT.search(data):
+        yield from _hashing(ctx)
+    if b"jwt" in data:
+        yield from _jwt(ctx)
+    if (b"==" in data or b"!=" in data) and _SECRET_HINT.search(ctx.lowered):
+        yield from _comparisons(ctx)
+    if b"len(" in data and (b"pass" in ctx.lowered or b"pwd" in ctx.lowered or b"pin" in ctx.lowered):
+        yield from _length_policy(ctx)
 
 
 CHECK = Check("auth", (WEAK_HASH, JWT, TIMING, PLAINTEXT, POLICY), run)

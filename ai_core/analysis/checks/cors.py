@@ -139,6 +139,9 @@ def _manual_headers(ctx: AnalysisContext) -> Iterator[Finding]:
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """flask-cors, CORSMiddleware, django-cors-headers settings and hand-written headers."""
+    data = ctx.doc.data
+    if b"CORS" not in data and b"cors" not in data and b"ccess-" not in data:
+        return
     index = ctx.index
     flask_cors = set(TABLE["flask_cors"])
     for site in index.calls:

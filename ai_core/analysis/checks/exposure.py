@@ -232,10 +232,17 @@ def _tls(ctx: AnalysisContext) -> Iterator[Finding]:
                 yield TLS_OFF.finding(ctx, site.node, "AutoAddPolicy trusts any SSH host key (man in the middle)")
 
 
+_SENSITIVE_HINT = re.compile(rb"pass|pwd|secret|token|key|card|cvv|ssn|authorization|session|otp")
+_CLEARTEXT_HINT = re.compile(rb"http://|\.login\(")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Secrets in logs, credentials in clear text, certificate checks turned off."""
-    yield from _logging(ctx)
-    yield from _cleartext(ctx)
+    data = ctx.doc.data
+    if b"log" in ctx.lowered and _SENSITIVE_HINT.search(ctx.lowered):
+        yield from _logging(ctx)
+    if _CLEARTEXT_HINT.search(data):
+        yield from _cleartext(ctx)
     yield from _tls(ctx)
 
 

@@ -103,13 +103,20 @@ def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
                                                          "modify the file")
 
 
+_SETTING_HINT = re.compile("|".join(re.escape(name) for name in _BAD).encode())
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Settings, development servers, cookie flags and file modes."""
-    yield from _settings_findings(ctx)
-    if not is_dev_path(ctx.path):
+    data = ctx.doc.data
+    if _SETTING_HINT.search(data):
+        yield from _settings_findings(ctx)
+    if not is_dev_path(ctx.path) and (b".run(" in data or b"run_simple" in data):
         yield from _dev_server(ctx)
-    yield from _cookies(ctx)
-    yield from _chmod(ctx)
+    if b"set_cookie" in data:
+        yield from _cookies(ctx)
+    if b"chmod" in data:
+        yield from _chmod(ctx)
 
 
 CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, CSRF, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)

@@ -91,51 +91,34 @@ def classify(name: str, value: str) -> Rule | None:
     return CREDENTIAL
 
 
-def _bindings(index: DocIndex) -> Iterator[tuple[str, Node]]:
-    """(name, value node) for assignments, keyword arguments, dict pairs, defaults and comparisons."""
-    for assign in index.assignments:
-        left = assign.child_by_field_name("left")
-        right = assign.child_by_field_name("right")
-        if left is not None and right is not None:
-            yield _name_of(index, left), right
-    for site in index.calls:
-        for arg in site.arguments():
-            if arg.type == "keyword_argument":
-                key = arg.child_by_field_name("name")
-                value = arg.child_by_field_name("value")
-                if key is not None and value is not None:
-                    yield index.text(key), value
-    for function in index.functions:
-        params = function.child_by_field_name("parameters")
-        for param in params.named_children if params is not None else []:
-            if param.type in {"default_parameter", "typed_default_parameter"}:
-                name = param.child_by_field_name("name")
-                value = param.child_by_field_name("value")
-                if name is not None and value is not None:
-                    yield index.text(name), value
-    for comparison in index.comparisons:
-        operators = [op.type for op in comparison.children_by_field_name("operators")]
-        operands = comparison.named_children
-        if operators in (["=="], ["!="]) and len(operands) == 2:
-            left, right = operands
-            yield _name_of(index, left), right
-            yield _name_of(index, right), left
+_BINDINGS = """
+(assignment left: (_) @name right: [(string) (concatenated_string) (parenthesized_expression)] @value)
+(keyword_argument name: (identifier) @name value: [(string) (concatenated_string)] @value)
+(default_parameter name: (identifier) @name value: [(string) (concatenated_string)] @value)
+(typed_default_parameter name: (identifier) @name value: [(string) (concatenated_string)] @value)
+(pair key: (string) @name value: [(string) (concatenated_string)] @value)
+(comparison_operator (_) @name [(string) (concatenated_string)] @value)
+(comparison_operator [(string) (concatenated_string)] @value (_) @name)
+"""
 
 
 @cache
-def _pair_query() -> Query:
-    return Query(python_language(), "(pair key: (string) value: (string)) @pair")
+def _binding_query() -> Query:
+    return Query(python_language(), _BINDINGS)
 
 
-def _pairs(ctx: AnalysisContext) -> Iterator[tuple[str, Node]]:
-    """(key, value) of dict literals with string keys and values."""
-    if b"{" not in ctx.doc.data:
-        return
-    for node in QueryCursor(_pair_query()).captures(ctx.doc.tree.root_node).get("pair", []):
-        key = node.child_by_field_name("key")
-        value = node.child_by_field_name("value")
-        if key is not None and value is not None:
-            yield string_value(ctx.index, key) or "", value
+_KEY_HINT = re.compile(rb"jwt|hmac|Fernet|AES|itsdangerous")
+_NAME_HINT = re.compile(rb"pass|pwd|secret|token|key|credential|bearer")
+
+
+def _bindings(ctx: AnalysisContext) -> Iterator[tuple[str, Node]]:
+    """(name, literal value node) for assignments, keyword arguments, defaults, dict pairs and comparisons."""
+    index = ctx.index
+    for _, match in QueryCursor(_binding_query()).matches(ctx.doc.tree.root_node):
+        names = match.get("name")
+        values = match.get("value")
+        if names and values:
+            yield _name_of(index, names[0]), values[0]
 
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
@@ -143,9 +126,12 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
     index = ctx.index
     reported: set[int] = set()
     spans: list[tuple[int, int]] = []
-    for name, value_node in [*_bindings(index), *_pairs(ctx)]:
+    bindings = _bindings(ctx) if _NAME_HINT.search(ctx.lowered) else iter(())
+    for name, value_node in bindings:
+        if not name or not _SECRET_NAME.search(name) or value_node.start_byte in reported:
+            continue
         value = string_value(index, value_node)
-        if value is None or value_node.start_byte in reported:
+        if value is None:
             continue
         rule = classify(name, value)
         if rule is not None:
@@ -153,7 +139,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
             spans.append((value_node.start_byte, value_node.end_byte))
             yield rule.finding(ctx, value_node, f"{rule.title} in '{name}': read it from the environment or a "
                                                 "secret store instead")
-    for site in index.calls:
+    for site in index.calls_to(*TABLE["key_arguments"]) if _KEY_HINT.search(ctx.doc.data) else ():
         spec = TABLE["key_arguments"].get(site.qualified)
         if spec is None:
             continue
@@ -178,12 +164,14 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
                                                                     .decode(errors="replace")):
                 continue
             reported.add(node.start_byte)
-            site = node
-            while site.parent is not None and site.parent.type in {"parenthesized_expression", "concatenated_string"}:
-                site = site.parent
-            if site.parent is not None and site.parent.type in {"assignment", "keyword_argument", "pair"}:
-                site = site.parent
-            yield TOKEN.finding(ctx, site, f"this string looks like a {what}; move it out of the code and rotate it")
+            anchor = node
+            while anchor.parent is not None and anchor.parent.type in {"parenthesized_expression",
+                                                                       "concatenated_string"}:
+                anchor = anchor.parent
+            if anchor.parent is not None and anchor.parent.type in {"assignment", "keyword_argument", "pair"}:
+                anchor = anchor.parent
+            yield TOKEN.finding(ctx, anchor, f"this string looks like a {what}; move it out of the code and "
+                                             "rotate it")
 
 
 CHECK = Check("secrets", (PASSWORD, CREDENTIAL, TOKEN, KEY_ARG), run)

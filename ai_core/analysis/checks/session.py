@@ -159,11 +159,17 @@ def _payload_keys(index: DocIndex, payload: Node, call: Node) -> set[str] | None
     return keys_found
 
 
+_LIFETIME_HINT = re.compile(rb"LIFETIME|COOKIE_AGE|EXPIRE|set_cookie|permanent_session_lifetime")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Logins that keep the session, and sessions/tokens that never expire."""
+    data = ctx.doc.data
     yield from _fixation(ctx)
-    yield from _lifetimes(ctx)
-    yield from _jwt_expiry(ctx)
+    if _LIFETIME_HINT.search(data):
+        yield from _lifetimes(ctx)
+    if b"jwt" in data:
+        yield from _jwt_expiry(ctx)
 
 
 CHECK = Check("session", (NO_ROTATION, NO_EXPIRY), run)

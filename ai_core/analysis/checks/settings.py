@@ -97,10 +97,10 @@ def settings(ctx: AnalysisContext) -> Iterator[Setting]:
             continue
         for arg in site.arguments():
             if arg.type == "keyword_argument":
-                key = arg.child_by_field_name("name")
+                key_node = arg.child_by_field_name("name")
                 value = arg.child_by_field_name("value")
-                if key is not None and value is not None:
-                    yield Setting(index.text(key), value, arg)
+                if key_node is not None and value is not None:
+                    yield Setting(index.text(key_node), value, arg)
             elif arg.type == "dictionary":
                 for pair in arg.named_children:
                     if pair.type == "pair":

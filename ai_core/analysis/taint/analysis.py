@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 """How deep summaries are computed on demand before a call is treated like an unknown library call."""
 _CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+_LIBRARIES = ("flask", "django", "fastapi", "starlette", "os", "sys", "re", "json", "typing", "collections",
+              "logging", "subprocess", "pickle", "yaml", "requests", "httpx", "sqlalchemy", "__future__")
 
 
 class TaintAnalysis:
@@ -39,6 +41,7 @@ class TaintAnalysis:
         self._kinds: dict[str, dict[str, str | None]] = {}
         self._file_tokens: dict[str, bool] = {}
         self._imported: dict[tuple[str, str, str], str | None] = {}
+        self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
         self.deps: set[str] = set()
 
     # ------------------------------------------------------------------ per module
@@ -170,9 +173,27 @@ class TaintAnalysis:
                 return True
         return self.calls_source_function(info, data)
 
+    def source_callees(self, module: ModuleInfo) -> re.Pattern[bytes] | None:
+        """A regex of the names through which a module's functions may call source-reading project functions."""
+        if module.key in self._callee_patterns:
+            return self._callee_patterns[module.key]
+        names = {name for name, info in module.functions.items() if "." not in name and info.has_source_tokens()}
+        methods = {name.split(".", 1)[1] for name, info in module.functions.items()
+                   if "." in name and info.has_source_tokens()}
+        for local, target in module.imports.items():
+            if not target.startswith(_LIBRARIES) and self.module_may_have_sources(module, target):
+                names.add(local)
+        words = sorted(names) + [f"self\\.{m}" for m in sorted(methods)]
+        pattern = re.compile(rb"\b(?:" + "|".join(words).encode() + rb")\b") if words else None
+        self._callee_patterns[module.key] = pattern
+        return pattern
+
     def calls_source_function(self, info: FunctionInfo, data: bytes) -> bool:
         """True when the function calls a project function that reads a source (e.g. a get_param helper)."""
         module = info.module
+        pattern = self.source_callees(module)
+        if pattern is None or not pattern.search(data):
+            return False
         for match in _CALLS.finditer(data):
             name = match.group(1).decode("ascii", errors="replace")
             head, _, rest = name.partition(".")
@@ -187,7 +208,7 @@ class TaintAnalysis:
                     return True
                 continue
             target = module.imports.get(head)
-            if target is None or target.startswith(("flask", "django", "fastapi", "os", "sys", "re", "json")):
+            if target is None or target.startswith(_LIBRARIES):
                 continue
             found = self.project.resolve(module, f"{target}.{rest}" if rest else target) \
                 if self.module_may_have_sources(module, target) else None

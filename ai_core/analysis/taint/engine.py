@@ -862,7 +862,7 @@ class FunctionEval:
             node = value
         if node.type != "string":
             return False
-        prefix = []
+        prefix: list[str] = []
         for child in node.children:
             if child.type == "interpolation":
                 expr = child.child_by_field_name("expression")
@@ -1274,9 +1274,9 @@ class FunctionEval:
             found = args.get(flow.param)
             if found is None or not found[1].facts:
                 continue
-            arg_node, val = found
+            passed, val = found
             param_name = params[flow.param].name if flow.param < len(params) else "?"
-            step = self.step(arg_node if arg_node is not None else node, f"passed to {callee} as {param_name}")
+            step = self.step(passed if passed is not None else node, f"passed to {callee} as {param_name}")
             vuln_class = flow.sink.vuln_class
             for fact in val.facts:
                 marks = fact.marks | flow.marks
@@ -1301,9 +1301,9 @@ class FunctionEval:
             found = args.get(origin.param)
             if found is None:
                 continue
-            arg_node, val = found
+            passed, val = found
             for fact in val.facts:
-                step = self.step(arg_node if arg_node is not None else node, f"through {callee}")
+                step = self.step(passed if passed is not None else node, f"through {callee}")
                 facts.append(Fact(fact.origin, fact.marks | ret.marks, (*fact.steps, step, *ret.steps[1:])))
         if not facts:
             return Val((), summary.returns_const, summary.return_kind)

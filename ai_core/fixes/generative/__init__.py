@@ -78,13 +78,14 @@ def from_settings(settings: Settings, root: Path | None = None) -> GenerativeFix
         model_dir = Path(settings.generative_model).expanduser()
         if not model_dir.is_absolute() and root is not None:
             model_dir = root / model_dir
-        if model_dir.is_dir():
+        if (model_dir / "config.json").is_file():
             adapter = Path(settings.generative_adapter).expanduser() if settings.generative_adapter else None
             if adapter is not None and not adapter.is_absolute() and root is not None:
                 adapter = root / adapter
             providers.append(LocalModelProvider(model_dir, adapter))
         else:
-            log.warning("generative_model %s is not a directory and no endpoint is set: generative fixer off",
+            log.warning("generative_model %s is not a model folder (no config.json) and no endpoint is set: "
+                        "generative fixer off",
                         settings.generative_model)
     fixer = GenerativeFixer(providers) if providers else None
     if fixer is not None:

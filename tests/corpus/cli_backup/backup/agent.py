@@ -1,5 +1,6 @@
 """A tiny TCP agent that lets the central server trigger backups on this host."""
 
+import os
 import socket
 import subprocess
 import urllib.request
@@ -20,6 +21,12 @@ def handle(conn):
     elif kind == "fetch":
         with urllib.request.urlopen(argument, timeout=10) as response:  # label: ssrf
             conn.sendall(response.read())
+    elif kind == "log":
+        with open(argument, "rb") as handle:  # label: path-traversal
+            conn.sendall(handle.read())
+    elif kind == "job-log":
+        with open(os.path.join("/var/log/backup", os.path.basename(argument)), "rb") as handle:  # label: safe path-traversal
+            conn.sendall(handle.read())
     elif kind == "mirror":
         with urllib.request.urlopen("https://mirror.example.com/" + argument, timeout=10) as response:  # label: safe ssrf
             conn.sendall(response.read())

@@ -49,5 +49,9 @@ def secure_permissions(path):
     os.chmod(path, 0o600)  # label: safe security-misconfiguration
 
 
+def publish_log(path):
+    os.chmod(path, 0o666)  # label: security-misconfiguration
+
+
 def share_with_team(path):
     os.chmod(path, 0o777)  # label: security-misconfiguration

@@ -41,6 +41,12 @@ def sign_in_builtin(request):
     return JsonResponse({"ok": True})
 
 
+def sso_return(request):
+    response = JsonResponse({"ok": True})
+    response.set_cookie("sessionid", request.GET["sid"], secure=True, httponly=True)  # label: session-fixation, safe security-misconfiguration
+    return response
+
+
 def remember_language(request):
     request.session["language"] = request.POST.get("language", "en")  # label: safe session-fixation
     return JsonResponse({"ok": True})

@@ -27,6 +27,17 @@ class TrustedCorsMiddleware:
         return response
 
 
+class StatsCorsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["Access-Control-Allow-Origin"] = "*"  # label: cors-misconfiguration
+        response["Access-Control-Allow-Credentials"] = "true"
+        return response
+
+
 class PublicFeedCorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

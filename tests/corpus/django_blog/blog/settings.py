@@ -61,6 +61,7 @@ CSRF_COOKIE_SECURE = True  # label: safe security-misconfiguration
 
 CORS_ALLOW_ALL_ORIGINS = True  # label: cors-misconfiguration
 CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOWED_ORIGIN_REGEXES = [r"^.*$"]  # label: cors-misconfiguration
 
 EMAIL_HOST = "smtp.example.com"
 EMAIL_HOST_USER = "blog@example.com"

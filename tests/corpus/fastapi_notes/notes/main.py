@@ -34,6 +34,22 @@ legacy_context = ssl._create_unverified_context()  # label: sensitive-data-expos
 strict_context = ssl.create_default_context()  # label: safe sensitive-data-exposure
 
 
+@admin.middleware("http")
+async def reflect_origin(request: Request, call_next):
+    response = await call_next(request)
+    response.headers["Access-Control-Allow-Origin"] = request.headers.get("origin", "")  # label: cors-misconfiguration
+    return response
+
+
+@partner.middleware("http")
+async def partner_origin(request: Request, call_next):
+    response = await call_next(request)
+    origin = request.headers.get("origin", "")
+    if origin in settings.PARTNER_ORIGINS:
+        response.headers["Access-Control-Allow-Origin"] = origin  # label: safe cors-misconfiguration
+    return response
+
+
 @app.exception_handler(Exception)
 async def on_error(request: Request, exc: Exception):
     return JSONResponse({"error": str(exc), "trace": traceback.format_exc()}, status_code=500)  # label: sensitive-data-exposure

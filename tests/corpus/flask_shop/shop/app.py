@@ -18,7 +18,7 @@ from flask import (
     send_from_directory,
     session,
 )
-from flask_cors import CORS
+from flask_cors import CORS, cross_origin
 from markupsafe import escape
 
 from shop import auth, db, files, integrations, render
@@ -28,6 +28,7 @@ from shop.config import ProductionConfig
 app = Flask(__name__)
 app.config.from_object(ProductionConfig)
 CORS(app, supports_credentials=True)  # label: cors-misconfiguration
+app.config.update(SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=False)  # label: security-misconfiguration
 log = logging.getLogger("shop")
 
 SORT_COLUMNS = {"name", "price", "created_at"}
@@ -124,6 +125,34 @@ def custom_page_safe():
 @app.route("/api/profile")
 def profile_json():
     return jsonify(name=request.args.get("name"))  # label: safe xss
+
+
+@app.route("/api/stock")
+@cross_origin(supports_credentials=True)  # label: cors-misconfiguration
+def stock():
+    return jsonify(db.list_sorted("name"))
+
+
+@app.route("/api/partner-stock")
+@cross_origin(origins=["https://partner.example.com"], supports_credentials=True)  # label: safe cors-misconfiguration
+def partner_stock():
+    return jsonify(db.list_sorted("name"))
+
+
+@app.route("/exports")
+def export_csv():
+    with open(f"/srv/shop/exports/{request.args['report']}.csv") as handle:  # label: path-traversal
+        return handle.read(), 200, {"Content-Type": "text/csv"}
+
+
+@app.route("/avatar/import", methods=["POST"])
+def import_avatar():
+    return integrations.import_avatar(request.form["avatar_url"])  # label: ssrf
+
+
+@app.route("/avatar/gravatar", methods=["POST"])
+def gravatar():
+    return integrations.gravatar(request.form["email"])  # label: safe ssrf
 
 
 @app.route("/admin/ping")

@@ -18,6 +18,7 @@ class ProductionConfig(Config):
     PERMANENT_SESSION_LIFETIME = timedelta(days=365)  # label: session-fixation
     PAYMENT_API_KEY = "pk_9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c"  # label: hardcoded-secret
     MAIL_PASSWORD = "Sup3rS3cret!"  # label: hardcoded-secret
+    JWT_ACCESS_TOKEN_EXPIRES = False  # label: session-fixation
 
 
 class DevelopmentConfig(Config):

@@ -1,8 +1,10 @@
 """Calls to the payment provider, the image CDN and merchants' webhooks."""
 
+import hashlib
 import logging
 from urllib.parse import urlparse
 
+import httpx
 import requests
 
 log = logging.getLogger(__name__)
@@ -18,6 +20,15 @@ def fetch_image(url):
 
 def fetch_product_feed(merchant_id):
     return requests.get(f"{PAYMENT_API}merchants/{merchant_id}/feed", timeout=5).json()
+
+
+def import_avatar(url):
+    return httpx.get(url, timeout=5).content
+
+
+def gravatar(email):
+    digest = hashlib.md5(email.strip().lower().encode()).hexdigest()  # label: safe broken-auth
+    return httpx.get(f"https://www.gravatar.com/avatar/{digest}", timeout=5).content
 
 
 def notify_webhook(url, payload):

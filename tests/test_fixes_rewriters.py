@@ -1,0 +1,798 @@
+"""Each rewriter on a real finding of the Analyzer: vulnerable input -> exact fixed output, verified.
+
+The expected texts spell out the whole file so that import placement, blank lines and formatting are part of
+the specification. Each fixed text is also re-analysed (the safe twin must stay silent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ai_core.analysis import Analyzer
+from ai_core.config import Settings
+from ai_core.fixes import Fixer
+from ai_core.parsing import ParsedDocument
+
+
+@dataclass(frozen=True)
+class Case:
+    """One vulnerable file, the class of the finding to fix, the rewriter expected to fix it, the result."""
+
+    name: str
+    vuln_class: str
+    rewriter: str
+    rule: str
+    filename: str
+    source: str
+    fixed: str
+
+
+CASES = [
+    Case('sql_sqlite_fstring', 'sql-injection', 'bound_parameters',
+         'sql.dbapi-execute', 'app.py',
+         '''import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/user")
+def user():
+    name = request.args["name"]
+    db = sqlite3.connect("app.db")
+    return {"rows": db.execute(f"SELECT id FROM users WHERE name = '{name}'").fetchall()}
+''',
+         '''import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/user")
+def user():
+    name = request.args["name"]
+    db = sqlite3.connect("app.db")
+    return {
+        "rows": db.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchall()
+    }
+'''),
+    Case('sql_psycopg_concat_like', 'sql-injection', 'bound_parameters',
+         'sql.dbapi-execute', 'app.py',
+         '''import psycopg2
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/search")
+def search():
+    term = request.args["q"]
+    conn = psycopg2.connect("dbname=shop")
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM items WHERE title LIKE '%" + term + "%' AND stock > 0")
+        return {"ids": cur.fetchall()}
+''',
+         '''import psycopg2
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/search")
+def search():
+    term = request.args["q"]
+    conn = psycopg2.connect("dbname=shop")
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT id FROM items WHERE title LIKE %s AND stock > 0", (f"%{term}%",)
+        )
+        return {"ids": cur.fetchall()}
+'''),
+    Case('sql_sqlalchemy_text', 'sql-injection', 'bound_parameters',
+         'sql.sqlalchemy-text', 'app.py',
+         '''from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+
+app = FastAPI()
+engine = create_engine("sqlite://")
+
+
+@app.get("/orders/{owner}")
+def orders(owner: str):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT id FROM orders WHERE owner = '%s'" % owner)).all()
+''',
+         '''from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+
+app = FastAPI()
+engine = create_engine("sqlite://")
+
+
+@app.get("/orders/{owner}")
+def orders(owner: str):
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT id FROM orders WHERE owner = :owner").bindparams(owner=owner)
+        ).all()
+'''),
+    Case('sql_django_raw', 'sql-injection', 'bound_parameters',
+         'sql.django-raw', 'app.py',
+         '''from django.http import JsonResponse
+
+from shop.models import Product
+
+
+def products(request):
+    brand = request.GET["brand"]
+    rows = Product.objects.raw("SELECT * FROM shop_product WHERE brand = '{}'".format(brand))
+    return JsonResponse({"ids": [p.id for p in rows]})
+''',
+         '''from django.http import JsonResponse
+
+from shop.models import Product
+
+
+def products(request):
+    brand = request.GET["brand"]
+    rows = Product.objects.raw("SELECT * FROM shop_product WHERE brand = %s", [brand])
+    return JsonResponse({"ids": [p.id for p in rows]})
+'''),
+    Case('cmd_subprocess_fstring', 'command-injection', 'argument_list',
+         'command.subprocess-shell', 'app.py',
+         '''import subprocess
+import sys
+
+
+def archive(folder):
+    subprocess.run(f"tar czf /tmp/out.tgz {folder}", shell=True, check=True)
+
+
+if __name__ == "__main__":
+    archive(sys.argv[1])
+''',
+         '''import subprocess
+import sys
+
+
+def archive(folder):
+    subprocess.run(["tar", "czf", "/tmp/out.tgz", folder], check=True)
+
+
+if __name__ == "__main__":
+    archive(sys.argv[1])
+'''),
+    Case('cmd_os_system', 'command-injection', 'argument_list',
+         'command.os-system', 'app.py',
+         '''import os
+import sys
+
+
+def convert(name):
+    status = os.system("convert " + name + " out.png")
+    return status == 0
+
+
+if __name__ == "__main__":
+    convert(sys.argv[1])
+''',
+         '''import subprocess
+import sys
+
+
+def convert(name):
+    status = subprocess.run(["convert", name, "out.png"], check=False).returncode
+    return status == 0
+
+
+if __name__ == "__main__":
+    convert(sys.argv[1])
+'''),
+    Case('cmd_shell_pipe_quoted', 'command-injection', 'shlex_quote',
+         'command.subprocess-shell', 'app.py',
+         '''import subprocess
+import sys
+
+
+def count_errors(log_file):
+    return subprocess.check_output(f"grep -c ERROR {log_file} | head -1", shell=True)
+
+
+if __name__ == "__main__":
+    print(count_errors(sys.argv[1]))
+''',
+         '''import shlex
+import subprocess
+import sys
+
+
+def count_errors(log_file):
+    return subprocess.check_output(
+        f"grep -c ERROR {shlex.quote(log_file)} | head -1", shell=True
+    )
+
+
+if __name__ == "__main__":
+    print(count_errors(sys.argv[1]))
+'''),
+    Case('cmd_eval', 'command-injection', 'literal_eval',
+         'command.eval', 'app.py',
+         '''import sys
+
+
+def calc(expression):
+    return eval(expression)
+
+
+if __name__ == "__main__":
+    print(calc(sys.argv[1]))
+''',
+         '''import ast
+import sys
+
+
+def calc(expression):
+    return ast.literal_eval(expression)
+
+
+if __name__ == "__main__":
+    print(calc(sys.argv[1]))
+'''),
+    Case('xss_flask_fstring', 'xss', 'escape_values',
+         'xss.route-return', 'app.py',
+         '''from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    name = request.args.get("name", "")
+    return f"<h1>Hello {name}</h1>"
+''',
+         '''from flask import Flask, request
+from markupsafe import escape
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    name = request.args.get("name", "")
+    return f"<h1>Hello {escape(name)}</h1>"
+'''),
+    Case('xss_render_template_string', 'xss', 'template_variables',
+         'xss.template-injection', 'app.py',
+         '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/banner")
+def banner():
+    title = request.args["title"]
+    return render_template_string("<div>" + title + "</div>")
+''',
+         '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/banner")
+def banner():
+    title = request.args["title"]
+    return render_template_string("<div>{{ title }}</div>", title=title)
+'''),
+    Case('xss_jinja_autoescape', 'xss', 'autoescape_on',
+         'xss.jinja2-autoescape-off', 'app.py',
+         '''from jinja2 import Environment, FileSystemLoader
+
+env = Environment(loader=FileSystemLoader("templates"))
+''',
+         '''from jinja2 import Environment, FileSystemLoader
+
+env = Environment(loader=FileSystemLoader("templates"), autoescape=True)
+'''),
+    Case('ssrf_requests', 'ssrf', 'host_allowlist',
+         'ssrf.http-client', 'app.py',
+         '''import requests
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/proxy")
+def proxy():
+    return requests.get(request.args["url"], timeout=5).text
+''',
+         '''import os
+from urllib.parse import urlparse
+
+import requests
+from flask import Flask, request
+
+ALLOWED_URL_HOSTS = frozenset(
+    filter(None, os.environ.get("ALLOWED_URL_HOSTS", "").split(","))
+)
+"""Hosts this module may send requests to (comma-separated, from the environment)."""
+
+app = Flask(__name__)
+
+
+@app.route("/proxy")
+def proxy():
+    url = request.args["url"]
+    if urlparse(url).hostname not in ALLOWED_URL_HOSTS:
+        raise ValueError("refusing a request to a host not in ALLOWED_URL_HOSTS")
+    return requests.get(url, timeout=5).text
+'''),
+    Case('path_send_file', 'path-traversal', 'realpath_prefix',
+         'path.send-file', 'app.py',
+         '''import os
+
+from flask import Flask, request, send_file
+
+app = Flask(__name__)
+UPLOADS = "/srv/uploads"
+
+
+@app.route("/file")
+def download():
+    return send_file(os.path.join(UPLOADS, request.args["name"]))
+''',
+         '''import os
+
+from flask import Flask, request, send_file
+
+app = Flask(__name__)
+UPLOADS = "/srv/uploads"
+
+
+@app.route("/file")
+def download():
+    safe_path = os.path.realpath(os.path.join(UPLOADS, request.args["name"]))
+    if not safe_path.startswith(os.path.realpath(UPLOADS) + os.sep):
+        raise ValueError("refusing a path outside the allowed folder")
+    return send_file(safe_path)
+'''),
+    Case('path_tar', 'path-traversal', 'tar_filter',
+         'path.archive-extract', 'app.py',
+         '''import sys
+import tarfile
+
+
+def restore(archive, target):
+    with tarfile.open(archive) as tar:
+        tar.extractall(target)
+
+
+if __name__ == "__main__":
+    restore(sys.argv[1], sys.argv[2])
+''',
+         '''import sys
+import tarfile
+
+
+def restore(archive, target):
+    with tarfile.open(archive) as tar:
+        tar.extractall(target, filter="data")
+
+
+if __name__ == "__main__":
+    restore(sys.argv[1], sys.argv[2])
+'''),
+    Case('deser_pickle', 'insecure-deserialization', 'json_instead_of_pickle',
+         'deserialization.pickle-loads', 'app.py',
+         '''import pickle
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/state", methods=["POST"])
+def state():
+    return {"state": pickle.loads(request.data)}
+''',
+         '''import json
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/state", methods=["POST"])
+def state():
+    return {"state": json.loads(request.data)}
+'''),
+    Case('deser_yaml', 'insecure-deserialization', 'yaml_safe_load',
+         'deserialization.yaml-load', 'app.py',
+         '''import sys
+
+import yaml
+
+
+def load(text):
+    return yaml.load(text, Loader=yaml.FullLoader)
+
+
+if __name__ == "__main__":
+    print(load(sys.stdin.read()))
+''',
+         '''import sys
+
+import yaml
+
+
+def load(text):
+    return yaml.safe_load(text)
+
+
+if __name__ == "__main__":
+    print(load(sys.stdin.read()))
+'''),
+    Case('secret_assignment', 'hardcoded-secret', 'secret_from_environment',
+         'secret.hardcoded-credential', 'app.py',
+         '''"""Payment settings."""
+
+STRIPE_API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+TIMEOUT = 10
+''',
+         '''"""Payment settings."""
+
+import os
+
+STRIPE_API_KEY = os.environ["STRIPE_API_KEY"]
+TIMEOUT = 10
+'''),
+    Case('secret_dict_password', 'hardcoded-secret', 'secret_from_environment',
+         'secret.hardcoded-password', 'app.py',
+         '''DATABASES = {
+    "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop", "PASSWORD": "Pr0d-db-Passw0rd!"},
+}
+''',
+         '''import os
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "shop",
+        "PASSWORD": os.environ["DATABASES_PASSWORD"],
+    },
+}
+'''),
+    Case('misconfig_debug', 'security-misconfiguration', 'debug_from_environment',
+         'misconfig.debug-enabled', 'settings.py',
+         '''"""Django settings."""
+
+import os
+
+DEBUG = True
+ROOT = os.path.dirname(__file__)
+''',
+         '''"""Django settings."""
+
+import os
+
+DEBUG = os.environ.get("DEBUG") == "1"
+ROOT = os.path.dirname(__file__)
+'''),
+    Case('misconfig_flask_run', 'security-misconfiguration', 'debug_from_environment',
+         'misconfig.debug-server', 'app.py',
+         '''from flask import Flask
+
+app = Flask(__name__)
+
+if __name__ == "__main__":
+    app.run(debug=True)
+''',
+         '''import os
+
+from flask import Flask
+
+app = Flask(__name__)
+
+if __name__ == "__main__":
+    app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
+'''),
+    Case('misconfig_chmod', 'security-misconfiguration', 'private_file_mode',
+         'misconfig.world-writable', 'app.py',
+         '''import os
+
+
+def publish(path):
+    os.chmod(path, 0o666)
+''',
+         '''import os
+
+
+def publish(path):
+    os.chmod(path, 0o644)
+'''),
+    Case('cors_flask_cors', 'cors-misconfiguration', 'cors_origins',
+         'cors.wildcard-with-credentials', 'app.py',
+         '''from flask import Flask
+from flask_cors import CORS
+
+app = Flask(__name__)
+CORS(app, origins="*", supports_credentials=True)
+''',
+         '''import os
+
+from flask import Flask
+from flask_cors import CORS
+
+app = Flask(__name__)
+CORS(
+    app,
+    origins=os.environ.get("CORS_ALLOWED_ORIGINS", "").split(","),
+    supports_credentials=True,
+)
+'''),
+    Case('cors_reflected', 'cors-misconfiguration', 'reflected_origin',
+         'cors.reflected-origin', 'app.py',
+         '''from flask import Flask, make_response, request
+
+app = Flask(__name__)
+
+
+@app.route("/api")
+def api():
+    response = make_response({"ok": True})
+    response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    return response
+''',
+         '''import os
+
+from flask import Flask, make_response, request
+
+ALLOWED_ORIGINS = frozenset(
+    filter(None, os.environ.get("CORS_ALLOWED_ORIGINS", "").split(","))
+)
+"""Origins allowed to read responses with credentials (comma-separated, from the environment)."""
+
+app = Flask(__name__)
+
+
+@app.route("/api")
+def api():
+    response = make_response({"ok": True})
+    origin = request.headers["Origin"]
+    if origin in ALLOWED_ORIGINS:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    return response
+'''),
+    Case('exposure_verify', 'sensitive-data-exposure', 'tls_verify',
+         'exposure.tls-verification-disabled', 'app.py',
+         '''import requests
+
+
+def rates():
+    return requests.get("https://rates.example.com", timeout=5, verify=False).json()
+''',
+         '''import requests
+
+
+def rates():
+    return requests.get("https://rates.example.com", timeout=5, verify=True).json()
+'''),
+    Case('exposure_log', 'sensitive-data-exposure', 'redact_logged_secrets',
+         'exposure.secret-in-log', 'app.py',
+         '''import logging
+
+log = logging.getLogger(__name__)
+
+
+def login(user, password):
+    log.info("login attempt for %s with %s", user, password)
+''',
+         '''import logging
+
+log = logging.getLogger(__name__)
+
+
+def login(user, password):
+    log.info("login attempt for %s with %s", user, "[REDACTED]")
+'''),
+    Case('exposure_traceback', 'sensitive-data-exposure', 'generic_error',
+         'exposure.traceback-response', 'app.py',
+         '''import traceback
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/report")
+def report():
+    try:
+        return build()
+    except Exception:
+        return traceback.format_exc(), 500
+
+
+def build():
+    return "ok"
+''',
+         '''import logging
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/report")
+def report():
+    try:
+        return build()
+    except Exception:
+        logging.getLogger(__name__).exception("request failed")
+        return "Internal server error", 500
+
+
+def build():
+    return "ok"
+'''),
+    Case('auth_md5', 'broken-auth', 'password_hashing',
+         'auth.weak-password-hash', 'app.py',
+         '''import hashlib
+
+
+def store(db, user, password):
+    db[user] = hashlib.md5(password.encode()).hexdigest()
+
+
+def check(db, user, password):
+    return db[user] == hashlib.md5(password.encode()).hexdigest()
+''',
+         '''import hashlib
+import hmac
+import os
+
+
+def _hash_password(password: str | bytes) -> str:
+    """A salted scrypt hash of a password: "scrypt$<salt hex>$<hash hex>"."""
+    data = password.encode() if isinstance(password, str) else password
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(data, salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def _verify_password(password: str | bytes, stored: str) -> bool:
+    """True when `password` matches a value made by _hash_password (constant time)."""
+    data = password.encode() if isinstance(password, str) else password
+    scheme, _, rest = stored.partition("$")
+    salt_hex, _, digest_hex = rest.partition("$")
+    if scheme != "scrypt" or not digest_hex:
+        return False
+    digest = hashlib.scrypt(data, salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def store(db, user, password):
+    db[user] = _hash_password(password)
+
+
+def check(db, user, password):
+    return db[user] == hashlib.md5(password.encode()).hexdigest()
+'''),
+    Case('auth_jwt', 'broken-auth', 'jwt_verification',
+         'auth.jwt-unverified', 'app.py',
+         '''import jwt
+
+
+def subject(token):
+    return jwt.decode(token, options={"verify_signature": False})["sub"]
+''',
+         '''import os
+
+import jwt
+
+
+def subject(token):
+    return jwt.decode(token, os.environ["JWT_SECRET_KEY"], algorithms=["HS256"])["sub"]
+'''),
+    Case('auth_compare', 'broken-auth', 'constant_time_compare',
+         'auth.timing-unsafe-compare', 'app.py',
+         '''def valid(signature, expected_signature):
+    return signature == expected_signature
+''',
+         '''import hmac
+
+
+def valid(signature, expected_signature):
+    return hmac.compare_digest(signature, expected_signature)
+'''),
+    Case('session_rotation', 'session-fixation', 'rotate_session',
+         'session.login-without-rotation', 'app.py',
+         '''from flask import Flask, request, session
+
+app = Flask(__name__)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    if request.form["password"] == lookup(request.form["user"]):
+        session["user"] = request.form["user"]
+        return "ok"
+    return "no", 401
+
+
+def lookup(user):
+    return ""
+''',
+         '''from flask import Flask, request, session
+
+app = Flask(__name__)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    if request.form["password"] == lookup(request.form["user"]):
+        session.clear()
+        session["user"] = request.form["user"]
+        return "ok"
+    return "no", 401
+
+
+def lookup(user):
+    return ""
+'''),
+    Case('session_jwt_exp', 'session-fixation', 'token_expiry',
+         'session.no-expiry', 'app.py',
+         '''import jwt
+
+
+def issue(user_id, key):
+    return jwt.encode({"sub": user_id}, key, algorithm="HS256")
+''',
+         '''import datetime
+
+import jwt
+
+
+def issue(user_id, key):
+    return jwt.encode(
+        {
+            "sub": user_id,
+            "exp": datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=30),
+        },
+        key,
+        algorithm="HS256",
+    )
+'''),
+]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    """Rules only: the model is not part of these specifications."""
+    return Analyzer(Settings(model_enabled=False))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_rewriter_turns_the_vulnerable_file_into_the_exact_fixed_file(case: Case, analyzer: Analyzer,
+                                                                       tmp_path: Path):
+    path = str(tmp_path / case.filename)
+    doc = ParsedDocument(case.source, path=path)
+    finding = next(f for f in analyzer.analyze(doc, path) if f.vuln_class.value == case.vuln_class)
+    assert finding.rule == case.rule
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
+    assert proposal.source == f"rewriter:{case.rewriter}", proposal.rejected
+    assert proposal.fix is not None and proposal.fix.verified
+    assert proposal.after == case.fixed
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_fixed_file_has_no_finding_of_that_class_at_that_place(case: Case, analyzer: Analyzer, tmp_path: Path):
+    path = str(tmp_path / case.filename)
+    before = [f for f in analyzer.analyze_text(case.source, path) if f.vuln_class.value == case.vuln_class]
+    after = [f for f in analyzer.analyze_text(case.fixed, path) if f.vuln_class.value == case.vuln_class]
+    assert len(after) < len(before)
