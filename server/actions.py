@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -28,7 +29,7 @@ from ai_core.fixes.explain import explain
 from ai_core.fixes.generative import from_settings as generative_from_settings
 from ai_core.fixes.journal import Entry, inside
 from ai_core.fixes.suppress import suppression_edit
-from ai_core.fixes.text import apply_edits
+from ai_core.fixes.text import apply_edits, diff_edits
 from ai_core.fixes.verify import TestRunner, Verifier
 from ai_core.parsing import ParsedDocument, PositionMap
 from server.app import CoderevServer
@@ -70,6 +71,8 @@ class Pending:
     uri: str
     title: str
     extra: dict[str, Any]
+    others: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Other files of the fix: path -> hash of their text after it (checked when they are open)."""
 
 
 class FixService:
@@ -95,10 +98,15 @@ class FixService:
             settings = analyzer.settings
             tests = TestRunner(root, settings.test_timeout_s) if settings.run_tests_on_fix else None
             fixer = Fixer(analyzer, root, verifier=Verifier(analyzer, root, tests=tests),
-                          generator=generative_from_settings(settings, root))
+                          generator=generative_from_settings(settings, root), overlay=self.open_text)
             self._fixers = {k: v for k, v in self._fixers.items() if k[1] != str(root)}
             self._fixers[key] = fixer
         return fixer
+
+    def open_text(self, path: str) -> str | None:
+        """The editor's text of an open file (the fixer reads other files through this)."""
+        _uri, doc = _open_doc(self.server, path)
+        return doc.data.decode("utf-8", errors="surrogatepass") if doc is not None else None
 
     def remember(self, key: str, proposal: Proposal) -> None:
         """Cache a proposal for a listed action (bounded)."""
@@ -313,7 +321,9 @@ def register(server: CoderevServer) -> None:
         pending = service.pending.pop(key, None)
         if pending is None:
             return {"recorded": False, "reason": "unknown or already recorded fix"}
-        if not await _wait_for_text(ls, pending.uri, pending.after_hash):
+        if not await _wait_for_text(ls, pending.uri, pending.after_hash) or any(
+                doc is not None and sha256_text(doc.data) != expected
+                for doc, expected in ((_open_doc(ls, p)[1], h) for p, h in pending.others.items())):
             log.info("fix %s was not applied as computed; not journaled", pending.title)
             return {"recorded": False, "reason": "the document does not have the fixed text"}
         entry = _journal(pending, "lsp")
@@ -449,10 +459,12 @@ async def _resolve_fix(ls: CoderevServer, service: FixService, data: dict[str, A
     if proposal.fix is None:
         raise RequestFailed(f"no verified fix for {finding.rule}: {proposal.reason}")
     doc = _current(ls, data)  # the document may have changed while the fix was verified
+    _check_others(ls, [(p, before) for p, before, _after in proposal.files])
     root = service.root_for(path_of(uri))
     edit, texts, versions = workspace_edit(ls, root, doc, uri, proposal.fix.edits, proposal.fix.extra_files)
     pending = Pending(proposal.fix, finding, root, texts, versions, sha256_text(proposal.after), uri,
-                      proposal.fix.title, {"source": proposal.source})
+                      proposal.fix.title, {"source": proposal.source},
+                      {p: sha256_text(after) for p, _before, after in proposal.files})
     service.hold(key, pending)
     return edit, pending
 
@@ -473,12 +485,16 @@ async def _resolve_fix_all(ls: CoderevServer, service: FixService, data: dict[st
         raise RequestFailed(f"no verified fix in this file{': ' + reasons if reasons else ''}")
     doc = _current(ls, data)
     root = service.root_for(path)
+    _check_others(ls, [(p, before) for p, (before, _after) in outcome.others.items()])
     extra: dict[str, list[TextEdit]] = {}
+    others = {os.path.abspath(p) for p in outcome.others}
     for proposal in outcome.fixed:
         assert proposal.fix is not None
         for extra_path, edits in proposal.fix.extra_files:
-            extra.setdefault(extra_path, []).extend(edits)
-    extra_files = tuple((p, _merge_appends(e)) for p, e in extra.items())
+            if os.path.abspath(extra_path) not in others:
+                extra.setdefault(extra_path, []).extend(edits)
+    extra_files = tuple((p, _merge_appends(e)) for p, e in extra.items()) + tuple(
+        (p, diff_edits(before, after)) for p, (before, after) in outcome.others.items())
     title = f"Fix {len(outcome.fixed)} finding(s): " + ", ".join(
         sorted({p.finding.vuln_class.value for p in outcome.fixed}))
     first = outcome.fixed[0].finding
@@ -487,9 +503,19 @@ async def _resolve_fix_all(ls: CoderevServer, service: FixService, data: dict[st
     edit, texts, versions = workspace_edit(ls, root, doc, uri, fix.edits, fix.extra_files)
     pending = Pending(fix, None, root, texts, versions, sha256_text(outcome.after), uri, title,
                       {"fixes": [{"class": p.finding.vuln_class.value, "rule": p.finding.rule,
-                                  "title": p.fix.title if p.fix else ""} for p in outcome.fixed]})
+                                  "title": p.fix.title if p.fix else ""} for p in outcome.fixed]},
+                      {p: sha256_text(after) for p, (_before, after) in outcome.others.items()})
     service.hold(_action_key(data), pending)
     return edit, pending
+
+
+def _check_others(ls: CoderevServer, files: list[tuple[str, str]]) -> None:
+    """Other files of a fix must still have the text the fix was computed from."""
+    for path, before in files:
+        _uri, text, _version = _text_and_version(ls, path)
+        if text != before:
+            raise JsonRpcContentModified(f"{Path(path).name} changed since this fix was computed; "
+                                         "ask for code actions again")
 
 
 def _merge_appends(edits: list[TextEdit]) -> tuple[TextEdit, ...]:

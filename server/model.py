@@ -115,11 +115,16 @@ def _find(server: CoderevServer, uri: str, fingerprint: str) -> Finding | None:
 
 
 def _argument(args: tuple[Any, ...]) -> Mapping[str, Any]:
+    """Accept {uri, fingerprint, detail?}, {uri, data}, (uri, fingerprint[, detail]) or (uri, diagnostic)."""
     if len(args) == 1 and isinstance(args[0], Mapping):
         return args[0]
     if len(args) >= 2:
-        return {"uri": args[0], "fingerprint": args[1], "detail": args[2] if len(args) > 2 else ""}
-    raise ValueError("expected {uri, fingerprint, detail?} (or a diagnostic's data with the document uri)")
+        second = args[1]
+        if isinstance(second, Mapping):  # a diagnostic (its data carries the fingerprint)
+            data = second.get("data") if isinstance(second.get("data"), Mapping) else second
+            return {"uri": args[0], "data": data, "detail": args[2] if len(args) > 2 else ""}
+        return {"uri": args[0], "fingerprint": second, "detail": args[2] if len(args) > 2 else ""}
+    raise ValueError("expected {uri, fingerprint, detail?} (or a document uri and its diagnostic)")
 
 
 def register(server: CoderevServer) -> None:

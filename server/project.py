@@ -85,7 +85,7 @@ class ProjectFeature:
 
     def on_invalidated(self, keys: set[str]) -> None:
         """Re-analyse open documents that used functions whose cached results were just dropped."""
-        changed = {key.split("::", 1)[0] for key in keys}
+        changed = {key.split("::", 1)[0] for key in keys if "#" not in key}  # edited, not merely dependent
         files = self.project.dependent_files(keys) - changed
         if not files or self.loop is None:
             return

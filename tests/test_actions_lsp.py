@@ -32,36 +32,41 @@ if __name__ == "__main__":
 SHELL_FIXED = SHELL.replace('subprocess.run(f"ping -c 1 {host}", shell=True, check=False)',
                             'subprocess.run(["ping", "-c", "1", host], check=False)')
 
-TWO = '''import pickle
+TWO = '''import os
+import pickle
 import sqlite3
-import sys
+
+from flask import Flask, request, send_file
+
+app = Flask(__name__)
 
 
-def load(path):
-    with open(path, "rb") as handle:
-        return pickle.load(handle)
+@app.route("/state", methods=["POST"])
+def state():
+    return {"state": pickle.loads(request.data)}
 
 
-def find(name):
+@app.route("/user")
+def user():
     db = sqlite3.connect("app.db")
-    return db.execute("SELECT id FROM users WHERE name = '%s'" % name).fetchall()
+    return {"rows": db.execute("SELECT id FROM users WHERE name = '%s'" % request.args["name"]).fetchall()}
 
 
-if __name__ == "__main__":
-    print(load(sys.argv[1]), find(sys.argv[2]))
+@app.route("/file")
+def file():
+    return send_file(os.path.join("/srv/files", request.args["name"]))
 '''
 
-SSRF = '''import sys
+SSRF = '''import requests
+from flask import Flask, request
 
-import requests
+app = Flask(__name__)
 
 
-def fetch(url):
+@app.route("/fetch")
+def fetch():
+    url = request.args["url"]
     return requests.get(url, timeout=5).text
-
-
-if __name__ == "__main__":
-    print(fetch(sys.argv[1]))
 '''
 
 
@@ -299,9 +304,9 @@ async def test_fix_all_fixes_every_finding_of_the_file(lsp: LanguageClient, tmp_
     resolved = await lsp.code_action_resolve_async(fix_all)
     assert resolved.edit is not None and editor.apply(resolved.edit)
     text = editor.texts[uri]
-    assert "return json.load(handle)" in text and "import pickle" not in text
-    assert "if not path.startswith(os.getcwd() + os.sep):" in text
-    assert """db.execute("SELECT id FROM users WHERE name = ?", (name,))""" in text
+    assert 'return {"state": json.loads(request.data)}' in text and "import pickle" not in text
+    assert 'if not safe_path.startswith(os.path.realpath("/srv/files") + os.sep):' in text
+    assert """db.execute("SELECT id FROM users WHERE name = ?", (request.args["name"],))""" in text
     assert list((await wait_for_diagnostics(lsp, uri, version=2)).diagnostics) == []
     await _run(lsp, resolved.command)
     [entry] = _journal(tmp_path)
@@ -357,3 +362,45 @@ async def test_history_command_lists_the_journal(lsp: LanguageClient, tmp_path: 
         command="coderev.showHistory", arguments=[{"uri": uri}]))
     [entry] = history["entries"]
     assert entry["file"] == "ping.py" and entry["undone"] is False and entry["version"] == 1
+
+
+RUNNER = '''import os
+
+
+def create_archive(source):
+    os.system(f"tar czf /tmp/out.tgz {source}")
+'''
+CLI = '''import sys
+
+from tools import runner
+
+if __name__ == "__main__":
+    runner.create_archive(sys.argv[1])
+'''
+
+
+async def test_a_call_site_fix_edits_the_callee_file_in_the_same_versioned_edit(lsp: LanguageClient,
+                                                                                 tmp_path: Path):
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "__init__.py").write_text("", encoding="utf-8")
+    runner = tmp_path / "tools" / "runner.py"
+    runner.write_text(RUNNER, encoding="utf-8")
+    editor = await _session(lsp, tmp_path)
+    uri = editor.open(tmp_path / "cli.py", CLI)
+    diagnostic = next(d for d in (await wait_for_diagnostics(lsp, uri, version=1)).diagnostics
+                      if d.code == "command-injection")
+    fix = next(a for a in await _actions(lsp, uri, diagnostic) if a.kind == types.CodeActionKind.QuickFix)
+    assert fix.title.endswith("(in runner.py)")
+    resolved = await lsp.code_action_resolve_async(fix)
+    assert resolved.edit is not None and resolved.edit.document_changes is not None
+    changes = [(c.text_document.uri, c.text_document.version, len(c.edits)) for c in resolved.edit.document_changes]
+    assert changes[0] == (uri, 1, 0) and changes[1][0] == runner.as_uri() and changes[1][1] is None
+    assert editor.apply(resolved.edit)
+    assert 'subprocess.run(["tar", "czf", "/tmp/out.tgz", source], check=False)' in runner.read_text(encoding="utf-8")
+    assert editor.texts[uri] == CLI
+    editor.change(uri, CLI)  # re-analyse the caller against the fixed callee
+    assert [d.code for d in (await wait_for_diagnostics(lsp, uri, version=2)).diagnostics] == []
+    await _run(lsp, resolved.command)
+    [entry] = _journal(tmp_path)
+    assert entry["file"] == "cli.py" and entry["edits"] == []
+    assert [c["file"] for c in entry["extra_files"]] == ["tools/runner.py"]

@@ -21,9 +21,10 @@ def found(code: str, path: str = "app.py") -> set[tuple[str, str]]:
 
 CASES = [
     # (path, vulnerable code, safe twin, expected rule)
-    ("settings.py", "DEBUG = True\nINSTALLED_APPS = []", "DEBUG = os.environ.get('DEBUG') == '1'\nINSTALLED_APPS = []",
-     "misconfig.debug-enabled"),
-    ("settings.py", "ALLOWED_HOSTS = ['*']", "ALLOWED_HOSTS = ['blog.example.com']", "misconfig.allowed-hosts-wildcard"),
+    ("settings.py", "DEBUG = True\nINSTALLED_APPS = []",
+     "DEBUG = os.environ.get('DEBUG') == '1'\nINSTALLED_APPS = []", "misconfig.debug-enabled"),
+    ("settings.py", "ALLOWED_HOSTS = ['*']", "ALLOWED_HOSTS = ['blog.example.com']",
+     "misconfig.allowed-hosts-wildcard"),
     ("settings.py", "SESSION_COOKIE_SECURE = False", "SESSION_COOKIE_SECURE = True", "misconfig.cookie-not-secure"),
     ("settings.py", "SESSION_COOKIE_HTTPONLY = False", "SESSION_COOKIE_HTTPONLY = True",
      "misconfig.cookie-not-httponly"),
@@ -67,7 +68,8 @@ CASES = [
     ("auth.py", "import jwt\nclaims = jwt.decode(token, options={'verify_signature': False})",
      "import jwt\nclaims = jwt.decode(token, KEY, algorithms=['HS256'])", "auth.jwt-unverified"),
     ("auth.py", "def check(token):\n    return token == EXPECTED_TOKEN",
-     "import hmac\ndef check(token):\n    return hmac.compare_digest(token, EXPECTED_TOKEN)", "auth.timing-unsafe-compare"),
+     "import hmac\ndef check(token):\n    return hmac.compare_digest(token, EXPECTED_TOKEN)",
+     "auth.timing-unsafe-compare"),
     ("auth.py", "def check(user, password):\n    return user.password == password",
      "def check(user, password):\n    return check_password_hash(user.password_hash, password)",
      "auth.plaintext-password"),
@@ -79,12 +81,13 @@ CASES = [
     ("pay.py", "import requests\nrequests.post('http://pay.example.com/charge', auth=(user, key))",
      "import requests\nrequests.post('https://pay.example.com/charge', auth=(user, key))",
      "exposure.cleartext-credentials"),
-    ("pay.py", "import requests\nrequests.get(url, verify=False)", "import requests\nrequests.get(url, verify=CA_BUNDLE)",
-     "exposure.tls-verification-disabled"),
+    ("pay.py", "import requests\nrequests.get(url, verify=False)",
+     "import requests\nrequests.get(url, verify=CA_BUNDLE)", "exposure.tls-verification-disabled"),
     ("pay.py", "import ssl\nctx = ssl.create_default_context()\nctx.check_hostname = False",
      "import ssl\nctx = ssl.create_default_context()\nctx.check_hostname = True", "exposure.tls-verification-disabled"),
     ("render.py", "from jinja2 import Environment\nenv = Environment(loader=loader)",
-     "from jinja2 import Environment, select_autoescape\nenv = Environment(loader=loader, autoescape=select_autoescape())",
+     "from jinja2 import Environment, select_autoescape\n"
+     "env = Environment(loader=loader, autoescape=select_autoescape())",
      "xss.jinja2-autoescape-off"),
 ]
 

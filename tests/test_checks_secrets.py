@@ -27,7 +27,8 @@ def rules(code: str, path: str = "app.py") -> list[tuple[int, str]]:
     ('app.config["SECRET_KEY"] = "9c2f7e1a4b8d3c6e0f5a2b9d"', "secret.hardcoded-credential"),
     ('client.token = "xq7Vb2Lp9Rt4Kw8Zs1Nm6Hd3"', "secret.hardcoded-credential"),
     ('AWS = "AKIAIOSFODNN7ABCDEFG"', "secret.known-token-format"),
-    ('headers = {"Authorization": "token ghp_' + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" + '"}', "secret.known-token-format"),
+    ('headers = {"Authorization": "token ghp_' + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" + '"}',
+     "secret.known-token-format"),
     ('DSN = "postgresql://app:Pa55word@db.internal/app"', "secret.known-token-format"),
     ('token = jwt.encode(claims, "my-signing-key", algorithm="HS256")', "secret.hardcoded-crypto-key"),
 ])
@@ -65,5 +66,6 @@ def test_entropy_and_classification_decide_generic_names():
 
 
 def test_multiline_private_key_is_reported_once_at_its_assignment():
-    code = 'DEPLOY_KEY = (\n    """-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"""\n)\n'
+    code = ('DEPLOY_KEY = (\n    """-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n'
+            '-----END RSA PRIVATE KEY-----"""\n)\n')
     assert rules(code) == [(1, "secret.known-token-format")]

@@ -117,9 +117,7 @@ engine = create_engine("sqlite://")
 @app.get("/orders/{owner}")
 def orders(owner: str):
     with engine.connect() as conn:
-        return conn.execute(
-            text("SELECT id FROM orders WHERE owner = :owner").bindparams(owner=owner)
-        ).all()
+        return conn.execute(text("SELECT id FROM orders WHERE owner = :owner").bindparams(owner=owner)).all()
 '''),
     Case('sql_django_raw', 'sql-injection', 'bound_parameters',
          'sql.django-raw', 'app.py',
@@ -212,9 +210,7 @@ import sys
 
 
 def count_errors(log_file):
-    return subprocess.check_output(
-        f"grep -c ERROR {shlex.quote(log_file)} | head -1", shell=True
-    )
+    return subprocess.check_output(f"grep -c ERROR {shlex.quote(log_file)} | head -1", shell=True)
 
 
 if __name__ == "__main__":
@@ -767,6 +763,270 @@ def issue(user_id, key):
         key,
         algorithm="HS256",
     )
+'''),
+    Case('sql_partly_parameterized', 'sql-injection', 'bound_parameters',
+         'sql.dbapi-execute', 'app.py',
+         '''import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/event", methods=["POST"])
+def event():
+    conn = sqlite3.connect("events.db")
+    conn.execute("INSERT INTO events (kind, body) VALUES ('" + request.form["kind"] + "', ?)", (request.data,))
+    return "ok"
+''',
+         '''import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/event", methods=["POST"])
+def event():
+    conn = sqlite3.connect("events.db")
+    conn.execute("INSERT INTO events (kind, body) VALUES (?, ?)", (request.form["kind"], request.data))
+    return "ok"
+'''),
+    Case('ssrf_raw_connection', 'ssrf', 'host_allowlist',
+         'ssrf.raw-connection', 'app.py',
+         '''import http.client
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/probe")
+def probe(host: str):
+    conn = http.client.HTTPConnection(host, timeout=3)
+    conn.request("HEAD", "/")
+    return {"status": conn.getresponse().status}
+''',
+         '''import http.client
+import os
+
+from fastapi import FastAPI
+
+ALLOWED_URL_HOSTS = frozenset(
+    filter(None, os.environ.get("ALLOWED_URL_HOSTS", "").split(","))
+)
+"""Hosts this module may send requests to (comma-separated, from the environment)."""
+
+app = FastAPI()
+
+
+@app.get("/probe")
+def probe(host: str):
+    if host not in ALLOWED_URL_HOSTS:
+        raise ValueError("refusing a connection to a host not in ALLOWED_URL_HOSTS")
+    conn = http.client.HTTPConnection(host, timeout=3)
+    conn.request("HEAD", "/")
+    return {"status": conn.getresponse().status}
+'''),
+    Case('xss_html_helper', 'xss', 'escape_values',
+         'xss.route-return', 'app.py',
+         '''from flask import Flask, request
+
+app = Flask(__name__)
+
+
+def greeting(name):
+    return "<h1>Hi " + name + "</h1>"
+
+
+@app.route("/hi")
+def hi():
+    return greeting(request.args["name"])
+''',
+         '''from flask import Flask, request
+from markupsafe import escape
+
+app = Flask(__name__)
+
+
+def greeting(name):
+    return "<h1>Hi " + name + "</h1>"
+
+
+@app.route("/hi")
+def hi():
+    return greeting(str(escape(request.args["name"])))
+'''),
+    Case('exposure_ftp', 'sensitive-data-exposure', 'secure_transport',
+         'exposure.cleartext-credentials', 'app.py',
+         '''import ftplib
+
+
+def upload(host, user, password, path):
+    ftp = ftplib.FTP(host)
+    ftp.login(user, password)
+    with open(path, "rb") as handle:
+        ftp.storbinary("STOR backup.tgz", handle)
+''',
+         '''import ftplib
+
+
+def upload(host, user, password, path):
+    ftp = ftplib.FTP_TLS(host)
+    ftp.login(user, password)
+    ftp.prot_p()
+    with open(path, "rb") as handle:
+        ftp.storbinary("STOR backup.tgz", handle)
+'''),
+    Case('exposure_smtp', 'sensitive-data-exposure', 'secure_transport',
+         'exposure.cleartext-credentials', 'app.py',
+         '''import smtplib
+
+
+def send(password, message):
+    server = smtplib.SMTP("smtp.example.com", 587)
+    server.login("reports@example.com", password)
+    server.sendmail("reports@example.com", ["ops@example.com"], message)
+''',
+         '''import smtplib
+
+
+def send(password, message):
+    server = smtplib.SMTP("smtp.example.com", 587)
+    server.starttls()
+    server.login("reports@example.com", password)
+    server.sendmail("reports@example.com", ["ops@example.com"], message)
+'''),
+    Case('exposure_ssh_host_key', 'sensitive-data-exposure', 'host_key_check',
+         'exposure.tls-verification-disabled', 'app.py',
+         '''import paramiko
+
+
+def connect(host):
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(host)
+    return client
+''',
+         '''import paramiko
+
+
+def connect(host):
+    client = paramiko.SSHClient()
+    client.load_system_host_keys()
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect(host)
+    return client
+'''),
+    Case('auth_django_hashers', 'broken-auth', 'strong_hashers',
+         'auth.weak-password-hash', 'settings.py',
+         '''"""Django settings."""
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.SHA1PasswordHasher",
+]
+''',
+         '''"""Django settings."""
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+'''),
+    Case('auth_validators', 'broken-auth', 'password_policy',
+         'auth.weak-password-policy', 'settings.py',
+         '''"""Django settings."""
+
+AUTH_PASSWORD_VALIDATORS = []
+''',
+         '''"""Django settings."""
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+'''),
+    Case('auth_password_length', 'broken-auth', 'password_policy',
+         'auth.weak-password-policy', 'app.py',
+         '''from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/password", methods=["POST"])
+def change_password():
+    new_password = request.form["new_password"]
+    if len(new_password) < 6:
+        return "too short", 400
+    return "ok"
+''',
+         '''from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/password", methods=["POST"])
+def change_password():
+    new_password = request.form["new_password"]
+    if len(new_password) < 12:
+        return "too short", 400
+    return "ok"
+'''),
+    Case('deser_numpy', 'insecure-deserialization', 'numpy_no_pickle',
+         'deserialization.numpy-allow-pickle', 'app.py',
+         '''import sys
+
+import numpy as np
+
+
+def load(path):
+    return np.load(path, allow_pickle=True)
+
+
+if __name__ == "__main__":
+    print(load(sys.argv[1]))
+''',
+         '''import sys
+
+import numpy as np
+
+
+def load(path):
+    return np.load(path, allow_pickle=False)
+
+
+if __name__ == "__main__":
+    print(load(sys.argv[1]))
+'''),
+    Case('session_token_lifetime', 'session-fixation', 'session_lifetime',
+         'session.no-expiry', 'settings.py',
+         '''"""API settings."""
+
+ACCESS_TOKEN_EXPIRE_MINUTES = 60 * 24 * 365
+''',
+         '''"""API settings."""
+
+ACCESS_TOKEN_EXPIRE_MINUTES = 30
+'''),
+    Case('secret_jwt_positional', 'hardcoded-secret', 'secret_from_environment',
+         'secret.hardcoded-crypto-key', 'app.py',
+         '''import jwt
+
+
+def sign(claims):
+    return jwt.encode(claims, "debug-signing-key-2024", algorithm="HS256")
+''',
+         '''import os
+
+import jwt
+
+
+def sign(claims):
+    return jwt.encode(claims, os.environ["JWT_SECRET_KEY"], algorithm="HS256")
 '''),
 ]
 

@@ -82,19 +82,32 @@ def test_ruff_uses_the_workspace_configuration(analyzer: Analyzer, tmp_path: Pat
     assert not verdict.ok and verdict.reason == "ruff reports new problems: E501 x1"
 
 
-def test_a_refused_fix_is_not_offered_and_the_reason_is_logged(analyzer: Analyzer, tmp_path: Path,
-                                                              caplog: pytest.LogCaptureFixture):
-    text = ('import yaml\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n'
-            '@app.route("/config", methods=["POST"])\ndef config():\n    return yaml.load(request.data)\n')
-    path = str(tmp_path / "app.py")
+def test_a_refused_fix_is_not_offered_the_reason_is_logged_and_the_next_rewriter_answers(
+        analyzer: Analyzer, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    # this workspace's ruff configuration forbids subprocess calls without a shell check (S603)
+    (tmp_path / "pyproject.toml").write_text('[tool.ruff.lint]\nselect = ["S602", "S603"]\n', encoding="utf-8")
+    text = ('import subprocess\nimport sys\n\n\ndef ping(host):\n'
+            '    return subprocess.run(f"ping -c 1 {host}", shell=True, check=False)\n\n\nping(sys.argv[1])\n')
+    path = str(tmp_path / "ping.py")
     doc = ParsedDocument(text, path=path)
-    finding = next(f for f in analyzer.analyze(doc, path) if f.rule == "deserialization.yaml-load")
+    finding = next(f for f in analyzer.analyze(doc, path) if f.span.start_line == 5)
     with caplog.at_level(logging.INFO, logger="ai_core.fixes"):
         proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
-    # yaml.safe_load alone would return the request's data as HTML: the engine then reports an XSS
+    assert proposal.rejected == ("rewriter:argument_list: ruff reports new problems: S603 x1",)
+    assert "from rewriter:argument_list not offered: ruff reports new problems: S603 x1" in caplog.text
+    assert proposal.source == "rewriter:shlex_quote"
+    assert 'subprocess.run(f"ping -c 1 {shlex.quote(host)}", shell=True, check=False)' in proposal.after
+
+
+def test_a_command_that_is_a_shell_script_by_design_gets_no_fix(analyzer: Analyzer, tmp_path: Path):
+    text = ('import subprocess\nimport sys\n\n\ndef run_hook(hook):\n'
+            '    subprocess.run(hook, shell=True, check=True)\n\n\nrun_hook(sys.argv[1])\n')
+    path = str(tmp_path / "hooks.py")
+    doc = ParsedDocument(text, path=path)
+    finding = next(f for f in analyzer.analyze(doc, path) if f.span.start_line == 5)
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
     assert proposal.fix is None
-    assert proposal.reason == "rewriter:yaml_safe_load: the fix introduces xss.route-return (xss) at line 9"
-    assert "not offered: the fix introduces xss.route-return" in caplog.text
+    assert proposal.reason == "no rewriter for command-injection at this code shape"
 
 
 def _workspace(tmp_path: Path, test_body: str) -> Path:
@@ -190,3 +203,50 @@ def test_fix_all_adds_a_shared_import_once(analyzer: Analyzer, tmp_path: Path):
                             'SECRET_KEY = os.environ["SECRET_KEY"]\n'
                             'ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")\n')
     assert analyzer.analyze_text(result.after, path) == []
+
+
+RUNNER = '''import os
+
+
+def create_archive(source):
+    os.system(f"tar czf /tmp/out.tgz {source}")
+'''
+CLI = '''import sys
+
+from tools import runner
+
+if __name__ == "__main__":
+    runner.create_archive(sys.argv[1])
+'''
+
+
+def test_a_call_site_finding_is_fixed_in_the_file_of_its_sink(analyzer: Analyzer, tmp_path: Path):
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "tools" / "runner.py").write_text(RUNNER, encoding="utf-8")
+    path = str(tmp_path / "cli.py")
+    doc = ParsedDocument(CLI, path=path)
+    finding = next(f for f in analyzer.analyze(doc, path) if f.vuln_class.value == "command-injection")
+    assert finding.taint_path is not None and finding.taint_path.sink.path.endswith("runner.py")
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
+    assert proposal.fix is not None and proposal.fix.edits == ()
+    [(other, edits)] = proposal.fix.extra_files
+    assert other == str(tmp_path / "tools" / "runner.py") and edits
+    [(_path, before, after)] = proposal.files
+    assert before == RUNNER
+    assert after == ('import subprocess\n\n\ndef create_archive(source):\n'
+                     '    subprocess.run(["tar", "czf", "/tmp/out.tgz", source], check=False)\n')
+    assert proposal.fix.title == "Run an argument list with subprocess.run instead of os.system (in runner.py)"
+    (tmp_path / "tools" / "runner.py").write_text(after, encoding="utf-8")
+    assert [f for f in analyzer.analyze_text(CLI, path) if f.vuln_class.value == "command-injection"] == []
+
+
+def test_fix_all_in_a_caller_carries_the_callee_file(analyzer: Analyzer, tmp_path: Path):
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "tools" / "runner.py").write_text(RUNNER, encoding="utf-8")
+    path = str(tmp_path / "cli.py")
+    result = Fixer(analyzer, tmp_path).fix_all(ParsedDocument(CLI, path=path))
+    assert result.after == CLI and len(result.fixed) == 1
+    [(other, (before, after))] = result.others.items()
+    assert other == str(tmp_path / "tools" / "runner.py") and before == RUNNER and "subprocess.run([" in after

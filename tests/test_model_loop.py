@@ -154,3 +154,24 @@ def test_scan_scores_findings_in_the_main_process(scorer, tmp_path: Path):
 def test_a_missing_adapter_is_a_clear_error_not_a_crash(tmp_path: Path):
     with pytest.raises(ModelUnavailable, match="no adapter version"):
         load_scorer(Settings(adapter="9.9.9"), workspace=tmp_path)
+
+
+def test_coderev_scan_uses_the_model_unless_no_model(tmp_path: Path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text('[tool.coderev]\nmodel_variant = "fp32"\nmodel_function_level = false\n')
+    (tmp_path / "app.py").write_text(VULNERABLE_APP)
+
+    def scan(*extra: str) -> list[dict]:
+        result = subprocess.run([sys.executable, "-m", "server.cli", "scan", str(tmp_path), "--format", "json",
+                                 *extra], capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        assert result.returncode == 1, result.stderr[-2000:]
+        return json.loads(result.stdout)
+
+    rules, scored = scan("--no-model"), scan()
+    assert {(r["line"], r["class"]) for r in scored} == {(r["line"], r["class"]) for r in rules}
+    assert [r["confidence"] for r in scored] != [r["confidence"] for r in rules]

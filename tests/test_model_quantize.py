@@ -90,3 +90,17 @@ def test_a_quantized_variant_is_selectable_by_setting(variant, cache):
     assert scorer.info.variant == variant
     [score] = scorer.score_texts([SLICES[0]])
     assert score.label == "sql-injection"
+
+
+def test_cli_quantize_prints_stats_and_the_auto_choice(tmp_path: Path, cache: Path):
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "server.cli", "model", "quantize", "--variants", "fp32,bf16"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "CODEREV_CACHE_DIR": str(cache)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert [v["variant"] for v in report["variants"]] == ["fp32", "bf16"]
+    assert report["auto"] in {"fp32", "bf16"} and report["examples"] > 50

@@ -18,7 +18,8 @@ def flagged(code: str, path: str = "app.py") -> set[tuple[int, str]]:
             for f in ANALYZER.analyze_text(textwrap.dedent(code).lstrip("\n"), path)}
 
 
-FLASK = "from flask import Flask, request\nimport sqlite3, subprocess, os\napp = Flask(__name__)\ndb = sqlite3.connect('x')\n"
+FLASK = ("from flask import Flask, request\nimport sqlite3, subprocess, os\napp = Flask(__name__)\n"
+         "db = sqlite3.connect('x')\n")
 
 
 @pytest.mark.parametrize(("name", "body"), [
@@ -34,9 +35,11 @@ FLASK = "from flask import Flask, request\nimport sqlite3, subprocess, os\napp =
     ("comprehension", "cols = [c.strip() for c in request.args.getlist('c')]\n    db.execute('SELECT ' + cols[0])"),
     ("walrus", "if (q := request.args.get('q')):\n        db.execute('SELECT ' + q)"),
     ("tuple unpacking", "a, b = request.args['a'], 'x'\n    db.execute('SELECT ' + a)"),
-    ("loop-carried", "sql = 'SELECT 1'\n    for c in request.args.getlist('c'):\n        sql = sql + c\n    db.execute(sql)"),
+    ("loop-carried",
+     "sql = 'SELECT 1'\n    for c in request.args.getlist('c'):\n        sql = sql + c\n    db.execute(sql)"),
     ("with-as", "with open('/tmp/q') as f:\n        q = request.args['q']\n    db.execute('SELECT ' + q)"),
-    ("branch", "q = 'x'\n    if request.args.get('raw'):\n        q = request.args['raw']\n    db.execute('SELECT ' + q)"),
+    ("branch",
+     "q = 'x'\n    if request.args.get('raw'):\n        q = request.args['raw']\n    db.execute('SELECT ' + q)"),
 ])
 def test_request_data_reaching_execute_is_sql_injection(name: str, body: str):
     code = FLASK + f"@app.route('/r')\ndef r():\n    {body}\n    return 'ok'\n"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ai_core.config import Settings
@@ -21,6 +23,9 @@ FUNCTION_MAX_LINES = 40
 """Function-level mode reads at most this many lines of a function."""
 FUNCTION_LEVEL_MAX_PER_FILE = 64
 """At most this many functions of one file are sent to the model in function-level mode."""
+CONTEXT_MAX_LINES = 10
+"""Lines of a called helper's code given to the model as context."""
+CONTEXT_MAX_CALLEES = 2
 FUNCTION_LEVEL_RULE = "model.function-level"
 FUNCTION_LEVEL_SEVERITY = Severity.LOW
 
@@ -84,9 +89,129 @@ def code_slice(doc: ParsedDocument, finding: Finding, context_lines: int = SLICE
 
 
 def candidate_for(doc: ParsedDocument, finding: Finding) -> Candidate:
-    """The model input for one rule finding."""
+    """The model input for one rule finding: the slice, its taint path, the code of helpers the sink line calls."""
     taint = finding.taint_path.render() if finding.taint_path else ""
-    return Candidate(code=code_slice(doc, finding), taint=taint, finding=finding)
+    context = callee_context(doc, finding.span.start_line, finding.span.end_line, finding.path or doc.path or "")
+    return Candidate(code=code_slice(doc, finding), taint=taint, context=context, finding=finding)
+
+
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#]+))", re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?", re.MULTILINE)
+
+
+def _module_files(module: str, base: Path) -> list[Path]:
+    """Where a (possibly relative) module may live, nearest first."""
+    dots = len(module) - len(module.lstrip("."))
+    parts = [p for p in module.lstrip(".").split(".") if p]
+    if dots:
+        root = base
+        for _ in range(dots - 1):
+            root = root.parent
+        roots = [root]
+    else:
+        roots = [base, *list(base.parents)[:3]]
+    out = []
+    for root in roots:
+        target = root.joinpath(*parts) if parts else root
+        out += [target.with_suffix(".py") if parts else target / "__init__.py", target / "__init__.py"]
+    return out
+
+
+def _local_names(text: str, base: Path) -> dict[str, list[Path]]:
+    """Name bound by an import -> candidate files of the local module it names (or defines it)."""
+    names: dict[str, list[Path]] = {}
+    for match in _FROM_IMPORT.finditer(text):
+        module, imported = match.group(1), match.group(2) or match.group(3)
+        for name in (n.strip().split(" as ")[-1].strip() for n in imported.split(",")):
+            if not name:
+                continue
+            as_module = _module_files(f"{module}.{name}" if module.strip(".") else module + name, base)
+            names[name] = [*as_module, *_module_files(module, base)]
+    for match in _IMPORT.finditer(text):
+        module = match.group(1)
+        names[match.group(2) or module.split(".")[0]] = _module_files(module, base)
+    return names
+
+
+@functools.lru_cache(maxsize=256)
+def _definitions(path: str, mtime_ns: int) -> dict[str, str]:
+    """Top-level and method function texts of one file (by name), dedented and capped."""
+    try:
+        doc = ParsedDocument(Path(path).read_text(encoding="utf-8"), path=path)
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return _definitions_of(doc)
+
+
+def _definitions_of(doc: ParsedDocument) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for func in _functions(doc.tree.root_node):
+        name_node = func.child_by_field_name("name")  # type: ignore[attr-defined]
+        if name_node is None:
+            continue
+        col = func.start_point[1]  # type: ignore[attr-defined]
+        lines = doc.node_text(func).split("\n")
+        lines = [line[col:] if line[:col].isspace() else line for line in lines]
+        out.setdefault(doc.node_text(name_node), "\n".join(lines[:CONTEXT_MAX_LINES]))
+    return out
+
+
+def _file_definitions(candidates: Sequence[Path]) -> dict[str, str]:
+    for path in candidates:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            return _definitions(str(path), stat.st_mtime_ns)
+    return {}
+
+
+def _callees(node: object, first: int, last: int) -> Iterator[object]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        start, end = current.start_point[0], current.end_point[0]  # type: ignore[attr-defined]
+        if end < first or start > last:
+            continue
+        if current.type == "call" and first <= start <= last:  # type: ignore[attr-defined]
+            yield current.child_by_field_name("function")  # type: ignore[attr-defined]
+        stack.extend(reversed(current.children))  # type: ignore[attr-defined]
+
+
+def callee_context(doc: ParsedDocument, first: int, last: int, path: str) -> str:
+    """Code of project functions called on lines [first, last]: same file or local modules (retrieved context)."""
+    try:
+        local = _definitions_of(doc)
+        imported = _local_names(doc.text, Path(path).parent) if path else {}
+        found: list[str] = []
+        for func in _callees(doc.tree.root_node, first, last):
+            if func is None:
+                continue
+            text = doc.node_text(func)
+            head, _, attr = text.rpartition(".")
+            if not head and attr in local and not _defines(doc, attr, first, last):
+                found.append(local[attr])
+            elif head and "." not in head and head in imported:
+                body = _file_definitions(imported[head]).get(attr)
+                if body:
+                    found.append(body)
+            elif not head and attr in imported:
+                body = _file_definitions(imported[attr]).get(attr)
+                if body:
+                    found.append(body)
+            if len(found) >= CONTEXT_MAX_CALLEES:
+                break
+        return "\n".join(dict.fromkeys(found))
+    except Exception:  # context is a bonus: never let it break scoring
+        log.debug("no context for %s:%d", path, first + 1, exc_info=True)
+        return ""
+
+
+def _defines(doc: ParsedDocument, name: str, first: int, last: int) -> bool:
+    """True when `name` is defined inside lines [first, last] (recursion, or the slice is the function)."""
+    return any(line.lstrip().startswith((f"def {name}(", f"async def {name}("))
+               for line in doc.text.split("\n")[first: last + 1])
 
 
 def _functions(node: object) -> Iterator[object]:
@@ -118,7 +243,9 @@ def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> lis
         if decorated is not None and decorated.type == "decorated_definition":
             prefix = [doc.node_text(d) for d in decorated.children if d.type == "decorator"]
             body = "\n".join([*prefix, body])
-        out.append(Candidate(code=body, span=Span.of_node(name_node) if name_node is not None else span, name=name))
+        context = callee_context(doc, span.start_line, span.end_line, doc.path or "")
+        out.append(Candidate(code=body, context=context, name=name,
+                             span=Span.of_node(name_node) if name_node is not None else span))
         if len(out) >= FUNCTION_LEVEL_MAX_PER_FILE:
             break
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ENV_EXAMPLE_FILES = (".env.example", ".env.sample", "env.example")
 MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
+_STRINGS = re.compile(r'"[^"\n]*"|\'[^\'\n]*\'')
 LONG_LINE = 88
 """A fix never writes a line longer than this or than the file's own longest line (ruff format reflows it)."""
 
@@ -195,8 +197,8 @@ class Fixer:
         limit = max([LONG_LINE, *(len(line) for line in before.splitlines())])
         ranges = changed_lines(before, after)
         lines = after.splitlines()
-        if not any(len(lines[i - 1]) > limit for first, last in ranges for i in range(first, last + 1)
-                   if i - 1 < len(lines)):
+        if not any(_too_long(lines[i - 1], limit) for first, last in ranges
+                   for i in range(first, last + 1) if i - 1 < len(lines)):
             return None
         try:
             return self.verifier.ruff.format_lines(after, path, ranges, self.root)
@@ -334,6 +336,14 @@ class Fixer:
                 self._pending[key] = other_after
             current = ParsedDocument(proposal.after, path=path, version=version)
         return current
+
+
+def _too_long(line: str, limit: int) -> bool:
+    """Longer than `limit`, and not merely because of one string literal that no formatter can split."""
+    if len(line) <= limit:
+        return False
+    strings = _STRINGS.findall(line)
+    return len(strings) > 1 or len(_STRINGS.sub('""', line)) > limit
 
 
 def _same_path(a: str, b: str, root: Path | None) -> bool:

@@ -656,3 +656,21 @@ def insert_before(doc: ParsedDocument, statement: Node, lines: list[str]) -> Tex
     nl = newline_of(doc)
     point = line_start(doc, statement.start_byte)
     return TextEdit(point, point, "".join(f"{indent}{line}{nl}" if line else nl for line in lines))
+
+
+def unparenthesized(node: Node) -> Node:
+    """The expression inside redundant parentheses (`(a + b)` -> `a + b`)."""
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        inner = node.named_children[0]
+        if inner.type in {"yield", "generator_expression"}:
+            break
+        node = inner
+    return node
+
+
+def insert_after(doc: ParsedDocument, statement: Node, lines: list[str]) -> TextEdit:
+    """Insert `lines` (indented like `statement`) after the line where it ends (after any trailing comment)."""
+    indent = indent_of(doc, statement)
+    nl = newline_of(doc)
+    point = line_end(doc, statement.end_byte)
+    return TextEdit(point, point, "".join(f"{nl}{indent}{line}" if line else nl for line in lines))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from ai_core.config import Settings
 from ai_core.findings import Fix, TextEdit, VulnClass
 from ai_core.fixes.engine import Fixer, Proposal
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused, inside, write_atomic
-from ai_core.fixes.text import apply_edits, sha256_text
+from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
 from ai_core.fixes.verify import TestRunner, Verifier
 from ai_core.parsing import ParsedDocument
 from ai_core.scan import SourceError, iter_python_files, read_source
@@ -34,11 +35,13 @@ class FileFix:
     extra_files: dict[str, list[TextEdit]] = field(default_factory=dict)
     error: str = ""
     entry: Entry | None = None
+    others: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Other files changed by cross-file fixes: path -> (text before, text after)."""
 
     @property
     def changed(self) -> bool:
-        """True when the file would change."""
-        return self.after != self.before
+        """True when the file (or another file, for cross-file fixes) would change."""
+        return self.after != self.before or any(b != a for b, a in self.others.values())
 
 
 def find_root(path: Path) -> Path:
@@ -80,11 +83,14 @@ def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[Vu
             continue
         outcome = fixer.fix_all(doc, findings)
         extra: dict[str, list[TextEdit]] = {}
+        others = {os.path.abspath(p) for p in outcome.others}
         for proposal in outcome.fixed:
             if proposal.fix is not None:
                 for extra_path, edits in proposal.fix.extra_files:
-                    extra.setdefault(extra_path, []).extend(edits)
-        yield FileFix(path, rel, text, outcome.after, outcome.edits, outcome.fixed, outcome.skipped, extra)
+                    if os.path.abspath(extra_path) not in others:  # .env.example appends
+                        extra.setdefault(extra_path, []).extend(edits)
+        yield FileFix(path, rel, text, outcome.after, outcome.edits, outcome.fixed, outcome.skipped, extra,
+                      others=dict(outcome.others))
 
 
 def apply_file_fix(journal: Journal, result: FileFix) -> Entry:
@@ -95,6 +101,13 @@ def apply_file_fix(journal: Journal, result: FileFix) -> Entry:
         raise UndoRefused(f"{result.rel} changed while it was being fixed; nothing written")
     texts = {str(path): result.before}
     extra_files: list[tuple[str, tuple[TextEdit, ...]]] = []
+    for other, (other_before, other_after) in result.others.items():
+        target = inside(journal.root, other)
+        current_other = target.read_bytes().decode("utf-8-sig", errors="surrogatepass")
+        if sha256_text(current_other) != sha256_text(other_before):
+            raise UndoRefused(f"{target.name} changed while {result.rel} was being fixed; nothing written")
+        texts[str(target)] = other_before
+        extra_files.append((str(target), diff_edits(other_before, other_after)))
     for extra_path, edits in result.extra_files.items():
         target = inside(journal.root, extra_path)
         before = target.read_bytes().decode("utf-8", errors="surrogatepass") if target.exists() else ""

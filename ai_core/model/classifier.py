@@ -13,7 +13,7 @@ from ai_core.model.base import LABELS, load_base_classifier, load_tokenizer, off
 log = logging.getLogger(__name__)
 
 ADAPTER_FILE = "adapter_model.safetensors"
-DEFAULT_MAX_LENGTH = 192
+DEFAULT_MAX_LENGTH = 256
 
 
 @dataclass(frozen=True)

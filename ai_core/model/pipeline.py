@@ -97,7 +97,7 @@ def train_with_feedback(registry: AdapterRegistry, workspace: Path, data: DataCo
     if not feedback:
         raise ValueError(f"no feedback recorded in {workspace / '.coderev' / 'feedback.jsonl'}")
     current = registry.resolve()
-    config = replace(config or TrainConfig(epochs=2), init_from=current.path, lora=current.lora,
+    config = replace(config or TrainConfig(epochs=1, lr=5e-4), init_from=current.path, lora=current.lora,
                      max_length=current.max_length)
     dataset = build(data)
     extra = [Example(item.text, item.label, "feedback", "slice") for item in feedback]

@@ -77,6 +77,10 @@ def run_fix(args: argparse.Namespace) -> int:
             print(f"fixed {result.rel}: {len(result.fixed)} finding(s) (journal {entry.id})")
         else:
             sys.stdout.write(unified_diff(result.before, result.after, result.rel))
+            for other, (before, after) in sorted(result.others.items()):
+                other_rel = Path(other).resolve().relative_to(root).as_posix() if Path(other).resolve(
+                ).is_relative_to(root) else other
+                sys.stdout.write(unified_diff(before, after, other_rel))
     verb = "applied" if args.apply else "verified (dry run; --apply writes them)"
     print(f"coderev: {fixed} fix(es) {verb} in {files} file(s); {skipped} finding(s) without a verified fix",
           file=sys.stderr)

@@ -21,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping on validation F1)")
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--max-length", type=int, default=192, help="tokens per example")
+    parser.add_argument("--lr", type=float, help="learning rate (default: 2e-3 from scratch, 5e-4 with --feedback)")
+    parser.add_argument("--max-length", type=int, default=256, help="tokens per example")
     parser.add_argument("--rank", type=int, default=8, help="LoRA rank")
     parser.add_argument("--alpha", type=int, default=16, help="LoRA alpha")
     parser.add_argument("--targets", default="query,key,value,dense", help="LoRA target modules (comma separated)")
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     registry = AdapterRegistry.for_workspace(args.workspace, args.registry or settings.adapter_registry)
     lora = LoraSettings(r=args.rank, alpha=args.alpha,
                         target_modules=tuple(t.strip() for t in args.targets.split(",") if t.strip()))
-    config = TrainConfig(epochs=args.epochs or (2 if args.feedback else 6), batch_size=args.batch_size, lr=args.lr,
+    lr = args.lr or (5e-4 if args.feedback else 2e-3)
+    config = TrainConfig(epochs=args.epochs or (1 if args.feedback else 6), batch_size=args.batch_size, lr=lr,
                          max_length=args.max_length, patience=args.patience, seed=args.seed, threads=args.threads,
                          lora=lora, max_steps=args.max_steps, bf16=not args.no_bf16)
     data = DataConfig(seed=args.seed, per_family=args.per_family, negatives=args.negatives)

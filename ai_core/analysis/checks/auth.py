@@ -189,7 +189,8 @@ def _comparisons(ctx: AnalysisContext) -> Iterator[Finding]:
             yield PLAINTEXT.finding(ctx, comparison, "the password is stored and compared in plain text; store "
                                                      "a salted hash and use check_password_hash()")
             continue
-        if any(name and _SECRET.search(name) and not _NOT_SECRET_PART.search(name) for name in names) and \
+        normalised = [name.replace("-", "_") for name in names]
+        if any(name and _SECRET.search(name) and not _NOT_SECRET_PART.search(name) for name in normalised) and \
                 "len(" not in index.text(comparison):
             yield TIMING.finding(ctx, comparison, "== on a secret stops at the first differing byte; compare "
                                                   "with hmac.compare_digest()")

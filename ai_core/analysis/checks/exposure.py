@@ -140,7 +140,7 @@ def _carries_credentials(index: DocIndex, site: CallSite, url: str) -> bool:
         if value.type == "dictionary":
             for pair in value.named_children:
                 key = string_value(index, pair.child_by_field_name("key")) if pair.type == "pair" else None
-                if key and _CREDENTIAL_KEY.search(key):
+                if key and _CREDENTIAL_KEY.search(key.replace("-", "_")):
                     return True
         elif value.type == "identifier" and _CREDENTIAL_KEY.search(index.text(value)):
             return True

@@ -39,8 +39,10 @@ _PASSWORD_NAME = re.compile(TABLE["password_names"])
 _NOT_SECRET = re.compile(TABLE["not_secret_names"])
 _PLACEHOLDER = re.compile(TABLE["placeholders"])
 _TOKENS = [(token_id, re.compile(pattern.encode()), what) for token_id, pattern, what, _ in TABLE["token_formats"]]
-_TOKEN_HINT = re.compile(rb"AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|_live_|AIza|sk-|PRIVATE KEY|SG\.|SK[0-9a-f]|://")
-_WORDS = re.compile(r"^_*[a-z]+(?:[_.\-][a-z]+)*_*$|^_*[A-Z]+(?:_[A-Z]+)*_*$")
+_TOKEN_HINT = re.compile(rb"AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|_live_|AIza|sk-|PRIVATE KEY|SG\.|SK[0-9a-f]|://|"
+                         rb"password=")
+_WORDS = re.compile(r"^_*[a-z]+(?:[_.\-][a-z]+)*_*$|^_*[A-Z]+(?:_[A-Z]+)*_*$|^[A-Z][a-z]+(?:[_.\-][A-Z][a-z]+)*$")
+_URL_PLACEHOLDER = re.compile(r"(?i)^(pass(word|wd)?|pwd|secret|bar|baz|foo|x+|\*+|test|changeme|example)$")
 
 
 def entropy(value: str) -> float:
@@ -160,9 +162,11 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
             if node is None or node.type != "string" or node.start_byte in reported or any(
                     start <= node.start_byte and node.end_byte <= end for start, end in spans):
                 continue
-            if token_id == "url-credentials" and _PLACEHOLDER.match(match.group(0).split(b":")[-1].split(b"@")[0]
-                                                                    .decode(errors="replace")):
-                continue
+            if token_id == "url-credentials":
+                userinfo = match.group(0).split(b"://", 1)[-1].split(b"@", 1)[0].decode(errors="replace")
+                user, _, secret = userinfo.partition(":")
+                if _PLACEHOLDER.match(secret) or _URL_PLACEHOLDER.match(secret) or secret == user:
+                    continue
             reported.add(node.start_byte)
             anchor = node
             while anchor.parent is not None and anchor.parent.type in {"parenthesized_expression",

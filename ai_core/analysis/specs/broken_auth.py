@@ -35,7 +35,7 @@ SPEC = ClassSpec(
         "jwt_unverified": ("jose.jwt.get_unverified_claims", "jwt.get_unverified_header",
                            "jose.jwt.get_unverified_header"),
         "secret_names": r"(?i)(?<![a-z])(secret|token|signature|sig|digest|hmac|mac|api_?key|apikey|"
-                        r"password_hash|pw_hash|otp|nonce|passcode|reset_code)$",
+                        r"password_hash|pw_hash|otp|nonce|passcode|reset_code)$|^x_\w*(key|token|secret|signature)$",
         "min_password_length": 8,
     },
 )

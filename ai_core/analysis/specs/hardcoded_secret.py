@@ -24,6 +24,8 @@ TOKEN_FORMATS: tuple[tuple[str, str, str, str], ...] = (
      "-----BEGIN RSA PRIVATE KEY-----"),
     ("sendgrid-key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", "SendGrid API key", "SG.x.y"),
     ("twilio-key", r"\bSK[0-9a-fA-F]{32}\b", "Twilio API key", "SK0123..."),
+    ("dsn-password", r"\b(?:dbname|host|user)=[^'\"]*?\bpassword=(?!\$|\{|%\()[^\s'\"]{3,}",
+     "password in a database connection string", "dbname=app user=app password=s3cret host=db"),
     ("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]*:(?!\$|\{|%\(|\*)[^/\s@'\"]{3,}@[^\s'\"]+",
      "credentials in a connection URL", "postgres://app:s3cret@db/app"),
 )

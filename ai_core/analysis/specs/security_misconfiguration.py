@@ -16,9 +16,8 @@ from ai_core.analysis.specs.model import ClassSpec
 from ai_core.findings import VulnClass
 
 BAD_SETTINGS: tuple[tuple[str, str, int, str], ...] = (
-    ("DEBUG", "True", 489, "DEBUG = True shows tracebacks, settings and SQL to every visitor"),
-    ("ALLOWED_HOSTS", "*", 16, "ALLOWED_HOSTS with '*' accepts any Host header (cache poisoning, reset-link "
-                               "hijacking)"),
+    ("DEBUG", "True", 489, "tracebacks, settings and SQL are shown to every visitor"),
+    ("ALLOWED_HOSTS", "*", 16, "any Host header is accepted (cache poisoning, reset-link hijacking)"),
     ("SESSION_COOKIE_SECURE", "False", 614, "the session cookie is also sent over plain HTTP"),
     ("CSRF_COOKIE_SECURE", "False", 614, "the CSRF cookie is also sent over plain HTTP"),
     ("SESSION_COOKIE_HTTPONLY", "False", 1004, "scripts can read the session cookie"),

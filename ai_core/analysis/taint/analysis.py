@@ -92,14 +92,12 @@ class TaintAnalysis:
         if kinds is None:
             kinds = {name: val.kind for name, val in self.globals_env(module).items()}
             for name, target in module.imports.items():
-                if name not in kinds:
-                    found = self.project.resolve(module, target) if not target.startswith(
-                        ("flask", "fastapi", "django", "typer", "click")) else None
-                    if found is not None and hasattr(found, "module") and hasattr(found, "name") \
-                            and not isinstance(found, FunctionInfo | ClassInfo):
-                        env = self.globals_env(found.module)  # type: ignore[union-attr]
-                        val = env.get(found.name)  # type: ignore[union-attr]
-                        kinds[name] = val.kind if val is not None else None
+                if name in kinds or target.startswith(_LIBRARIES):
+                    continue
+                found = self.project.resolve(module, target)  # e.g. `from app import app`
+                if isinstance(found, GlobalRef):
+                    val = self.globals_env(found.module).get(found.name)
+                    kinds[name] = val.kind if val is not None else None
             self._kinds[module.key] = kinds
         return kinds
 

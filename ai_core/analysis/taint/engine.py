@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from ai_core.analysis.specs.model import ALL, INJECTION_CLASSES, NORMALIZED, ArgTest, Sink, Source
+from ai_core.analysis.specs.model import INJECTION_CLASSES, NORMALIZED, ArgTest, Sink, Source
 from ai_core.analysis.specs.sources import LOCAL_USER_CLASSES
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo, function_info
+from ai_core.analysis.taint.calls import ProjectCalls
 from ai_core.analysis.taint.frameworks import Route, is_request_param, route_of
+from ai_core.analysis.taint.guards import LITERALS, SSRF_MARK, Guards
 from ai_core.analysis.taint.summary import FunctionResult, SinkFlow, Summary
 from ai_core.analysis.taint.values import (
     CLEAN,
@@ -38,11 +40,6 @@ if TYPE_CHECKING:
 
 _DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _FIXED_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://[^/?#{}\s]+[/?#]")
-_ANCHORED = re.compile(r"^[rbuRBU]*['\"]{1,3}\^.*(\$|\\Z)['\"]{1,3}$", re.S)
-LITERALS = frozenset({"integer", "float", "true", "false", "none", "ellipsis"})
-TERMINAL_STATEMENTS = frozenset({"return_statement", "raise_statement", "continue_statement", "break_statement"})
-ABORT_CALLS = frozenset({"abort", "exit", "_exit", "fail", "deny", "forbid", "reject", "bad_request",
-                         "permission_denied", "not_found", "abort_request", "unauthorized", "forbidden"})
 FALSY = frozenset({"False", "None", "0", '""', "''"})
 SKIP_STATEMENTS = frozenset({"pass_statement", "break_statement", "continue_statement", "import_statement",
                              "import_from_statement", "future_import_statement", "global_statement",
@@ -51,7 +48,6 @@ SKIP_STATEMENTS = frozenset({"pass_statement", "break_statement", "continue_stat
 RESPONSE_KINDS = frozenset({"flask.Response", "django.http.HttpResponse"})
 CONTAINER_KINDS = frozenset({"builtins.dict", "builtins.list"})
 PATTERNS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "expression_list"})
-SSRF_MARK = frozenset({VulnClass.SSRF.value})
 XSS_MARK = frozenset({VulnClass.XSS.value})
 MAX_LOOP_DEPTH = 2
 
@@ -60,6 +56,12 @@ def _span(node: Node) -> Span:
     start_row, start_col = node.start_point
     end_row, end_col = node.end_point
     return Span(node.start_byte, node.end_byte, start_row, start_col, end_row, end_col)
+
+
+def _short(raw: bytes, limit: int = 40) -> str:
+    """Source text on one line, shortened for messages."""
+    text = " ".join(raw.decode("utf-8", errors="replace").split())
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
 
 
 def merge_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
@@ -75,7 +77,8 @@ def merge_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
             elif current is not val:
                 merged = join2(current, val)
                 kind = current.kind if current.kind == val.kind else None
-                result[key] = Val(merged.facts, merged.const, kind) if kind else merged
+                head = join2(current.head, val.head) if current.head is not None and val.head is not None else None
+                result[key] = Val(merged.facts, merged.const, kind, head) if kind or head else merged
     return result
 
 
@@ -106,6 +109,8 @@ class FunctionEval:
         """x -> y when x was computed from y (host = urlparse(url).hostname): checking x says something of y."""
         self.route = Route()
         self.loop_depth = 0
+        self.guards = Guards(self)
+        self.calls = ProjectCalls(self)
         self.class_info: ClassInfo | None = (module.classes.get(info.class_name) if info is not None
                                              and info.class_name else None)
 
@@ -131,6 +136,7 @@ class FunctionEval:
             summary.returns = ret.facts
             summary.returns_const = ret.const
             summary.return_kind = kinds.pop() if len(kinds) == 1 else None
+            summary.returns_clean_head = all(v.head is not None and not v.head.facts for v in self.returns)
         return FunctionResult(summary, self.findings, frozenset(self.deps))
 
     def param_val(self, info: FunctionInfo, index: int, name: str, annotation: str, node: Node | None) -> Val:
@@ -268,7 +274,7 @@ class FunctionEval:
                 self.ev(child)
             first = node.named_children[0] if node.named_child_count else None
             if first is not None:
-                self.env = self.refined(self.env, first, True)
+                self.env = self.guards.refined(self.env, first, True)
         elif kind == "match_statement":
             self.st_match(node)
         elif kind == "block":
@@ -300,7 +306,7 @@ class FunctionEval:
             if left.type == "identifier":
                 self.defs[self.text(left)] = right
             if left.type == "identifier" and right.type in {"call", "attribute", "subscript"} and val.facts:
-                base, exact = self.target_key(right)
+                base, exact = self.guards.target_key(right)
                 if base is not None and not exact:
                     self.derived[self.text(left)] = base
         annotation = node.child_by_field_name("type")
@@ -403,11 +409,11 @@ class FunctionEval:
         self.ev(cond)
         before = self.env
         outcomes: list[tuple[dict[str, Val], bool]] = []
-        self.env = self.refined(before, cond, True)
+        self.env = self.guards.refined(before, cond, True)
         consequence = node.child_by_field_name("consequence")
         self.block(consequence)
-        outcomes.append((self.env, self.terminates(consequence)))
-        false_env = self.refined(before, cond, False)
+        outcomes.append((self.env, self.guards.terminates(consequence)))
+        false_env = self.guards.refined(before, cond, False)
         has_else = False
         for alt in node.children_by_field_name("alternative"):
             if alt.type == "elif_clause":
@@ -416,19 +422,19 @@ class FunctionEval:
                 self.env = false_env
                 if cond2 is not None:
                     self.ev(cond2)
-                    self.env = self.refined(false_env, cond2, True)
+                    self.env = self.guards.refined(false_env, cond2, True)
                 else:
                     self.env = dict(false_env)
                 self.block(body)
-                outcomes.append((self.env, self.terminates(body)))
+                outcomes.append((self.env, self.guards.terminates(body)))
                 if cond2 is not None:
-                    false_env = self.refined(false_env, cond2, False)
+                    false_env = self.guards.refined(false_env, cond2, False)
             else:
                 has_else = True
                 body = alt.child_by_field_name("body")
                 self.env = dict(false_env)
                 self.block(body)
-                outcomes.append((self.env, self.terminates(body)))
+                outcomes.append((self.env, self.guards.terminates(body)))
         if not has_else:
             outcomes.append((false_env, False))
         live = [env for env, ended in outcomes if not ended] or [env for env, _ in outcomes]
@@ -451,7 +457,7 @@ class FunctionEval:
             if is_for and left is not None:
                 self.assign(left, element)
             elif source is not None:
-                self.env = self.refined(self.env, source, True)
+                self.env = self.guards.refined(self.env, source, True)
             self.block(body)
             env = merge_envs([before, self.env])
         self.loop_depth -= 1
@@ -479,7 +485,7 @@ class FunctionEval:
                             self.assign(alias.named_children[0], CLEAN)
                     elif part.type == "block":
                         self.block(part)
-                        if self.terminates(part):
+                        if self.guards.terminates(part):
                             break
                 else:
                     outcomes.append(self.env)
@@ -537,233 +543,10 @@ class FunctionEval:
         self.local_defs[info.name] = info
         self.env.pop(info.name, None)
 
-    def terminates(self, block: Node | None) -> bool:
-        """True when a block always leaves: return, raise, continue, break, abort()/exit()."""
-        if block is None:
-            return False
-        last = None
-        for child in block.named_children:
-            if child.type != "comment":
-                last = child
-        if last is None:
-            return False
-        if last.type in TERMINAL_STATEMENTS:
-            return True
-        if last.type == "expression_statement" and last.named_child_count:
-            inner = last.named_children[0]
-            if inner.type == "call":
-                fn = inner.child_by_field_name("function")
-                if fn is not None:
-                    name = self.text(fn).rsplit(".", 1)[-1]
-                    return name in ABORT_CALLS
-        return False
-
-    # ------------------------------------------------------------------ guards
-
-    def refined(self, env: dict[str, Val], cond: Node, truth: bool) -> dict[str, Val]:
-        """A copy of `env` where the condition being `truth` proves some values safe."""
-        new = dict(env)
-        saved = self.env
-        self.env = env
-        try:
-            refinements = self.refinements(cond, truth)
-        finally:
-            self.env = saved
-        for key, marks in refinements:
-            val = new.get(key) or self.globals.get(key)
-            if val is not None and val.facts:
-                new[key] = marked(val, marks)
-        return new
-
-    def refinements(self, cond: Node, truth: bool) -> list[tuple[str, frozenset[str]]]:
-        """(variable, marks) pairs that hold when `cond` evaluates to `truth`."""
-        kind = cond.type
-        if kind == "parenthesized_expression" and cond.named_child_count:
-            return self.refinements(cond.named_children[0], truth)
-        if kind == "not_operator":
-            argument = cond.child_by_field_name("argument")
-            return self.refinements(argument, not truth) if argument is not None else []
-        if kind == "boolean_operator":
-            operator = cond.child_by_field_name("operator")
-            op = operator.type if operator is not None else ""
-            left = cond.child_by_field_name("left")
-            right = cond.child_by_field_name("right")
-            if (op == "and") == truth and left is not None and right is not None:
-                return self.refinements(left, truth) + self.refinements(right, truth)
-            return []
-        if kind == "comparison_operator":
-            return self.comparison_refinements(cond, truth)
-        if kind == "call":
-            return self.guard_refinements(cond, truth)
-        return []
-
-    def comparison_refinements(self, cond: Node, truth: bool) -> list[tuple[str, frozenset[str]]]:
-        """`x in CONSTANTS`, `x == "literal"`, `commonpath([...]) == base`."""
-        operators = [op.type for op in cond.children_by_field_name("operators")]
-        operands = cond.named_children
-        if len(operators) != 1 or len(operands) != 2:
-            return []
-        op = operators[0]
-        left, right = operands
-        if op in {"in", "not in"}:
-            if ((op == "in") == truth) and self.is_constant_collection(right):
-                return self.clear(left, frozenset({ALL}))
-            return []
-        if op in {"==", "!=", "is", "is not"}:
-            positive = (op in {"==", "is"}) == truth
-            if positive and self.is_literal_value(right):
-                return self.clear(left, frozenset({ALL}))
-            if positive and self.is_literal_value(left):
-                return self.clear(right, frozenset({ALL}))
-            if op == "==" and left.type == "call":
-                return self.guard_refinements(left, truth)
-        return []
-
-    def guard_refinements(self, call: Node, truth: bool) -> list[tuple[str, frozenset[str]]]:
-        """Checks made by calling a guard: name.isdigit(), re.fullmatch(p, x), full.startswith(BASE)."""
-        if not truth:
-            return []
-        fn = call.child_by_field_name("function")
-        args = call.child_by_field_name("arguments")
-        if fn is None:
-            return []
-        dotted = self.dotted_of(fn)
-        if dotted is None:
-            return []
-        qualified = self.qualify(dotted)
-        positional = [c for c in args.named_children if c.type not in {"keyword_argument", "comment"}] \
-            if args is not None else []
-        if qualified in {"re.match", "re.search", "re.fullmatch"} and len(positional) >= 2:
-            if qualified == "re.fullmatch" or _ANCHORED.match(self.text(positional[0])):
-                return self.clear(positional[1], frozenset({ALL}))
-            return []
-        guard = self.specs.guard(qualified)
-        if guard is None:
-            return []
-        marks = class_marks(guard.classes)
-        targets: list[Node] = []
-        if fn.type == "attribute" and not self.is_module_name(dotted):
-            obj = fn.child_by_field_name("object")
-            if obj is not None:
-                targets.append(obj)
-        else:
-            stack = list(positional)
-            while stack:
-                node = stack.pop()
-                if node.type in {"identifier", "attribute"} and self.dotted_of(node) is not None:
-                    targets.append(node)
-                else:
-                    stack.extend(node.named_children)
-        result: list[tuple[str, frozenset[str]]] = []
-        if guard.by_origin:  # an HMAC check vouches for what the compared values were computed from
-            names = {self.text(t) for t in targets}
-            for name in list(names):
-                definition = self.defs.get(name)
-                if definition is not None:
-                    names.update(self.identifiers(definition))
-            result.extend((name, marks) for name in names if name in self.env or name in self.globals)
-        for target in targets:
-            for key, target_marks in self.clear(target, marks):
-                if guard.requires:
-                    val = self.env.get(key) or self.globals.get(key)
-                    if val is None or not val.facts or not all(guard.requires in f.marks for f in val.facts):
-                        continue
-                result.append((key, target_marks))
-        return result
-
-    def clear(self, expr: Node, marks: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
-        """The variable an expression checks; derived values (urlparse(u).hostname) only clear SSRF."""
-        key, exact = self.target_key(expr)
-        if key is None:
-            return []
-        result = [(key, marks if exact else SSRF_MARK)]
-        base = self.derived.get(key)
-        if base is not None:
-            result.append((base, SSRF_MARK))
-        return result
-
-    def target_key(self, expr: Node) -> tuple[str | None, bool]:
-        """(variable name, checked exactly) for the expression an `if` tests."""
-        kind = expr.type
-        if kind == "identifier":
-            return self.text(expr), True
-        if kind == "attribute":
-            dotted = self.dotted_of(expr)
-            if dotted is not None and (dotted in self.env or "." not in dotted):
-                return dotted, True
-            obj = expr.child_by_field_name("object")
-            if obj is None:
-                return None, False
-            key, _ = self.target_key(obj)
-            return key, False
-        if kind == "call":
-            fn = expr.child_by_field_name("function")
-            if fn is not None and fn.type == "attribute":
-                obj = fn.child_by_field_name("object")
-                if obj is not None and not self.is_module_name(self.dotted_of(fn) or ""):
-                    return self.target_key(obj)
-            args = expr.child_by_field_name("arguments")
-            first = next((c for c in args.named_children if c.type != "comment"), None) if args else None
-            if first is not None:
-                key, _ = self.target_key(first)
-                return key, False
-            return None, False
-        if kind == "subscript":
-            value = expr.child_by_field_name("value")
-            if value is not None:
-                key, _ = self.target_key(value)
-                return key, False
-        if kind == "parenthesized_expression" and expr.named_child_count:
-            return self.target_key(expr.named_children[0])
-        return None, False
-
-    def identifiers(self, node: Node) -> set[str]:
-        """Every identifier inside an expression."""
-        found: set[str] = set()
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            if current.type == "identifier":
-                found.add(self.text(current))
-            else:
-                stack.extend(current.named_children)
-        return found
-
     def is_module_name(self, dotted: str) -> bool:
         """True when a dotted name starts with an imported module (not a local value)."""
         head = dotted.split(".", 1)[0]
         return head not in self.env and head in self.module.imports
-
-    def is_constant_collection(self, node: Node) -> bool:
-        """Literal containers, UPPER_CASE names and constant globals: the allowlist of an `in` check."""
-        kind = node.type
-        if kind in {"list", "tuple", "set", "dictionary"}:
-            return all(self.is_literal_value(c) or c.type == "pair" for c in node.named_children)
-        if kind in {"identifier", "attribute"}:
-            dotted = self.dotted_of(node) or ""
-            last = dotted.rsplit(".", 1)[-1]
-            if last.isupper() or last.lstrip("_").isupper():
-                return True
-            val = self.env.get(dotted) or self.globals.get(dotted)
-            return bool(val is not None and val.const)
-        if kind == "call":
-            fn = node.child_by_field_name("function")
-            if fn is not None and fn.type == "attribute":
-                obj = fn.child_by_field_name("object")
-                return obj is not None and self.is_constant_collection(obj)
-        return False
-
-    def is_literal_value(self, node: Node) -> bool:
-        """A literal constant (string without interpolation, number, True/False/None)."""
-        kind = node.type
-        if kind in LITERALS:
-            return True
-        if kind == "string":
-            return not any(c.type == "interpolation" for c in node.named_children)
-        if kind == "identifier":
-            name = self.text(node)
-            return name.isupper() and len(name) > 1
-        return False
 
     # ------------------------------------------------------------------ expressions
 
@@ -937,7 +720,7 @@ class FunctionEval:
                 elif clause.type == "if_clause" and clause.named_child_count:
                     condition = clause.named_children[0]
                     self.ev(condition)
-                    self.env = self.refined(self.env, condition, True)
+                    self.env = self.guards.refined(self.env, condition, True)
             val = self.ev(body)
         finally:
             self.env = saved
@@ -1005,12 +788,12 @@ class FunctionEval:
         else:
             qualified = f"{receiver.kind if receiver is not None and receiver.kind else '<expr>'}.{method}"
         specs = self.specs
-        label = dotted or f"….{method}"
+        label = dotted or _short(self.data[fn.start_byte:fn.end_byte])
         exact_sinks = specs.exact_sinks(qualified)
         resolved: FunctionInfo | ClassInfo | None = None
         bound = False
         if not exact_sinks and not qualified.startswith("<request>"):
-            resolved, bound = self.resolve_call(dotted, method, receiver)
+            resolved, bound = self.calls.resolve_call(dotted, method, receiver)
         if resolved is None:
             if exact_sinks:
                 for sink in exact_sinks:
@@ -1029,8 +812,8 @@ class FunctionEval:
             return marked(base, class_marks(sanitizer.classes) | sanitizer.marks)
         if resolved is not None:
             if isinstance(resolved, ClassInfo):
-                return self.construct(resolved, node, label, positional, keywords)
-            return self.apply(resolved, bound, node, label, positional, keywords, receiver, receiver_node)
+                return self.calls.construct(resolved, node, label, positional, keywords)
+            return self.calls.apply(resolved, bound, node, label, positional, keywords, receiver, receiver_node)
         propagator = specs.propagator(qualified)
         if exact_sinks and (propagator is None or propagator.kind != "type"):
             return CLEAN
@@ -1185,126 +968,3 @@ class FunctionEval:
             vuln_class=sink.vuln_class, rule=sink.id, message=message, path=self.path, span=_span(site),
             severity=sink.severity, confidence=confidence, cwe=sink.cwe or sink.vuln_class.cwe,
             taint_path=TaintPath(steps) if steps else None, snippet=self.text(site)))
-
-    # ------------------------------------------------------------------ project functions
-
-    def resolve_call(self, dotted: str | None, method: str, receiver: Val | None
-                     ) -> tuple[FunctionInfo | ClassInfo | None, bool]:
-        """The project function or class a call names, and whether it is bound to an instance."""
-        if dotted is None:
-            if receiver is not None and receiver.kind and receiver.kind.startswith("proj:"):
-                cls = self.a.class_by_kind(receiver.kind)
-                if cls is not None:
-                    return self.project.method_of(cls, method), True
-            return None, False
-        head, sep, rest = dotted.partition(".")
-        if not rest and head in self.local_defs:
-            return self.local_defs[head], False
-        val = self.env.get(head)
-        if val is None and head not in self.module.imports:
-            val = self.globals.get(head)
-        if val is not None:
-            if val.kind and val.kind.startswith("proj:") and rest and "." not in rest:
-                cls = self.a.class_by_kind(val.kind)
-                if cls is not None:
-                    return self.project.method_of(cls, rest), True
-            if not (head in self.module.functions or head in self.module.classes) or head in self.env:
-                return None, False
-        module = self.module
-        if head in module.imports:
-            target = module.imports[head] + sep + rest
-            found = self.project.resolve(module, target)
-            if isinstance(found, FunctionInfo):
-                bound = False
-                if found.is_method and "." in target:
-                    owner = self.project.resolve(module, target.rsplit(".", 1)[0])
-                    bound = not isinstance(owner, ClassInfo)
-                return found, bound
-            if isinstance(found, ClassInfo):
-                return found, False
-            if found is None:
-                self.deps.add(f"{target}::*")
-            return None, False
-        if head in module.functions or head in module.classes:
-            found = self.project.resolve_in_module(module, dotted.split("."))
-            if isinstance(found, FunctionInfo | ClassInfo):
-                return found, False
-        return None, False
-
-    def construct(self, cls: ClassInfo, node: Node, label: str, positional: list[tuple[Node, Val]],
-                  keywords: dict[str, tuple[Node, Val]]) -> Val:
-        """`Cls(...)`: its __init__ sees the arguments; the result is an instance of Cls."""
-        init = self.project.method_of(cls, "__init__")
-        if init is not None:
-            self.apply(init, True, node, label, positional, keywords, CLEAN, None)
-        return Val((), False, f"proj:{cls.key}")
-
-    def apply(self, info: FunctionInfo, bound: bool, node: Node, label: str, positional: list[tuple[Node, Val]],
-              keywords: dict[str, tuple[Node, Val]], receiver: Val | None, receiver_node: Node | None) -> Val:
-        """Apply a callee's summary: its parameter-to-sink flows become findings or flows of ours."""
-        result = self.a.function_result(info, self.depth + 1)
-        self.deps.add(info.key)
-        if result is None:  # too deep: library-like propagation
-            return self.args_val(positional, keywords, receiver if bound else None)
-        params = info.params
-        args: dict[int, tuple[Node | None, Val]] = {}
-        offset = 0
-        if bound and info.is_method:
-            args[0] = (receiver_node, receiver or CLEAN)
-            offset = 1
-        star = next((p.index for p in params if p.star == "*"), None)
-        for position, (arg_node, val) in enumerate(positional):
-            index = position + offset
-            if index < len(params) and not params[index].star:
-                args[index] = (arg_node, val)
-            elif star is not None:
-                previous = args.get(star)
-                args[star] = (arg_node, join2(previous[1], val) if previous else val)
-        kwstar = next((p.index for p in params if p.star == "**"), None)
-        for name, (arg_node, val) in keywords.items():
-            param = info.param(name)
-            if param is not None and not param.star:
-                args[param.index] = (arg_node, val)
-            elif kwstar is not None:
-                previous = args.get(kwstar)
-                args[kwstar] = (arg_node, join2(previous[1], val) if previous else val)
-        summary = result.summary
-        callee = f"{info.name}()"
-        for flow in summary.sinks:
-            found = args.get(flow.param)
-            if found is None or not found[1].facts:
-                continue
-            passed, val = found
-            param_name = params[flow.param].name if flow.param < len(params) else "?"
-            step = self.step(passed if passed is not None else node, f"passed to {callee} as {param_name}")
-            vuln_class = flow.sink.vuln_class
-            for fact in val.facts:
-                marks = fact.marks | flow.marks
-                if marks and (ALL in marks or vuln_class.value in marks):
-                    continue
-                origin = fact.origin
-                steps = (*fact.steps, step, *flow.steps)
-                if origin.param < 0:
-                    if vuln_class in origin.classes:
-                        sink_label = flow.steps[-1].label.removeprefix("sink: ").split(" (")[0]
-                        self.add_finding(flow.sink, node, steps, origin.label, sink_label, via=callee)
-                else:
-                    key = (origin.param, flow.sink.id)
-                    if key not in self.sink_flows:
-                        self.sink_flows[key] = SinkFlow(origin.param, flow.sink, marks, steps)
-        facts: list[Fact] = []
-        for ret in summary.returns:
-            origin = ret.origin
-            if origin.param < 0:
-                facts.append(Fact(origin, ret.marks, (*ret.steps, self.step(node, f"returned by {callee}"))))
-                continue
-            found = args.get(origin.param)
-            if found is None:
-                continue
-            passed, val = found
-            for fact in val.facts:
-                step = self.step(passed if passed is not None else node, f"through {callee}")
-                facts.append(Fact(fact.origin, fact.marks | ret.marks, (*fact.steps, step, *ret.steps[1:])))
-        if not facts:
-            return Val((), summary.returns_const, summary.return_kind)
-        return Val(tuple(facts[:6]), False, summary.return_kind)

@@ -27,6 +27,8 @@ class Summary:
     returns: tuple[Fact, ...] = ()
     return_kind: str | None = None
     returns_const: bool = False
+    returns_clean_head: bool = False
+    """Every return value is a list whose first element carries no data (e.g. [sys.executable, ...])."""
 
 
 @dataclass(slots=True)

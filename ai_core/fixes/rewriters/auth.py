@@ -23,7 +23,9 @@ from ai_core.fixes.syntax import (
     positional,
     removal_range,
     set_keyword,
+    single_assignment,
     string_prefix,
+    unparenthesized,
     walk,
 )
 
@@ -48,7 +50,7 @@ def _password_arg(ctx: FixContext, call: Node) -> str | None:
         if fn is not None and fn.type == "attribute" and ctx.text(fn).endswith(".encode"):
             obj = fn.child_by_field_name("object")
             if obj is not None:
-                return ctx.text(obj)
+                return ctx.text(unparenthesized(obj))
     return ctx.text(arg)
 
 
@@ -143,6 +145,60 @@ def password_hashing(ctx: FixContext) -> Draft | None:
         return Draft(f"Hash the password with salted {backend}", [ctx.replace(outer, f"_hash_password({password})")],
                      helpers=helpers, drop_imports=[ctx.text(fn).split(".")[0]],
                      note="Existing stored hashes must be migrated (verify with _verify_password).")
+    return None
+
+
+DJANGO_VALIDATORS = (
+    "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+    "django.contrib.auth.password_validation.MinimumLengthValidator",
+    "django.contrib.auth.password_validation.CommonPasswordValidator",
+    "django.contrib.auth.password_validation.NumericPasswordValidator",
+)
+WEAK_HASHERS = re.compile(r"(?:Unsalted)?(?:MD5|SHA1)PasswordHasher|CryptPasswordHasher|^(?:md5_crypt|des_crypt|"
+                          r"bsdi_crypt|hex_md5|hex_sha1|ldap_md5|plaintext|sha1_crypt|mysql323|nthash)$")
+MIN_PASSWORD_LENGTH = 12
+
+
+def password_policy(ctx: FixContext) -> Draft | None:
+    """`len(password) < 6` -> 12; `AUTH_PASSWORD_VALIDATORS = []` -> Django's standard validators."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type == "assignment":
+            left, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and value is not None and ctx.text(left) == "AUTH_PASSWORD_VALIDATORS" and \
+                    value.type == "list" and value.named_child_count == 0:
+                nl, indent = "\n", "    "
+                body = "".join(f'{indent}{{"NAME": "{v}"}},{nl}' for v in DJANGO_VALIDATORS)
+                return Draft("Use Django's password validators", [ctx.replace(value, f"[{nl}{body}]")])
+        if node.type == "comparison_operator" and len(node.named_children) == 2:
+            left, right = node.named_children
+            operator = ctx.doc.data[left.end_byte:right.start_byte].decode().strip()
+            if left.type == "call" and ctx.text(left).startswith("len(") and operator in {"<", "<="} and \
+                    right.type == "integer" and int(ctx.text(right), 0) < MIN_PASSWORD_LENGTH:
+                bound = MIN_PASSWORD_LENGTH if operator == "<" else MIN_PASSWORD_LENGTH - 1
+                return Draft(f"Require at least {MIN_PASSWORD_LENGTH} characters", [ctx.replace(right, str(bound))])
+    return None
+
+
+def strong_hashers(ctx: FixContext) -> Draft | None:
+    """Weak password hashers in PASSWORD_HASHERS / passlib schemes -> PBKDF2 (kept once, first)."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "list":
+            continue
+        items = [c for c in node.named_children if c.type == "string"]
+        weak = [c for c in items if WEAK_HASHERS.search(ctx.text(c).strip("\"'"))]
+        if not weak:
+            continue
+        django = any("PasswordHasher" in ctx.text(c) for c in items)
+        strong = '"django.contrib.auth.hashers.PBKDF2PasswordHasher"' if django else '"pbkdf2_sha256"'
+        present = any(ctx.text(c).strip("\"'") == strong.strip('"') for c in items)
+        edits = []
+        for index, item in enumerate(weak):
+            if index == 0 and not present:
+                edits.append(ctx.replace(item, strong))
+            else:
+                start, end = removal_range(ctx.doc, item)
+                edits.append(TextEdit(start, end, ""))
+        return Draft("Hash passwords with PBKDF2 instead of a fast hash", edits)
     return None
 
 
@@ -261,9 +317,11 @@ def token_expiry(ctx: FixContext) -> Draft | None:
         if fn is None or not ctx.qualified(ctx.text(fn)).endswith("jwt.encode"):
             continue
         args = positional(call)
-        if not args or args[0].type != "dictionary" or '"exp"' in ctx.text(args[0]) or "'exp'" in ctx.text(args[0]):
+        payload = args[0] if args else None
+        if payload is not None and payload.type == "identifier":
+            payload = single_assignment(ctx.doc, payload)
+        if payload is None or payload.type != "dictionary" or re.search(r"""["']exp["']""", ctx.text(payload)):
             continue
-        payload = args[0]
         datetime = ctx.ref("datetime", "datetime")
         timedelta = ctx.ref("datetime", "timedelta")
         utc = ctx.ref("datetime", "UTC")
@@ -311,11 +369,15 @@ def session_lifetime(ctx: FixContext) -> Draft | None:
         if left is None or value is None:
             continue
         name = ctx.text(left)
-        if re.search(r"LIFETIME|COOKIE_AGE|MAX_AGE", name, re.IGNORECASE):
-            if "timedelta" in ctx.text(value):
-                return Draft("Expire sessions after 30 minutes",
+        if re.search(r"LIFETIME|COOKIE_AGE|MAX_AGE|EXPIRE|TTL", name, re.IGNORECASE):
+            text = ctx.text(value)
+            if "timedelta" in text or text in {"False", "None"}:
+                return Draft("Expire sessions and tokens after 30 minutes",
                              [ctx.replace(value, f"{ctx.ref('datetime', 'timedelta')}(minutes=30)")])
-            return Draft("Expire sessions after 30 minutes", [ctx.replace(value, "30 * 60")])
+            unit = name.upper()
+            amount = "30" if "MINUTE" in unit else "1" if "HOUR" in unit or "DAY" in unit else "30 * 60"
+            return Draft("Expire sessions and tokens after 30 minutes" if amount != "1" else
+                         "Expire sessions and tokens sooner", [ctx.replace(value, amount)])
         if name.endswith("permanent") and ctx.text(value) == "True":
             return Draft("Do not make the session permanent", [ctx.replace(value, "False")])
     for call in [n for n in walk(ctx.node) if n.type == "call"]:

@@ -181,7 +181,9 @@ def _replace_shell_call(ctx: FixContext, call: Node, name: str, source: Node, li
 def shlex_quote(ctx: FixContext) -> Draft | None:
     """Keep the shell but quote every interpolated value with `shlex.quote`."""
     for call, name in _target_calls(ctx):
-        if name not in SUBPROCESS and name not in SHELL_ONLY and name != "asyncio.create_subprocess_shell":
+        remote = name.rsplit(".", 1)[-1] in {"exec_command", "sudo"}
+        if name not in SUBPROCESS and name not in SHELL_ONLY and name != "asyncio.create_subprocess_shell" and \
+                not remote:
             continue
         command = _command_arg(call)
         if command is None:

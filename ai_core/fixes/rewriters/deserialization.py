@@ -100,3 +100,13 @@ def torch_weights_only(ctx: FixContext) -> Draft | None:
         point = inner[-1].end_byte if inner else close
         return Draft("Load tensors only (weights_only=True)", [TextEdit(point, point, f"{sep}weights_only=True")])
     return None
+
+
+def numpy_no_pickle(ctx: FixContext) -> Draft | None:
+    """`numpy.load(f, allow_pickle=True)` -> `allow_pickle=False`."""
+    for call in _calls(ctx):
+        value = keyword(call, "allow_pickle")
+        inner = value.child_by_field_name("value") if value is not None else None
+        if inner is not None and ctx.text(inner) not in {"False", "0"}:
+            return Draft("Load arrays without pickle (allow_pickle=False)", [ctx.replace(inner, "False")])
+    return None

@@ -18,6 +18,7 @@ from ai_core.fixes.syntax import (
     render_str,
     set_keyword,
     single_assignment,
+    unparenthesized,
     walk,
 )
 
@@ -33,6 +34,8 @@ FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.o
 PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open", "unlink", "rmdir",
                           "mkdir", "touch", "iterdir", "rename", "replace"})
 ALLOWED_HOSTS_NAME = "ALLOWED_URL_HOSTS"
+RAW_CONNECTIONS = frozenset({"http.client.HTTPConnection", "http.client.HTTPSConnection", "socket.create_connection",
+                             "telnetlib.Telnet", "ftplib.FTP", "smtplib.SMTP", "asyncio.open_connection"})
 
 
 def _calls_near(ctx: FixContext) -> list[Node]:
@@ -86,7 +89,13 @@ def host_allowlist(ctx: FixContext) -> Draft | None:
         callee = ctx.text(fn)
         qualified = ctx.qualified(callee)
         method = callee.rsplit(".", 1)[-1]
-        if method not in HTTP_METHODS or not (qualified.startswith(HTTP_PREFIXES) or "." in callee):
+        if qualified not in RAW_CONNECTIONS and (
+                method not in HTTP_METHODS or not (qualified.startswith(HTTP_PREFIXES) or "." in callee)):
+            continue
+        if qualified in RAW_CONNECTIONS:
+            drafted = _host_guard(ctx, call)
+            if drafted is not None:
+                return drafted
             continue
         position = 1 if method == "request" else 0
         url = _value_of(call, position, "url", "fullurl")
@@ -100,11 +109,7 @@ def host_allowlist(ctx: FixContext) -> Draft | None:
             continue
         name, pre, replacements = bound
         urlparse = ctx.ref("urllib.parse", "urlparse")
-        environ = ctx.ref("os", "environ")
-        helper = Helper(ALLOWED_HOSTS_NAME,
-                        f'{ALLOWED_HOSTS_NAME} = frozenset(filter(None, {environ}.get("{ALLOWED_HOSTS_NAME}", "")'
-                        '.split(",")))\n'
-                        f'"""Hosts this module may send requests to (comma-separated, from the environment)."""')
+        helper = _allowed_hosts_helper(ctx)
         lines = [*pre,
                  f"if {urlparse}({name}).hostname not in {ALLOWED_HOSTS_NAME}:",
                  f'    raise ValueError("refusing a request to a host not in {ALLOWED_HOSTS_NAME}")']
@@ -113,6 +118,37 @@ def host_allowlist(ctx: FixContext) -> Draft | None:
                      helpers=[helper], env_vars=[ALLOWED_HOSTS_NAME],
                      note=f"Set {ALLOWED_HOSTS_NAME} to the comma-separated hosts this code may call.")
     return None
+
+
+def _allowed_hosts_helper(ctx: FixContext) -> Helper:
+    environ = ctx.ref("os", "environ")
+    return Helper(ALLOWED_HOSTS_NAME,
+                  f'{ALLOWED_HOSTS_NAME} = frozenset(filter(None, {environ}.get("{ALLOWED_HOSTS_NAME}", "")'
+                  '.split(",")))\n'
+                  f'"""Hosts this module may send requests to (comma-separated, from the environment)."""')
+
+
+def _host_guard(ctx: FixContext, call: Node) -> Draft | None:
+    """`HTTPConnection(host)` / `create_connection((host, port))`: the host must be in the allowlist."""
+    target = _value_of(call, 0, "host", "address")
+    if target is None:
+        return None
+    if target.type == "tuple" and target.named_children:
+        target = target.named_children[0]
+    if target.type == "string" and not any(c.type == "interpolation" for c in target.children):
+        return None
+    statement = guard_statement(ctx.doc, call)
+    if statement is None:
+        return None
+    bound = _bind(ctx, target, "host")
+    if bound is None:
+        return None
+    name, pre, replacements = bound
+    lines = [*pre, f"if {name} not in {ALLOWED_HOSTS_NAME}:",
+             f'    raise ValueError("refusing a connection to a host not in {ALLOWED_HOSTS_NAME}")']
+    return Draft("Check the host against an allowlist", [insert_before(ctx.doc, statement, lines), *replacements],
+                 helpers=[_allowed_hosts_helper(ctx)], env_vars=[ALLOWED_HOSTS_NAME],
+                 note=f"Set {ALLOWED_HOSTS_NAME} to the comma-separated hosts this code may connect to.")
 
 
 def _base_of(ctx: FixContext, path_expr: Node) -> str | None:
@@ -173,7 +209,7 @@ def realpath_prefix(ctx: FixContext) -> Draft | None:
         realpath = ctx.ref("os.path", "realpath")
         sep = ctx.ref("os", "sep")
         root = f"{realpath}({base})" if base else f"{ctx.ref('os', 'getcwd')}()"
-        inner = ctx.text(arg)
+        inner = ctx.text(unparenthesized(arg))
         if "\n" in inner:
             continue
         name = inner if arg.type == "identifier" else _free_name(ctx, "path", "safe_path", "resolved_path")

@@ -17,11 +17,14 @@ from ai_core.fixes.syntax import (
     env_name,
     guard_statement,
     indent_of,
+    insert_after,
+    insert_before,
     is_str_literal,
     keyword,
     literal_value,
     newline_of,
     positional,
+    single_assignment,
     string_quote,
     walk,
 )
@@ -88,6 +91,19 @@ _GENERIC_NAMES = frozenset({"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY
 _HOLDERS = ("assignment", "keyword_argument", "pair", "default_parameter", "comparison_operator")
 
 
+def _call_secret_name(ctx: FixContext, literal: Node) -> str:
+    """An environment name for a secret passed positionally: `jwt.encode(x, "k")` -> JWT_SECRET_KEY."""
+    call = enclosing(literal, "call")
+    if call is None or literal.parent is None or literal.parent.type != "argument_list":
+        return ""
+    fn = call.child_by_field_name("function")
+    callee = ctx.qualified(ctx.text(fn)) if fn is not None else ""
+    if callee.startswith("jwt.") or ".jwt." in callee:
+        return "JWT_SECRET_KEY"
+    head = callee.split(".")[0] if "." in callee else callee
+    return env_name(f"{head}_secret") if head else ""
+
+
 def _secret_literals(ctx: FixContext) -> list[Node]:
     """Plain string literals at or inside the finding, innermost node first."""
     found = [n for n in walk(ctx.node) if n.type == "string" and is_str_literal(n)]
@@ -103,6 +119,13 @@ def secret_from_environment(ctx: FixContext) -> Draft | None:
     """`SECRET_KEY = "…"` -> `SECRET_KEY = os.environ["SECRET_KEY"]` (keyword, dict key, parameter alike)."""
     for literal in _secret_literals(ctx):
         holder = enclosing(literal, *_HOLDERS)
+        positional_name = _call_secret_name(ctx, literal)
+        if positional_name and (holder is None or holder.start_byte < literal.parent.start_byte):  # type: ignore[union-attr]
+            quote = _quote_like(literal)
+            return Draft(f"Read {positional_name} from the environment",
+                         [ctx.replace(literal, _environ_item(ctx, positional_name, quote))],
+                         env_vars=[positional_name],
+                         note=f"Set {positional_name} in the environment (and rotate the old value).")
         if holder is None:
             continue
         parent_call = enclosing(literal, "call")
@@ -277,6 +300,9 @@ def cors_origins(ctx: FixContext) -> Draft | None:
     for node in _assignments_near(ctx):
         name = _target_name(ctx, node)
         value = node.child_by_field_name("right")
+        if name in {"CORS_ALLOWED_ORIGIN_REGEXES", "CORS_ORIGIN_REGEX_WHITELIST"} and value is not None and \
+                re.search(r"\.\*|\.\+|\*", ctx.text(value)):
+            return Draft("Drop the wildcard origin pattern", [ctx.replace(value, "[]")])
         if name in {"CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"} and value is not None and \
                 ctx.text(value) == "True":
             edits = [ctx.replace(value, "False")]
@@ -349,6 +375,57 @@ def tls_verify(ctx: FixContext) -> Draft | None:
                                                                                               "CERT_REQUIRED"))])
         if name == "check_hostname" and ctx.text(value) == "False":
             return Draft("Check the certificate's host name", [ctx.replace(value, "True")])
+    return None
+
+
+def host_key_check(ctx: FixContext) -> Draft | None:
+    """`set_missing_host_key_policy(AutoAddPolicy())` -> `RejectPolicy()` with the system's known hosts loaded."""
+    for call in _calls(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None or not ctx.text(fn).endswith("set_missing_host_key_policy"):
+            continue
+        args = positional(call)
+        if not args or not re.search(r"AutoAddPolicy|WarningPolicy", ctx.text(args[0])):
+            continue
+        policy = re.sub(r"(AutoAddPolicy|WarningPolicy)", "RejectPolicy", ctx.text(args[0]))
+        edits = [ctx.replace(args[0], policy)]
+        receiver = fn.child_by_field_name("object")
+        statement = guard_statement(ctx.doc, call)
+        function = enclosing(call, "function_definition")
+        scope_text = ctx.text(function) if function is not None else ctx.doc.text
+        if receiver is not None and statement is not None and "load_system_host_keys" not in scope_text:
+            edits.append(insert_before(ctx.doc, statement, [f"{ctx.text(receiver)}.load_system_host_keys()"]))
+        return Draft("Reject unknown SSH host keys", edits)
+    return None
+
+
+def secure_transport(ctx: FixContext) -> Draft | None:
+    """Credentials over FTP/SMTP in clear: FTP_TLS instead of FTP, STARTTLS before an SMTP login."""
+    for call in _calls(ctx):
+        fn = call.child_by_field_name("function")
+        receiver = fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+        if fn is None or receiver is None or ctx.text(fn).rsplit(".", 1)[-1] != "login" or \
+                receiver.type != "identifier":
+            continue
+        constructor = None
+        value = single_assignment(ctx.doc, receiver)
+        if value is not None and value.type == "call":
+            constructor = value.child_by_field_name("function")
+        kind = ctx.qualified(ctx.text(constructor)) if constructor is not None else ""
+        statement = guard_statement(ctx.doc, call)
+        if statement is None:
+            continue
+        name = ctx.text(receiver)
+        if kind == "ftplib.FTP" and constructor is not None:
+            text = ctx.text(constructor)
+            return Draft("Use FTP over TLS (FTP_TLS) and encrypt the data channel",
+                         [ctx.replace(constructor, text[:-len("FTP")] + "FTP_TLS"),
+                          insert_after(ctx.doc, statement, [f"{name}.prot_p()"])])
+        function = enclosing(call, "function_definition")
+        scope_text = ctx.text(function) if function is not None else ctx.doc.text
+        if kind == "smtplib.SMTP" and "starttls" not in scope_text:
+            return Draft("Switch the SMTP connection to TLS before logging in",
+                         [insert_before(ctx.doc, statement, [f"{name}.starttls()"])])
     return None
 
 

@@ -77,19 +77,22 @@ def _unwrap_str(expr: Expr) -> Expr:
     return expr
 
 
-def parameterize(built: Built, style: str) -> tuple[str, list[tuple[str, Expr | list[Piece]]]]:
+def parameterize(built: Built, style: str, existing: bool = False
+                 ) -> tuple[str, list[tuple[str, Expr | list[Piece] | int]]]:
     """SQL text with placeholders, and the bound values (an expression, or the pieces of a quoted string).
 
     `style` is "qmark" (?), "format" (%s) or "named" (:name). A value quoted in the SQL (`'{name}'`) loses its
-    quotes; text around it inside the quotes (`'%{term}%'`) becomes part of the bound value.
+    quotes; text around it inside the quotes (`'%{term}%'`) becomes part of the bound value. With `existing`, the
+    query already has placeholders of that style: each appears in the result as the index of its value.
     """
     sql = ""
-    params: list[tuple[str, Expr | list[Piece]]] = []
+    params: list[tuple[str, Expr | list[Piece] | int]] = []
     taken: set[str] = set()
     quote = ""
     quote_at = 0
     group: list[Piece] = []
     group_has_expr = False
+    seen_existing = 0
 
     def placeholder(value: Expr | list[Piece]) -> str:
         merged = merge_literals(value) if isinstance(value, list) else value
@@ -112,7 +115,10 @@ def parameterize(built: Built, style: str) -> tuple[str, list[tuple[str, Expr | 
                 raise Unparameterizable("value in a position that names a table, column or list")
             sql += placeholder(_unwrap_str(piece))
             continue
-        for ch in piece:
+        index = 0
+        while index < len(piece):
+            ch = piece[index]
+            index += 1
             if quote:
                 if ch == quote:
                     if group_has_expr:
@@ -127,7 +133,18 @@ def parameterize(built: Built, style: str) -> tuple[str, list[tuple[str, Expr | 
                 quote, quote_at, group, group_has_expr = ch, len(sql), [], False
                 sql += ch
                 continue
-            if style == "format" and ch == "%":
+            if existing and style == "qmark" and ch == "?":
+                params.append(("", seen_existing))
+                seen_existing += 1
+                sql += ch
+            elif existing and style == "format" and ch == "%":
+                following = piece[index:index + 1]
+                if following == "s":
+                    params.append(("", seen_existing))
+                    seen_existing += 1
+                sql += ch + following
+                index += 1
+            elif style == "format" and ch == "%":
                 sql += "%%"
             else:
                 sql += ch
@@ -135,7 +152,7 @@ def parameterize(built: Built, style: str) -> tuple[str, list[tuple[str, Expr | 
         if group_has_expr:
             raise Unparameterizable("unterminated SQL string around a value")
         sql += "".join(p for p in group if isinstance(p, str))
-    if style == "format":
+    if style == "format" and not existing:
         sql = _double_percent_in_strings(sql)
     return sql, params
 
@@ -156,9 +173,11 @@ def _double_percent_in_strings(sql: str) -> str:
     return "".join(out)
 
 
-def _render_value(value: Expr | list[Piece], quote: str) -> str:
+def _render_value(value: Expr | list[Piece] | int, quote: str) -> str:
     if isinstance(value, Expr):
         return value.source
+    if isinstance(value, int):
+        raise ValueError("an existing parameter has no expression of its own")
     return render_fstring(value, quote)
 
 
@@ -242,9 +261,14 @@ def bound_parameters(ctx: FixContext) -> Draft | None:
             continue
         args = positional(call)
         query: Node | None
+        existing: Node | None = None
         if method in EXECUTE_METHODS | RAW_METHODS:
-            if not args or len(args) > 1 or keyword(call, "params") is not None or keyword(call, "parameters"):
+            if not args or keyword(call, "params") is not None or keyword(call, "parameters"):
                 continue
+            if len(args) > 1:
+                existing = args[1]
+                if len(args) > 2 or existing.type not in {"tuple", "list"}:
+                    continue
             query = args[0]
         elif qualified in READ_SQL:
             query_kw = keyword(call, "sql")
@@ -271,12 +295,18 @@ def bound_parameters(ctx: FixContext) -> Draft | None:
         uses_sqlalchemy = ctx.uses_module("sqlalchemy") and not any(
             target.split(".")[0] in {"sqlite3", *FORMAT_DRIVERS} for target in ctx.imports.names.values())
         style = "format" if method in RAW_METHODS else "named" if uses_sqlalchemy else _style_for(ctx, call)
+        if existing is not None and style == "named":
+            continue
         try:
-            sql, params = parameterize(built, style)
+            sql, params = parameterize(built, style, existing=existing is not None)
         except Unparameterizable:
             continue
         literal = render_str(sql, built.quote)
-        values = [_render_value(value, built.quote) for _, value in params]
+        old_values = [ctx.text(c) for c in existing.named_children if c.type != "comment"] if existing else []
+        if existing is not None and sum(isinstance(v, int) for _, v in params) != len(old_values):
+            continue  # placeholders and values do not line up: leave it alone
+        values = [old_values[value] if isinstance(value, int) else _render_value(value, built.quote)
+                  for _, value in params]
         inline = source.start_byte == query.start_byte and source.end_byte == query.end_byte
         if style == "named":
             text_fn = ctx.ref("sqlalchemy", "text")
@@ -287,13 +317,19 @@ def bound_parameters(ctx: FixContext) -> Draft | None:
                 edits = [ctx.replace(source, literal), ctx.replace(query, f"{text_fn}({ctx.text(query)})")]
             extra = append_argument(ctx.doc, call, mapping)
         else:
-            container = "[" + ", ".join(values) + "]" if method in RAW_METHODS else \
+            as_list = method in RAW_METHODS or (existing is not None and existing.type == "list")
+            container = "[" + ", ".join(values) + "]" if as_list else \
                 "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
             edits = [ctx.replace(source, literal)]
-            extra = append_argument(ctx.doc, call, f"params={container}" if qualified in READ_SQL else container)
-        if extra is None:
+            if existing is not None:
+                edits.append(ctx.replace(existing, container))
+                extra = None
+            else:
+                extra = append_argument(ctx.doc, call, f"params={container}" if qualified in READ_SQL else container)
+        if extra is None and existing is None:
             continue
-        edits.append(extra)
+        if extra is not None:
+            edits.append(extra)
         placeholder = {"qmark": "?", "format": "%s", "named": ":name"}[style]
         return Draft(f"Pass the values as bound parameters ({placeholder} placeholders)", edits)
     return None

@@ -125,8 +125,13 @@ def escape_values(ctx: FixContext) -> Draft | None:
             if wraps:
                 return Draft("Escape untrusted values in the HTML", [ctx.replace(n, t) for n, t in wraps])
             continue
-        if not (payload.type in {"identifier", "subscript", "attribute"} or
-                (payload.type == "call" and _STR_SOURCES.search(ctx.text(payload)))):
+        callee = payload.child_by_field_name("function") if payload.type == "call" else None
+        if callee is not None and not _STR_SOURCES.search(ctx.text(callee)):
+            wrapped = _escape_call_arguments(ctx, payload)
+            if wrapped is not None:
+                return wrapped
+            continue
+        if payload.type not in {"identifier", "subscript", "attribute", "call"}:
             continue
         if ctx.is_tainted(payload) is False or ctx.text(payload).startswith(ESCAPES):
             continue
@@ -136,6 +141,27 @@ def escape_values(ctx: FixContext) -> Draft | None:
         return Draft("Escape the untrusted value before returning it as HTML",
                      [ctx.replace(payload, f"{escape}({inner})")])
     return None
+
+
+def _escape_call_arguments(ctx: FixContext, call: Node) -> Draft | None:
+    """`return render.greeting(name)` (a helper that builds HTML) -> `render.greeting(escape(name))`."""
+    fn = call.child_by_field_name("function")
+    if fn is None or ctx.qualified(ctx.text(fn)) in RESPONSE_CALLS | TEMPLATE_STRING_CALLS:
+        return None
+    escape, needs_str = _escape_ref(ctx)
+    edits = []
+    for arg in positional(call):
+        if arg.type in {"string", "integer", "float", "true", "false", "none"} or ctx.text(arg).startswith(ESCAPES):
+            continue
+        if ctx.is_tainted(arg) is False:
+            continue
+        expr = Expr(ctx.text(arg), arg)
+        inner = expr.source if not needs_str or _is_str(ctx, expr) else f"str({expr.source})"
+        # a plain str: the helper may concatenate it, and str + Markup would escape the helper's own HTML
+        edits.append(ctx.replace(arg, f"{escape}({inner})" if needs_str else f"str({escape}({inner}))"))
+    if not edits:
+        return None
+    return Draft("Escape the untrusted values passed to the HTML helper", edits)
 
 
 def template_variables(ctx: FixContext) -> Draft | None:

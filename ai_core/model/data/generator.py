@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from string import Template
 
-from ai_core.analysis.candidates import SLICE_CONTEXT_LINES, Candidate
+from ai_core.analysis.candidates import CONTEXT_MAX_LINES, SLICE_CONTEXT_LINES, Candidate
 from ai_core.findings import SAFE_LABEL, VulnClass
 
 SINK_MARK = "#!sink"
@@ -136,6 +136,8 @@ class Sample:
     steps: list[tuple[int, str]]
     function: tuple[int, int] | None
     """First and last line of the function holding the sink, if any."""
+    context: str = ""
+    """Code of the helper the sink line calls (retrieved context), if any."""
 
 
 def _names(rng: random.Random, family: Family) -> dict[str, str]:
@@ -293,7 +295,9 @@ def _body(family: Family, safe: bool, rng: random.Random, names: dict[str, str],
             body.append(indent + " " * lead + _fill(fillers.pop(), names))
         text = raw.strip()
         if text.startswith("@return "):
-            text = returns.format(x=text[len("@return "):])
+            marked = SINK_MARK in text
+            text = returns.format(x=text[len("@return "):].replace(SINK_MARK, "").rstrip())
+            text += f"  {SINK_MARK}" if marked else ""
         line = _fill(text, names)
         if SINK_MARK in line:
             line = line.replace(SINK_MARK, "").rstrip()
@@ -310,14 +314,46 @@ def _quotes(lines: list[str], rng: random.Random) -> list[str]:
     return [line.replace('"', "'") if "'" not in line and '"""' not in line else line for line in lines]
 
 
-def generate(family: Family, safe: bool, rng: random.Random) -> Sample:
-    """One random rendering of a family's vulnerable (or safe) body inside a random frame."""
-    names = _names(rng, family)
+_MODULES = ("db", "services", "helpers", "utils", "store", "integrations", "render", "files", "runner", "repo",
+            "storage", "views_util", "tasks", "client", "core")
+_HELPER_VERBS = ("do", "run", "load", "query", "build", "render", "fetch", "make", "lookup", "read", "send", "get")
+
+
+def _helper_sample(family: Family, safe: bool, rng: random.Random, names: dict[str, str], kind: str,
+                   imports: list[str]) -> Sample:
+    """The family's body moved into a helper in another module; the frame only calls it.
+
+    The helper's code becomes the candidate's context (what retrieval finds for the call), the call line is
+    where a rule reports the flow.
+    """
+    module = rng.choice(_MODULES)
+    helper = f"{rng.choice(_HELPER_VERBS)}_{names['noun']}" + rng.choice(["", "", "s", "_safe", "_raw", "_v2"])
+    var = names["var"]
+    body, _ = _body(family, safe, rng, names, "    ", "return {x}")
+    helper_lines = [f"def {helper}({var}):", *body]
+    context = "\n".join(helper_lines[:CONTEXT_MAX_LINES])
+    call = Family(family.name, family.vuln_class, vuln=[f"@return {module}.{helper}($var)  {SINK_MARK}"],
+                  safe=[f"@return {module}.{helper}($var)  {SINK_MARK}"], frames=(kind,), flow=True)
+    sample = generate(call, safe, rng, names=names, extra_imports=[f"from . import {module}"])
+    sample.context = context
+    return sample
+
+
+def generate(family: Family, safe: bool, rng: random.Random, helper: bool = False,
+             names: dict[str, str] | None = None, extra_imports: Sequence[str] = ()) -> Sample:
+    """One random rendering of a family's vulnerable (or safe) body inside a random frame.
+
+    With `helper`, the body lives in a helper function of another module (the sample's context).
+    """
+    names = names or _names(rng, family)
     kind = rng.choice(list(family.frames))
+    if helper and family.flow and kind not in MODULE_FRAMES:
+        return _helper_sample(family, safe, rng, names, kind, list(extra_imports))
     imports = list(family.safe_imports if safe and family.safe_imports is not None else family.imports)
     if any("$logger" in line for line in (*family.vuln, *family.safe, *_FILLERS)):
         imports.append("import logging")
     imports.append("import time")
+    imports += extra_imports
     if kind in MODULE_FRAMES:
         return _module_sample(family, safe, rng, names, kind, imports)
     frame = _flow_frame(kind, rng, names, family.flow)
@@ -402,7 +438,7 @@ def render_slice(sample: Sample, with_taint: bool) -> str:
     taint = ""
     if with_taint and sample.steps:
         taint = " -> ".join(f"{label} (line {line + 1})" for line, label in sample.steps)
-    return Candidate(code=code, taint=taint).render()
+    return Candidate(code=code, taint=taint, context=sample.context).render()
 
 
 def render_function(sample: Sample) -> str | None:
@@ -413,7 +449,7 @@ def render_function(sample: Sample) -> str | None:
     lines = sample.lines[first: last + 1]
     indent = len(lines[0]) - len(lines[0].lstrip(" "))
     lines = [line[indent:] if line[:indent].isspace() else line for line in lines]
-    return Candidate(code=function_text(lines)).render()
+    return Candidate(code=function_text(lines), context=sample.context).render()
 
 
 def function_text(lines: Sequence[str]) -> str:
@@ -423,13 +459,17 @@ def function_text(lines: Sequence[str]) -> str:
     return "\n".join(lines[:FUNCTION_MAX_LINES])
 
 
-def examples(family: Family, count: int, rng: random.Random, function_share: float = 0.3) -> list[Example]:
-    """`count` vulnerable and `count` safe renderings of a family (slice views, some function views)."""
+def examples(family: Family, count: int, rng: random.Random, function_share: float = 0.3,
+             helper_share: float = 0.25) -> list[Example]:
+    """`count` vulnerable and `count` safe renderings of a family (slice views, some function views).
+
+    A `helper_share` of flow samples put the body in a helper of another module, seen as context.
+    """
     out: list[Example] = []
     for safe in (False, True):
         label = SAFE_LABEL if safe else family.vuln_class.value
         for _ in range(count):
-            sample = generate(family, safe, rng)
+            sample = generate(family, safe, rng, helper=rng.random() < helper_share)
             out.append(Example(render_slice(sample, with_taint=rng.random() < 0.65), label, family.name, "slice"))
             if rng.random() < function_share:
                 text = render_function(sample)

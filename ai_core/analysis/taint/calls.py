@@ -1,0 +1,146 @@
+"""Calls into project functions: resolving the callee (imports, methods on self and on instances,
+constructors) and applying its summary at the call site, which turns the callee's parameter-to-sink
+flows into findings (or flows of the caller) and its return value into the call's value."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from ai_core.analysis.specs.model import ALL
+from ai_core.analysis.symbols import ClassInfo, FunctionInfo
+from ai_core.analysis.taint.summary import SinkFlow
+from ai_core.analysis.taint.values import CLEAN, Fact, Val, join2
+
+if TYPE_CHECKING:
+    from ai_core.analysis.taint.engine import FunctionEval
+
+
+class ProjectCalls:
+    """Resolution and summary application for one function evaluation."""
+
+    def __init__(self, ev: FunctionEval) -> None:
+        self.ev = ev
+
+    def resolve_call(self, dotted: str | None, method: str, receiver: Val | None
+                     ) -> tuple[FunctionInfo | ClassInfo | None, bool]:
+        """The project function or class a call names, and whether it is bound to an instance."""
+        if dotted is None:
+            if receiver is not None and receiver.kind and receiver.kind.startswith("proj:"):
+                cls = self.ev.a.class_by_kind(receiver.kind)
+                if cls is not None:
+                    return self.ev.project.method_of(cls, method), True
+            return None, False
+        head, sep, rest = dotted.partition(".")
+        if not rest and head in self.ev.local_defs:
+            return self.ev.local_defs[head], False
+        val = self.ev.env.get(head)
+        if val is None and head not in self.ev.module.imports:
+            val = self.ev.globals.get(head)
+        if val is not None:
+            if val.kind and val.kind.startswith("proj:") and rest and "." not in rest:
+                cls = self.ev.a.class_by_kind(val.kind)
+                if cls is not None:
+                    return self.ev.project.method_of(cls, rest), True
+            if not (head in self.ev.module.functions or head in self.ev.module.classes) or head in self.ev.env:
+                return None, False
+        module = self.ev.module
+        if head in module.imports:
+            target = module.imports[head] + sep + rest
+            found = self.ev.project.resolve(module, target)
+            if isinstance(found, FunctionInfo):
+                bound = False
+                if found.is_method and "." in target:
+                    owner = self.ev.project.resolve(module, target.rsplit(".", 1)[0])
+                    bound = not isinstance(owner, ClassInfo)
+                return found, bound
+            if isinstance(found, ClassInfo):
+                return found, False
+            if found is None:
+                self.ev.deps.add(f"{target}::*")
+            return None, False
+        if head in module.functions or head in module.classes:
+            found = self.ev.project.resolve_in_module(module, dotted.split("."))
+            if isinstance(found, FunctionInfo | ClassInfo):
+                return found, False
+        return None, False
+
+    def construct(self, cls: ClassInfo, node: Node, label: str, positional: list[tuple[Node, Val]],
+                  keywords: dict[str, tuple[Node, Val]]) -> Val:
+        """`Cls(...)`: its __init__ sees the arguments; the result is an instance of Cls."""
+        init = self.ev.project.method_of(cls, "__init__")
+        if init is not None:
+            self.apply(init, True, node, label, positional, keywords, CLEAN, None)
+        return Val((), False, f"proj:{cls.key}")
+
+    def apply(self, info: FunctionInfo, bound: bool, node: Node, label: str, positional: list[tuple[Node, Val]],
+              keywords: dict[str, tuple[Node, Val]], receiver: Val | None, receiver_node: Node | None) -> Val:
+        """Apply a callee's summary: its parameter-to-sink flows become findings or flows of ours."""
+        result = self.ev.a.function_result(info, self.ev.depth + 1)
+        self.ev.deps.add(info.key)
+        if result is None:  # too deep: library-like propagation
+            return self.ev.args_val(positional, keywords, receiver if bound else None)
+        params = info.params
+        args: dict[int, tuple[Node | None, Val]] = {}
+        offset = 0
+        if bound and info.is_method:
+            args[0] = (receiver_node, receiver or CLEAN)
+            offset = 1
+        star = next((p.index for p in params if p.star == "*"), None)
+        for position, (arg_node, val) in enumerate(positional):
+            index = position + offset
+            if index < len(params) and not params[index].star:
+                args[index] = (arg_node, val)
+            elif star is not None:
+                previous = args.get(star)
+                args[star] = (arg_node, join2(previous[1], val) if previous else val)
+        kwstar = next((p.index for p in params if p.star == "**"), None)
+        for name, (arg_node, val) in keywords.items():
+            param = info.param(name)
+            if param is not None and not param.star:
+                args[param.index] = (arg_node, val)
+            elif kwstar is not None:
+                previous = args.get(kwstar)
+                args[kwstar] = (arg_node, join2(previous[1], val) if previous else val)
+        summary = result.summary
+        callee = f"{info.name}()"
+        for flow in summary.sinks:
+            found = args.get(flow.param)
+            if found is None or not found[1].facts:
+                continue
+            passed, val = found
+            param_name = params[flow.param].name if flow.param < len(params) else "?"
+            step = self.ev.step(passed if passed is not None else node, f"passed to {callee} as {param_name}")
+            vuln_class = flow.sink.vuln_class
+            for fact in val.facts:
+                marks = fact.marks | flow.marks
+                if marks and (ALL in marks or vuln_class.value in marks):
+                    continue
+                origin = fact.origin
+                steps = (*fact.steps, step, *flow.steps)
+                if origin.param < 0:
+                    if vuln_class in origin.classes:
+                        sink_label = flow.steps[-1].label.removeprefix("sink: ").split(" (")[0]
+                        self.ev.add_finding(flow.sink, node, steps, origin.label, sink_label, via=callee)
+                else:
+                    key = (origin.param, flow.sink.id)
+                    if key not in self.ev.sink_flows:
+                        self.ev.sink_flows[key] = SinkFlow(origin.param, flow.sink, marks, steps)
+        facts: list[Fact] = []
+        for ret in summary.returns:
+            origin = ret.origin
+            if origin.param < 0:
+                facts.append(Fact(origin, ret.marks, (*ret.steps, self.ev.step(node, f"returned by {callee}"))))
+                continue
+            found = args.get(origin.param)
+            if found is None:
+                continue
+            passed, val = found
+            for fact in val.facts:
+                step = self.ev.step(passed if passed is not None else node, f"through {callee}")
+                facts.append(Fact(fact.origin, fact.marks | ret.marks, (*fact.steps, step, *ret.steps[1:])))
+        head = CLEAN if summary.returns_clean_head else None
+        if not facts:
+            return Val((), summary.returns_const, summary.return_kind, head)
+        return Val(tuple(facts[:6]), False, summary.return_kind, head)

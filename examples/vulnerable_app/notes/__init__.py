@@ -1,0 +1,1 @@
+"""A notes service with deliberate vulnerabilities (see the README)."""
