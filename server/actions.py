@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ class FixService:
         self._fixers: dict[tuple[int, str], Fixer] = {}
         self.proposals: OrderedDict[str, Proposal] = OrderedDict()
         self.pending: OrderedDict[str, Pending] = OrderedDict()
+        self.inflight: dict[str, Future[Proposal]] = {}
 
     def root_for(self, path: str) -> Path:
         """The workspace folder of a file."""
@@ -107,6 +109,26 @@ class FixService:
         """The editor's text of an open file (the fixer reads other files through this)."""
         _uri, doc = _open_doc(self.server, path)
         return doc.data.decode("utf-8", errors="surrogatepass") if doc is not None else None
+
+    def prefetch(self, key: str, fixer: Fixer, doc: ParsedDocument, finding: Finding) -> None:
+        """Start verifying a listed fix in the background, so that resolving it is quick."""
+        if key in self.proposals or key in self.inflight:
+            return
+        snapshot = doc.snapshot()
+
+        def work() -> Proposal:
+            return fixer.propose(snapshot, finding)
+
+        loop = asyncio.get_running_loop()
+        future = self.server.executor.submit(work)
+        self.inflight[key] = future
+
+        def finish(f: Future[Proposal]) -> None:  # on the event loop: the caches are not thread-safe
+            self.inflight.pop(key, None)
+            if not f.cancelled() and f.exception() is None:
+                self.remember(key, f.result())
+
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(finish, f))
 
     def remember(self, key: str, proposal: Proposal) -> None:
         """Cache a proposal for a listed action (bounded)."""
@@ -290,8 +312,9 @@ def register(server: CoderevServer) -> None:
         data = _data_of(action.data)
         kind = data.get("kind")
         if kind == "fix":
-            edit, _pending = await _resolve_fix(ls, service, data)
+            edit, pending = await _resolve_fix(ls, service, data)
             action.edit = edit
+            action.title = f"coderev: {pending.title}"  # the verified fix may come from a later rewriter
         elif kind == "fixAll":
             edit, _pending = await _resolve_fix_all(ls, service, data)
             action.edit = edit
@@ -407,9 +430,10 @@ def _list_actions(ls: CoderevServer, service: FixService, params: types.CodeActi
             if cached is not None:
                 title = cached.fix.title if cached.fix is not None else None
             else:
-                first = next(fixer.drafts(doc, finding), None)
-                title = first.fix.title if first is not None else (
+                title = fixer.first_title(doc, finding) or (
                     "Generate a verified fix" if fixer.generator is not None else None)
+                if title is not None:
+                    service.prefetch(key, fixer, doc, finding)
             if title is not None:
                 fixable += 1
                 label = f"coderev: {title}"
@@ -450,6 +474,8 @@ async def _resolve_fix(ls: CoderevServer, service: FixService, data: dict[str, A
     uri = str(data["uri"])
     key = _action_key({**data, "kind": "fix"})
     proposal = service.proposals.get(key)
+    if proposal is None and key in service.inflight:
+        proposal = await asyncio.wrap_future(service.inflight[key])
     if proposal is None:
         fixer = service.fixer_for(path_of(uri))
         snapshot = doc.snapshot()

@@ -115,7 +115,6 @@ class Indexing:
             settings = self.server.folders[key].settings
             self.folders[key] = FolderIndex(root, uri, CodeIndex(root, settings, uri=uri))
             self._spawn(self.sync(self.folders[key], rebuild=False, title="coderev: indexing workspace"))
-        self.wire_provider()
 
     def _spawn(self, coroutine: Any) -> None:
         try:
@@ -163,7 +162,8 @@ class Indexing:
         finally:
             folder.jobs.discard(cancel)
             reporter.finish(stats.summary() if stats is not None else "indexing failed")
-        self.wire_provider()
+        if stats is not None and not stats.cancelled:
+            self.wire_provider()  # only now: the project caches the provider's answers, "not found" included
         return stats
 
     async def update(self, folder: FolderIndex, changed: list[Path], deleted: list[Path]) -> SyncStats | None:

@@ -108,6 +108,8 @@ class Editor:
         for change in edit.document_changes:
             assert isinstance(change, types.TextDocumentEdit)
             uri = change.text_document.uri
+            if not change.edits:
+                continue
             if change.text_document.version is None:
                 path = Path(uri.removeprefix("file://"))
                 path.write_text(self._patched(path.read_text(encoding="utf-8"), change.edits), encoding="utf-8")

@@ -134,3 +134,20 @@ def test_without_a_project_same_file_calls_still_resolve():
         """).lstrip()
     findings = Analyzer(SETTINGS).analyze_text(code, "tool.py")
     assert (6, "command-injection") in {(f.span.start_line + 1, f.vuln_class.value) for f in findings}
+
+
+def test_analysing_text_other_than_the_open_buffer_leaves_the_project_as_it_was(tmp_path: Path):
+    helpers = str(tmp_path / "helpers.py")
+    open_docs = {helpers: ParsedDocument(HELPERS, path=helpers)}
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    (tmp_path / "views.py").write_text(VIEWS)
+    project = Project([tmp_path], overlay=open_docs.get)
+    analyzer = Analyzer(SETTINGS, project=project)
+    views = str(tmp_path / "views.py")
+    assert lines(analyzer.analyze_text(VIEWS, views)) == [7]
+    dropped: list[set[str]] = []
+    project.listeners.append(dropped.append)
+    assert lines(analyzer.analyze_text(HELPERS_FIXED, helpers)) == []  # e.g. a fix being verified
+    assert dropped == []
+    assert project.module_at(helpers).data == HELPERS.encode()  # type: ignore[union-attr]
+    assert lines(analyzer.analyze_text(VIEWS, views)) == [7]

@@ -118,3 +118,11 @@ def test_broken_files_never_stop_the_analysis():
     code = "def f(:\n    os.system(sys.argv[1]\nimport pickle\npickle.loads(data)\n"
     findings = Analyzer(Settings(model_enabled=False)).analyze_text(code, "broken.py")
     assert all(f.path == "broken.py" for f in findings)
+
+
+def test_absurdly_deep_expressions_skip_one_statement_not_the_file():
+    code = ("import os, sys, pickle\nx = " + " + ".join(["sys.argv[1]"] * 3000) +
+            "\nos.system(x)\n\ndef load(blob):\n    return pickle.loads(blob)\n")
+    findings = Analyzer(Settings(model_enabled=False)).analyze_text(code, "deep.py")
+    assert {(f.span.start_line + 1, f.rule) for f in findings} == {(3, "command.os-system"),
+                                                                   (6, "deserialization.pickle-loads")}

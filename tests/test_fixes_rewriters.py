@@ -57,9 +57,7 @@ app = Flask(__name__)
 def user():
     name = request.args["name"]
     db = sqlite3.connect("app.db")
-    return {
-        "rows": db.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchall()
-    }
+    return {"rows": db.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchall()}
 '''),
     Case('sql_psycopg_concat_like', 'sql-injection', 'bound_parameters',
          'sql.dbapi-execute', 'app.py',
@@ -88,9 +86,7 @@ def search():
     term = request.args["q"]
     conn = psycopg2.connect("dbname=shop")
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT id FROM items WHERE title LIKE %s AND stock > 0", (f"%{term}%",)
-        )
+        cur.execute("SELECT id FROM items WHERE title LIKE %s AND stock > 0", (f"%{term}%",))
         return {"ids": cur.fetchall()}
 '''),
     Case('sql_sqlalchemy_text', 'sql-injection', 'bound_parameters',
@@ -1027,6 +1023,96 @@ import jwt
 
 def sign(claims):
     return jwt.encode(claims, os.environ["JWT_SECRET_KEY"], algorithm="HS256")
+'''),
+    Case('deser_torch', 'insecure-deserialization', 'torch_weights_only',
+         'deserialization.torch-load', 'app.py',
+         '''import torch
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/model", methods=["POST"])
+def model():
+    path = "/srv/models/" + request.args["name"]
+    return {"keys": list(torch.load(path))}
+''',
+         '''import torch
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/model", methods=["POST"])
+def model():
+    path = "/srv/models/" + request.args["name"]
+    return {"keys": list(torch.load(path, weights_only=True))}
+'''),
+    Case('exposure_http_credentials', 'sensitive-data-exposure', 'https_url',
+         'exposure.cleartext-credentials', 'app.py',
+         '''import requests
+
+
+def push(token):
+    return requests.post("http://partner.example.com/api", headers={"Authorization": token}, timeout=5)
+''',
+         '''import requests
+
+
+def push(token):
+    return requests.post("https://partner.example.com/api", headers={"Authorization": token}, timeout=5)
+'''),
+    Case('session_id_from_request', 'session-fixation', 'session_id_from_server',
+         'session.id-from-request', 'app.py',
+         '''from flask import Flask, make_response, request
+
+app = Flask(__name__)
+
+
+@app.route("/resume")
+def resume():
+    response = make_response("ok")
+    response.set_cookie("session", request.args["sid"], secure=True, httponly=True, samesite="Lax")
+    return response
+''',
+         '''import secrets
+
+from flask import Flask, make_response
+
+app = Flask(__name__)
+
+
+@app.route("/resume")
+def resume():
+    response = make_response("ok")
+    response.set_cookie("session", secrets.token_urlsafe(32), secure=True, httponly=True, samesite="Lax")
+    return response
+'''),
+    Case('cmd_getoutput', 'command-injection', 'argument_list',
+         'command.subprocess-getoutput', 'app.py',
+         '''import subprocess
+import sys
+
+
+def usage(folder):
+    return subprocess.getoutput("du -sh " + folder)
+
+
+if __name__ == "__main__":
+    print(usage(sys.argv[1]))
+''',
+         r'''import subprocess
+import sys
+
+
+def usage(folder):
+    return subprocess.run(
+        ["du", "-sh", folder], capture_output=True, text=True, check=False
+    ).stdout.rstrip("\n")
+
+
+if __name__ == "__main__":
+    print(usage(sys.argv[1]))
 '''),
 ]
 

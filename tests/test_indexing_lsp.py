@@ -99,6 +99,7 @@ async def test_the_workspace_is_indexed_in_the_background_while_diagnostics_stil
     index = CodeIndex(tmp_path)
     [found] = index.find_definitions("load_customer")
     assert found.path == str(tmp_path / "shop" / "db.py") and found.start_line == 4
+    assert await log_line(lsp, "resolves definitions through the index", 0)  # wired into server.project
     watched = lsp.capabilities.workspace.did_change_watched_files  # type: ignore[union-attr]
     if watched is not None and watched.dynamic_registration:  # VS Code: the server asks for *.py events
         assert [r.method for r in registrations] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]

@@ -243,6 +243,8 @@ def test_find_definitions_returns_whole_definitions_with_absolute_paths(index: C
     [app] = index.find_definitions("app")  # a module-level binding: its statements
     assert app.path == str(project / "shop" / "views.py") and app.text.endswith("\napp = Flask(__name__)")
     assert index.find_definitions("Flask") == []  # imported, not defined here
+    assert [d.start_line for d in index.find_definitions("load_customer", module="shop.db")] == [9]
+    assert index.find_definitions("load_customer", module="shop.views") == []
 
 
 def test_find_callers_lists_the_chunks_that_call_a_function(index: CodeIndex):

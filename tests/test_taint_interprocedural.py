@@ -219,3 +219,45 @@ def test_recursion_and_deep_chains_terminate(tmp_path: Path):
         """})
     findings = analyse(tmp_path, "loop.py")
     assert [f.span.start_line + 1 for f in findings] == [10]
+
+
+def test_a_command_line_built_by_a_helper_keeps_its_fixed_program(tmp_path: Path):
+    write(tmp_path, {"tool.py": """
+        import argparse
+        import subprocess
+        import sys
+
+        def command(options):
+            argv = [sys.executable, "worker.py"]
+            if options.verbose:
+                argv.append("-v")
+            argv.append(options.target)
+            return argv
+
+        def main():
+            options = argparse.ArgumentParser().parse_args()
+            subprocess.run(command(options))
+            subprocess.run([options.program, "--version"])
+        """})
+    findings = analyse(tmp_path, "tool.py")
+    assert [(f.span.start_line + 1, f.rule) for f in findings] == [(15, "command.subprocess-program")]
+
+
+def test_route_decorators_of_an_imported_blueprint_make_route_variables_sources(tmp_path: Path):
+    write(tmp_path, {"web/__init__.py": "", "web/blueprints.py": """
+        from flask import Blueprint
+        files = Blueprint("files", __name__)
+        """, "web/views.py": """
+        import os
+        from web.blueprints import files
+
+        @files.get("/raw/<path:name>")
+        def raw(name):
+            return open(os.path.join("/srv", name)).read()
+
+        @files.get("/by-id/<int:number>")
+        def by_id(number):
+            return open(os.path.join("/srv", "%d.txt" % number)).read()
+        """})
+    findings = analyse(tmp_path, "web/views.py")
+    assert [(f.span.start_line + 1, f.vuln_class.value) for f in findings] == [(6, "path-traversal")]

@@ -183,6 +183,40 @@ class Project:
             self._replace(key, entry, module, stamp=("doc", len(doc.data)))
             return module
 
+    def view_for(self, doc: ParsedDocument, path: str) -> tuple[Project, ModuleInfo]:
+        """The project to analyse `doc` in, and its module: this project when `doc` is the current text of
+        `path`, a scratch copy when an open editor buffer says otherwise (a fix being verified, an outdated
+        snapshot), so hypothetical text never replaces what other files resolve into."""
+        key = self.key_of(path)
+        if self.overlay is not None:
+            current = self.overlay(key)
+            if current is not None and current.data is not doc.data and current.data != doc.data:
+                scratch = self.scratch(key, doc)
+                return scratch, scratch.module_for(doc, path)
+        return self, self.module_for(doc, path)
+
+    def scratch(self, key: str, doc: ParsedDocument) -> Project:
+        """A copy sharing this project's parsed modules and cached results, in which `doc` is the text at `key`."""
+        base_overlay = self.overlay
+
+        def overlay(path: str) -> ParsedDocument | None:
+            if path == key:
+                return doc
+            return base_overlay(path) if base_overlay is not None else None
+
+        with self.lock:
+            copy = Project(self.roots, provider=self.provider, overlay=overlay, relative_to=self.relative_to,
+                           check_disk=self.check_disk)
+            copy._modules = dict(self._modules)
+            copy._files = set(self._files) if self._files is not None else None
+            copy._exists = dict(self._exists)
+            copy._find_cache = dict(self._find_cache)
+            copy._external = dict(self._external)
+            copy._results = dict(self._results)
+            copy._dependents = {k: set(v) for k, v in self._dependents.items()}
+            copy._dirs = dict(self._dirs)
+            return copy
+
     def module_at(self, key: str) -> ModuleInfo | None:
         """The module stored at an absolute path (overlay first, then disk), parsed on first use."""
         with self.lock:

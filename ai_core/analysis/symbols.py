@@ -6,6 +6,7 @@ A function's fingerprint (hash of its text + start offset) decides whether cache
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -18,9 +19,9 @@ from tree_sitter import Node
 from ai_core.parsing import ParsedDocument
 
 SOURCE_TOKENS = re.compile(
-    rb"\b(?:request|req|argv|stdin|input|raw_input|parse_args|parse_known_args|environ|environb|getenv|"
-    rb"recv|recvfrom|recv_into|rfile|kwargs|namelist|infolist|getnames|getmembers|format_exc|"
-    rb"format_exception|format_tb|extract_tb|Request|HttpRequest|WebSocket)\b")
+    rb"\b(?:request|req|argv|stdin|raw_input|parse_args|parse_known_args|environ|environb|getenv|recv|recvfrom|"
+    rb"recv_into|rfile|namelist|infolist|getnames|getmembers|format_exc|format_exception|format_tb|extract_tb|"
+    rb"Request|HttpRequest|WebSocket)\b|self\.kwargs|\binput\s*\(")
 """Words without which a function cannot read a built-in source (a cheap prefilter on bytes)."""
 
 
@@ -64,8 +65,7 @@ class FunctionInfo:
     def has_source_tokens(self, extra: re.Pattern[bytes] | None = None) -> bool:
         """True when the function's text mentions a word a source needs (cheap prefilter)."""
         if self._tokens is None:
-            data = self.module.doc.data[self.node.start_byte:self.node.end_byte]
-            self._tokens = bool(SOURCE_TOKENS.search(data))
+            self._tokens = self.module.mentions(SOURCE_TOKENS, self.node.start_byte, self.node.end_byte)
         if self._tokens:
             return True
         if extra is None:
@@ -137,6 +137,15 @@ class ModuleInfo:
     def text(self, node: Node) -> str:
         """Source text of a node of this module."""
         return self.doc.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+
+    def mentions(self, pattern: re.Pattern[bytes], start: int, end: int) -> bool:
+        """True when `pattern` matches inside bytes [start, end) (one scan of the module per pattern)."""
+        cache = self.__dict__.setdefault("_offsets", {})
+        offsets = cache.get(pattern)
+        if offsets is None:
+            offsets = cache[pattern] = [m.start() for m in pattern.finditer(self.doc.data)]
+        index = bisect.bisect_left(offsets, start)
+        return index < len(offsets) and offsets[index] < end
 
     def all_functions(self) -> list[FunctionInfo]:
         """Every top-level function and method."""

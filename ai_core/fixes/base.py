@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w]*)|import[ \t]+([A-Za-z_][\w]*))", re.MULTILINE)
 PROJECT_SCAN_MAX_FILES = 3000
-PROJECT_SCAN_TTL_S = 30.0
+PROJECT_SCAN_TTL_S = 300.0
+HEAD_BYTES = 16 * 1024
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".coderev", ".tox", "build", "dist"})
 
 
@@ -41,15 +42,20 @@ class ProjectInfo:
 _PROJECT_CACHE: dict[str, tuple[float, ProjectInfo]] = {}
 
 
-def project_info(root: Path | None) -> ProjectInfo:
-    """Top-level modules imported anywhere under `root` (cached for a few seconds; bounded scan)."""
+def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
+    """Top-level modules imported anywhere under `root` (cached a few minutes; bounded scan of file heads).
+
+    With `cached_only`, never scan: an empty ProjectInfo when nothing is cached (for fast paths).
+    """
     if root is None or not root.is_dir():
         return ProjectInfo(root)
     key = str(root.resolve())
     cached = _PROJECT_CACHE.get(key)
     now = time.monotonic()
-    if cached is not None and now - cached[0] < PROJECT_SCAN_TTL_S:
+    if cached is not None and (cached_only or now - cached[0] < PROJECT_SCAN_TTL_S):
         return cached[1]
+    if cached_only:
+        return ProjectInfo(root)
     modules: set[str] = set()
     count = 0
     for path in _python_files(root):
@@ -57,7 +63,8 @@ def project_info(root: Path | None) -> ProjectInfo:
         if count > PROJECT_SCAN_MAX_FILES:
             break
         try:
-            data = path.read_bytes()[:200_000]
+            with path.open("rb") as handle:
+                data = handle.read(HEAD_BYTES)  # imports sit at the top
         except OSError:
             continue
         for match in _IMPORT_LINE.finditer(data):

@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import os
 import re
+import threading
+import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,9 @@ ENV_EXAMPLE_FILES = (".env.example", ".env.sample", "env.example")
 MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
 _STRINGS = re.compile(r'"[^"\n]*"|\'[^\'\n]*\'')
 LONG_LINE = 88
-"""A fix never writes a line longer than this or than the file's own longest line (ruff format reflows it)."""
+"""Line length when the workspace configures none; a fix reflows (ruff format) a changed line longer than this
+and than the file's own longest line plus GROWTH."""
+GROWTH = 8
 
 
 class Generator(Protocol):
@@ -99,7 +103,19 @@ class Fixer:
         self._project = project
         self.overlay = overlay
         """The editor's text of an open file (None: read the disk), for fixes in other files."""
-        self._pending: dict[str, str] = {}
+        self._local = threading.local()
+
+    @property
+    def _pending(self) -> dict[str, str]:
+        """Texts of other files already patched by the running fix_all (per thread)."""
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            pending = self._local.pending = {}
+        return pending  # type: ignore[no-any-return]
+
+    @_pending.setter
+    def _pending(self, value: dict[str, str]) -> None:
+        self._local.pending = value
 
     def read_text(self, path: str) -> str | None:
         """The current text of a file: pending fix-all edits, then the editor's buffer, then the disk."""
@@ -170,9 +186,37 @@ class Fixer:
                 continue
             yield candidate
 
+    def first_title(self, doc: ParsedDocument, finding: Finding) -> str | None:
+        """The title of the first rewriter draft for the finding, without completing or verifying it (fast)."""
+        sink = finding.taint_path.sink if finding.taint_path is not None else None
+        if sink is not None and sink.path and not _same_path(sink.path, finding.path, self.root):
+            path = sink.path if os.path.isabs(sink.path) or self.root is None else str(self.root / sink.path)
+            text = self.read_text(path)
+            if text is None:
+                return None
+            other = ParsedDocument(text, path=path)
+            node = node_at(other, sink.span)
+            local = dataclasses.replace(finding, path=path, span=sink.span, taint_path=None,
+                                        snippet=other.node_text(node))
+            title = self._first_local_title(other, local)
+            return f"{title} (in {Path(path).name})" if title else None
+        return self._first_local_title(doc, finding)
+
+    def _first_local_title(self, doc: ParsedDocument, finding: Finding) -> str | None:
+        project = self._project if self._project is not None else project_info(self.root, cached_only=True)
+        for rewriter in rewriters_for(finding.vuln_class):
+            try:
+                draft = rewriter(FixContext(doc, finding, project))
+            except Exception:
+                log.exception("rewriter %s failed on %s", rewriter.__name__, finding.rule)
+                continue
+            if draft is not None:
+                return draft.title
+        return None
+
     def has_candidate(self, doc: ParsedDocument, finding: Finding) -> bool:
         """True when some rewriter (or a configured generator) can attempt this finding."""
-        return self.generator is not None or next(self.drafts(doc, finding), None) is not None
+        return self.generator is not None or self.first_title(doc, finding) is not None
 
     def _complete(self, doc: ParsedDocument, finding: Finding, ctx: FixContext, draft: Draft,
                   source: str) -> Candidate:
@@ -181,7 +225,7 @@ class Fixer:
         if helper is not None:
             edits.append(helper)
         edits.extend(insertion_edits(doc, ctx.needs.needed, self.root))
-        edits.extend(removal_edits(doc, draft.drop_imports, edits))
+        edits.extend(removal_edits(doc, [*draft.drop_imports, *_replaced_imports(doc, ctx, draft.edits)], edits))
         ordered = sorted_edits(_merge_inserts(edits))
         after = apply_edits_bytes(doc.data, ordered).decode("utf-8", errors="surrogatepass")
         before = doc.data.decode("utf-8", errors="surrogatepass")
@@ -194,7 +238,7 @@ class Fixer:
 
     def _reflow_long_lines(self, before: str, after: str, path: str) -> str | None:
         """Changed lines longer than the file's longest line (and 88) are formatted by `ruff format --range`."""
-        limit = max([LONG_LINE, *(len(line) for line in before.splitlines())])
+        limit = max([_line_length(self.root), *(len(line) + GROWTH for line in before.splitlines())])
         ranges = changed_lines(before, after)
         lines = after.splitlines()
         if not any(_too_long(lines[i - 1], limit) for first, last in ranges
@@ -336,6 +380,34 @@ class Fixer:
                 self._pending[key] = other_after
             current = ParsedDocument(proposal.after, path=path, version=version)
         return current
+
+
+def _replaced_imports(doc: ParsedDocument, ctx: FixContext, edits: list[TextEdit]) -> list[str]:
+    """Imported names that appear in the text the edits replace (their import may now be unused)."""
+    imported = set(ctx.imports.names)
+    names: list[str] = []
+    for edit in edits:
+        if edit.start_byte == edit.end_byte:
+            continue
+        chunk = doc.data[edit.start_byte:edit.end_byte].decode("utf-8", errors="replace")
+        names.extend(n for n in re.findall(r"(?<![.\w])([A-Za-z_]\w*)", chunk) if n in imported)
+    return names
+
+
+def _line_length(root: Path | None) -> int:
+    """The workspace's configured line length ([tool.ruff] or [tool.black] in pyproject.toml), else 88."""
+    if root is None:
+        return LONG_LINE
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return LONG_LINE
+    tool = data.get("tool", {})
+    for section in (tool.get("ruff", {}), tool.get("black", {})):
+        value = section.get("line-length", section.get("line_length")) if isinstance(section, dict) else None
+        if isinstance(value, int) and value > 0:
+            return value
+    return LONG_LINE
 
 
 def _too_long(line: str, limit: int) -> bool:

@@ -343,13 +343,13 @@ class Verifier:
             if _parses_as_python(before) and not _parses_as_python(after):
                 return Verdict(False, f"{name} is not valid Python for this interpreter after the fix")
         patched = self.overlay_analyzer({p: after for p, (_, after) in changed.items()})
-        verdict = self._compare(self.findings(text, path), patched.analyze(ParsedDocument(text, path=path), path),
-                                targets)
+        verdict, _unmatched = self._compare(self.findings(text, path),
+                                            patched.analyze(ParsedDocument(text, path=path), path), targets)
         if not verdict.ok:
             return verdict
         for other, (before, after) in changed.items():
-            verdict = self._compare(self.findings(before, other),
-                                    patched.analyze(ParsedDocument(after, path=other), other), [])
+            verdict, _unmatched = self._compare(self.findings(before, other),
+                                                patched.analyze(ParsedDocument(after, path=other), other), [])
             if not verdict.ok:
                 return Verdict(False, f"in {os.path.basename(other)}: {verdict.reason}")
             try:
@@ -373,18 +373,19 @@ class Verifier:
         return Verdict(False, "the workspace's tests fail with the fix")
 
     def _check_findings(self, before: str, after: str, path: str, targets: Sequence[Finding]) -> Verdict:
-        verdict = self._compare(self.findings(before, path), self.findings(after, path), targets)
-        if verdict.ok and verdict.reason:  # targets only the model reports: they must disappear there
+        verdict, unmatched = self._compare(self.findings(before, path), self.findings(after, path), targets)
+        if verdict.ok and unmatched:  # targets the rules do not report (the model's): they must go there too
             full_before = Counter(_key(f) for f in self.analyzer.analyze_text(before, path))
             full_after = Counter(_key(f) for f in self.analyzer.analyze_text(after, path))
-            for target in targets:
+            for target in unmatched:
                 if full_before[_key(target)] and full_after[_key(target)] >= full_before[_key(target)]:
                     return Verdict(False, f"{target.rule} is still reported after the fix")
-            return Verdict(True)
         return verdict
 
-    def _compare(self, old: list[Finding], new: list[Finding], targets: Sequence[Finding]) -> Verdict:
-        """Targets gone (those the rules report) and no (class, rule) more frequent than before."""
+    def _compare(self, old: list[Finding], new: list[Finding], targets: Sequence[Finding]
+                 ) -> tuple[Verdict, list[Finding]]:
+        """Targets gone (those the rules report) and no (class, rule) more frequent than before; also the
+        targets the rules did not report in `old` (left for the caller to check)."""
         expected = Counter(_key(f) for f in old)
         unmatched: list[Finding] = []
         for target in targets:
@@ -399,10 +400,11 @@ class Verifier:
         for key, count in got.items():
             if count > expected.get(key, 0):
                 if key in target_keys:
-                    return Verdict(False, f"{key[1]} is still reported after the fix")
+                    return Verdict(False, f"{key[1]} is still reported after the fix"), unmatched
                 where = next(f for f in new if _key(f) == key)
-                return Verdict(False, f"the fix introduces {key[1]} ({key[0]}) at line {where.span.start_line + 1}")
-        return Verdict(True, "model-only targets" if unmatched else "")
+                return Verdict(False, f"the fix introduces {key[1]} ({key[0]}) at line "
+                                      f"{where.span.start_line + 1}"), unmatched
+        return Verdict(True), unmatched
 
     def _check_tests(self, before: str, after: str, path: str) -> Verdict:
         if self.tests is None or self.root is None:

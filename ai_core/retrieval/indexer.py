@@ -343,17 +343,23 @@ class CodeIndex:
             clauses.append(in_list("kind", kinds))
         return " AND ".join(clauses) or None
 
-    def find_definitions(self, symbol: str, limit: int = 20) -> list[Definition]:
+    def find_definitions(self, symbol: str, limit: int = 20, module: str | None = None) -> list[Definition]:
         """Functions, methods and classes named `symbol` (or `Class.method`), and module-level bindings.
 
-        Lines are 1-based and inclusive; paths are absolute; the text is the whole definition, read
-        from the file when it still matches the index, else joined from the indexed chunks.
+        `module` (dotted, e.g. `billing.gateway`) keeps only files whose path ends in that module. Lines
+        are 1-based and inclusive; paths are absolute; the text is the whole definition, read from the
+        file when it still matches the index, else joined from the indexed chunks.
         """
         self.open()
         where = (f"(kind IN ('function', 'method', 'class') AND (name = {quote(symbol)} OR "
                  f"ends_with(name, {quote('.' + symbol)})))")
         if "." not in symbol:
             where += f" OR (kind = 'module' AND array_has(symbols, {quote(symbol)}))"
+        if module:
+            tail = module.replace(".", "/")
+            files = (f"{tail}.py", f"{tail}/__init__.py", f"{tail}.pyi")
+            where = f"({where}) AND (" + " OR ".join(
+                f"path = {quote(name)} OR ends_with(path, {quote('/' + name)})" for name in files) + ")"
         rows = self.store.rows(where, columns=("path", "kind", "name", "start_line", "end_line", "scope_start",
                                                "scope_end", "text"))
         scopes: dict[tuple[str, int, int], list[dict]] = {}

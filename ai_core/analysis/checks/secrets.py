@@ -38,6 +38,11 @@ _SECRET_NAME = re.compile(TABLE["secret_names"])
 _PASSWORD_NAME = re.compile(TABLE["password_names"])
 _NOT_SECRET = re.compile(TABLE["not_secret_names"])
 _PLACEHOLDER = re.compile(TABLE["placeholders"])
+_ANCHORS = {"aws-access-key-id": b"A", "github-token": b"_", "github-fine-grained": b"github_pat_",
+            "slack-token": b"xox", "stripe-secret": b"_live_", "google-api-key": b"AIza", "openai-key": b"sk-",
+            "private-key": b"PRIVATE KEY", "sendgrid-key": b"SG.", "twilio-key": b"SK", "url-credentials": b"@",
+            "dsn-password": b"password="}
+"""A literal each token format contains: formats whose literal is absent are not searched at all."""
 _TOKENS = [(token_id, re.compile(pattern.encode()), what) for token_id, pattern, what, _ in TABLE["token_formats"]]
 _TOKEN_HINT = re.compile(rb"AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|_live_|AIza|sk-|PRIVATE KEY|SG\.|SK[0-9a-f]|://|"
                          rb"password=")
@@ -82,6 +87,10 @@ def classify(name: str, value: str) -> Rule | None:
         return None
     if stripped.startswith(("http://", "https://", "/", "./", "../")) and "@" not in stripped:
         return None
+    if "(?" in stripped or "\\b" in stripped or (stripped.startswith("^") and stripped.endswith("$")):
+        return None  # a regular expression
+    if re.sub(r"[^a-z]", "", lowered) in {"password", "passwd", "pwd", "pass", "passphrase", "secret", "token"}:
+        return None  # 'password=', 'Password:' are labels, not values
     if _PASSWORD_NAME.search(name) and not re.search(r"(?i)hash|salt|algorithm|validator", name):
         return PASSWORD if len(stripped) >= TABLE["min_password_length"] else None
     if len(stripped) < TABLE["min_length"]:
@@ -110,7 +119,9 @@ def _binding_query() -> Query:
 
 
 _KEY_HINT = re.compile(rb"jwt|hmac|Fernet|AES|itsdangerous")
-_NAME_HINT = re.compile(rb"pass|pwd|secret|token|key|credential|bearer")
+_NAME_HINT = re.compile(rb"(?:pass|pwd|secret|token|key|credential|bearer)\w*['\"]?\]?\s*(?:[:=]|[!=]=)\s*"
+                        rb"\(?\s*[rbuf]{0,2}['\"]")
+"""A secret-like name bound to (or compared with) a string literal somewhere in the (lower-cased) file."""
 
 
 def _bindings(ctx: AnalysisContext) -> Iterator[tuple[str, Node]]:
@@ -155,6 +166,8 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
     if not _TOKEN_HINT.search(data):
         return
     for token_id, pattern, what in _TOKENS:
+        if _ANCHORS.get(token_id, b"") not in data:
+            continue
         for match in pattern.finditer(data):
             node = ctx.doc.tree.root_node.descendant_for_byte_range(match.start(), match.end())
             while node is not None and node.type not in {"string", "comment", "module"}:
@@ -164,8 +177,8 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
                 continue
             if token_id == "url-credentials":
                 userinfo = match.group(0).split(b"://", 1)[-1].split(b"@", 1)[0].decode(errors="replace")
-                user, _, secret = userinfo.partition(":")
-                if _PLACEHOLDER.match(secret) or _URL_PLACEHOLDER.match(secret) or secret == user:
+                user_part, _, pw_part = userinfo.partition(":")
+                if _PLACEHOLDER.match(pw_part) or _URL_PLACEHOLDER.match(pw_part) or pw_part == user_part:
                     continue
             reported.add(node.start_byte)
             anchor = node

@@ -18,8 +18,8 @@ from ai_core.findings import Finding
 
 def run(ctx: AnalysisContext) -> list[Finding]:
     """Taint findings of the document, resolving calls through the context's project when it has one."""
-    project = ctx.project if isinstance(ctx.project, Project) else Project()
-    module = project.module_for(ctx.doc, ctx.path)
+    base = ctx.project if isinstance(ctx.project, Project) else Project()
+    project, module = base.view_for(ctx.doc, ctx.path)
     return TaintAnalysis(project, spec_set(ctx.settings)).analyze(module)
 
 

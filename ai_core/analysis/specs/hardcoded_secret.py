@@ -13,7 +13,8 @@ from ai_core.analysis.specs.model import ClassSpec
 from ai_core.findings import VulnClass
 
 TOKEN_FORMATS: tuple[tuple[str, str, str, str], ...] = (
-    ("aws-access-key-id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "AWS access key id", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws-access-key-id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "AWS access key id",
+     "AKIAIOSFODNN7EXAMPLE"),  # coderev: ignore[hardcoded-secret]  (documentation example)
     ("github-token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b", "GitHub token", "ghp_" + "a" * 36),
     ("github-fine-grained", r"\bgithub_pat_[A-Za-z0-9_]{60,}\b", "GitHub fine-grained token", "github_pat_..."),
     ("slack-token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b", "Slack token", "xoxb-1234-abcd"),
@@ -21,13 +22,14 @@ TOKEN_FORMATS: tuple[tuple[str, str, str, str], ...] = (
     ("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}\b", "Google API key", "AIza..."),
     ("openai-key", r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{32,}\b", "OpenAI API key", "sk-..."),
     ("private-key", r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY", "private key",
-     "-----BEGIN RSA PRIVATE KEY-----"),
+     "-----BEGIN RSA PRIVATE KEY-----"),  # coderev: ignore[hardcoded-secret]
     ("sendgrid-key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", "SendGrid API key", "SG.x.y"),
     ("twilio-key", r"\bSK[0-9a-fA-F]{32}\b", "Twilio API key", "SK0123..."),
     ("dsn-password", r"\b(?:dbname|host|user)=[^'\"]*?\bpassword=(?!\$|\{|%\()[^\s'\"]{3,}",
-     "password in a database connection string", "dbname=app user=app password=s3cret host=db"),
-    ("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]*:(?!\$|\{|%\(|\*)[^/\s@'\"]{3,}@[^\s'\"]+",
-     "credentials in a connection URL", "postgres://app:s3cret@db/app"),
+     "password in a database connection string",
+     "dbname=app user=app password=s3cret host=db"),  # coderev: ignore[hardcoded-secret]
+    ("url-credentials", r"://[^/\s:@'\"]*:(?!\$|\{|%\(|\*)[^/\s@'\"]{3,}@[^\s'\"]+",
+     "credentials in a connection URL", "postgres://app:s3cret@db/app"),  # coderev: ignore[hardcoded-secret]
 )
 """Known token formats: (id, regex, what it is, example)."""
 
@@ -42,7 +44,8 @@ SPEC = ClassSpec(
                             r"endpoint|format|pattern|regex|re|template|algorithm|algo|param|label|column|"
                             r"message|msg|placeholder|setting|policy|scope|class|backend|timeout|expires|"
                             r"expiry|ttl|min|max|count|id|key_name|location|hint|help|query|route|validators?|"
-                            r"hasher|hashers|mode|lifetime|age|cookie_name|source|file_path|reset|enabled)$"
+                            r"hasher|hashers|mode|lifetime|age|cookie_name|source|file_path|reset|enabled|names|"
+                            r"patterns|formats|fields|headers|keys|regexes|words|hints)$"
                             r"|^(is|has|use|num|n|min|max)_|(?<![a-z])(token_type|grant_type)$)",
         "placeholders": r"(?i)^(|x+|\*+|\.+|-+|changeme|change[-_ ]?me|todo|tbd|fixme|none|null|dummy|example|"
                         r"sample|placeholder|redacted|hidden|your[-_ ].*|<.*>|\$\{.*\}|\{\{.*\}\}|%\(.*\)s|\$[A-Z_]+)$",

@@ -160,9 +160,9 @@ class TaintAnalysis:
         """Whether a function needs analysing for findings of its own (see the module docstring)."""
         if info.has_source_tokens(self.specs.extra_source_tokens):
             return True
-        data = info.module.data[info.node.start_byte:info.node.end_byte]
-        if self.specs.structural_tokens.search(data):
+        if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
             return True
+        data = info.module.data[info.node.start_byte:info.node.end_byte]
         for dec in info.decorators:
             text = info.module.data[dec.start_byte:dec.end_byte]
             if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].decode(errors="replace") in ROUTE_METHODS:

@@ -110,6 +110,8 @@ class ProjectCalls:
             if found is None or not found[1].facts:
                 continue
             passed, val = found
+            if flow.whole_list and val.head is not None:
+                val = val.head  # the callee runs this list: only its program matters
             param_name = params[flow.param].name if flow.param < len(params) else "?"
             step = self.ev.step(passed if passed is not None else node, f"passed to {callee} as {param_name}")
             vuln_class = flow.sink.vuln_class
@@ -126,7 +128,7 @@ class ProjectCalls:
                 else:
                     key = (origin.param, flow.sink.id)
                     if key not in self.ev.sink_flows:
-                        self.ev.sink_flows[key] = SinkFlow(origin.param, flow.sink, marks, steps)
+                        self.ev.sink_flows[key] = SinkFlow(origin.param, flow.sink, marks, steps, flow.whole_list)
         facts: list[Fact] = []
         for ret in summary.returns:
             origin = ret.origin

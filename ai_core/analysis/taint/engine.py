@@ -9,6 +9,7 @@ with their arguments.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ from ai_core.findings import Finding, Span, TaintPath, TaintStep, VulnClass
 
 if TYPE_CHECKING:
     from ai_core.analysis.taint.analysis import TaintAnalysis
+
+log = logging.getLogger(__name__)
 
 _DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _FIXED_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://[^/?#{}\s]+[/?#]")
@@ -121,7 +124,11 @@ class FunctionEval:
         info = self.info
         if info is None:
             for stmt in self.module.statements:
-                self.stmt(stmt)
+                try:
+                    self.stmt(stmt)
+                except RecursionError:
+                    log.warning("%s:%d: expression too deeply nested for the taint engine; statement skipped",
+                                self.path, stmt.start_point[0] + 1)
             return FunctionResult(Summary(), self.findings, frozenset(self.deps), env=dict(self.env))
         self.route = route_of(self.module, info, self.a.global_kinds(self.module))
         for param in info.params:
@@ -239,7 +246,11 @@ class FunctionEval:
         if node is None:
             return
         for child in node.named_children:
-            self.stmt(child)
+            try:
+                self.stmt(child)
+            except RecursionError:  # absurdly deep expressions: skip the statement, keep the rest
+                log.warning("%s:%d: expression too deeply nested for the taint engine; statement skipped",
+                            self.path, child.start_point[0] + 1)
 
     def stmt(self, node: Node) -> None:
         """Run one statement."""
@@ -916,12 +927,14 @@ class FunctionEval:
                 vals.append(keywords[selector][1])
         if not vals:
             return
+        whole_list = False
         if sink.program_only:
+            whole_list = all(v.head is None for v in vals)
             vals = [v.head if v.head is not None else v for v in vals]
         val = vals[0] if len(vals) == 1 else join(vals)
-        self.report(sink, node, val, label)
+        self.report(sink, node, val, label, whole_list)
 
-    def report(self, sink: Sink, site: Node, val: Val, label: str) -> None:
+    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False) -> None:
         """A sink reached by `val`: a finding for sources, a summary flow for parameters."""
         vuln_class = sink.vuln_class
         flow: Fact | None = None
@@ -939,7 +952,8 @@ class FunctionEval:
                 key = (origin.param, sink.id)
                 if key not in self.sink_flows:
                     sink_step = sink_step or self.step(site, f"sink: {label} ({vuln_class.value})")
-                    self.sink_flows[key] = SinkFlow(origin.param, sink, fact.marks, (*fact.steps, sink_step))
+                    self.sink_flows[key] = SinkFlow(origin.param, sink, fact.marks, (*fact.steps, sink_step),
+                                                    whole_list)
         if flow is not None:
             sink_step = sink_step or self.step(site, f"sink: {label} ({vuln_class.value})")
             self.add_finding(sink, site, (*flow.steps, sink_step), flow.origin.label, label)

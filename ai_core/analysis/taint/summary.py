@@ -17,6 +17,8 @@ class SinkFlow:
     sink: Sink
     marks: frozenset[str]
     steps: tuple[TaintStep, ...]
+    whole_list: bool = False
+    """For program-only sinks: the parameter is the whole command list, so only its first element matters."""
 
 
 @dataclass(slots=True)
