@@ -45,13 +45,15 @@ def files_of(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.py") if ".coderev" not in p.parts)
 
 
-def coverage(workspace: Path) -> tuple[dict[str, list[int]], list[float], list[str]]:
-    """Per class [findings, verified fixes]; seconds per proposal; the findings without a fix."""
+def coverage(workspace: Path) -> tuple[dict[str, list[int]], list[float], list[str], Counter[tuple[str, str]]]:
+    """Per class [findings, verified fixes]; seconds per proposal; the findings without a fix (text, and
+    counted by (relative path, rule))."""
     analyzer = Analyzer(Settings(model_enabled=False))
     fixer = Fixer(analyzer, workspace)
     per_class: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     timings: list[float] = []
     missing: list[str] = []
+    unfixed: Counter[tuple[str, str]] = Counter()
     for path in files_of(workspace):
         doc = ParsedDocument(path.read_text(encoding="utf-8"), path=str(path))
         for finding in analyzer.analyze(doc, doc.path):
@@ -65,7 +67,8 @@ def coverage(workspace: Path) -> tuple[dict[str, list[int]], list[float], list[s
             else:
                 missing.append(f"{path.relative_to(workspace)}:{finding.span.start_line + 1} {finding.rule}: "
                                f"{proposal.reason}")
-    return per_class, timings, missing
+                unfixed[(path.relative_to(workspace).as_posix(), finding.rule)] += 1
+    return per_class, timings, missing, unfixed
 
 
 def parses(path: Path) -> bool:
@@ -90,7 +93,7 @@ def main() -> int:
         originals = {p: p.read_bytes() for p in files_of(workspace)}
 
         started = time.perf_counter()
-        per_class, timings, missing = coverage(workspace)
+        per_class, timings, missing, unfixed = coverage(workspace)
         coverage_s = time.perf_counter() - started
         total = sum(c[0] for c in per_class.values())
         fixed = sum(c[1] for c in per_class.values())
@@ -118,13 +121,15 @@ def main() -> int:
         after_scan = coderev("scan", ".", "--no-model", "--format", "json", cwd=workspace)
         after = Counter((r["path"], r["rule"]) for r in json.loads(after_scan.stdout))
         survivors = sum((after & before).values())
+        fixed_survivors = sum(((after & before) - unfixed).values())
         new = sum((after - before).values())
         broken = [p for p in files_of(workspace) if not parses(p)]
         entries = [json.loads(line) for line in (workspace / ".coderev" / "history.jsonl").read_text(
             encoding="utf-8").splitlines() if line.strip()]
         print(f"\ncoderev fix --apply: {apply_s:.1f} s, exit {applied.returncode}, {len(entries)} journal entries")
-        print(f"rescan: {sum(before.values())} findings before, {sum(after.values())} after "
-              f"({survivors} of the original remain, {new} new); files that no longer parse: {len(broken)}")
+        print(f"rescan: {sum(before.values())} findings before, {sum(after.values())} after: {survivors} of the "
+              f"original remain ({fixed_survivors} of those had a verified fix), {new} new; "
+              f"files that no longer parse: {len(broken)}")
 
         undo_failures = 0
         for _ in entries:
@@ -133,7 +138,7 @@ def main() -> int:
         identical = sum(originals[p] == p.read_bytes() for p in originals)
         print(f"undo of every fix: {undo_failures} refused; {identical}/{len(originals)} files byte-identical "
               "to the corpus afterwards")
-    ok = survivors == 0 and not broken and undo_failures == 0 and identical == len(originals)
+    ok = fixed_survivors == 0 and new == 0 and not broken and undo_failures == 0 and identical == len(originals)
     return 0 if ok else 1
 
 

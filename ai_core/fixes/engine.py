@@ -305,7 +305,13 @@ class Fixer:
         path = finding.path
         if candidate.files:
             try:
-                return self.verifier.verify_files(path, before, candidate.files, [finding]), candidate
+                verdict = self.verifier.verify_files(path, before, candidate.files, [finding])
+                if not verdict.ok and verdict.repairable and verdict.file:
+                    repaired = self._repair_other(candidate, verdict)
+                    again = self.verifier.verify_files(path, before, repaired.files, [finding])
+                    if again.ok:
+                        return again, repaired
+                return verdict, candidate
             except VerificationError as exc:
                 return Verdict(False, str(exc)), candidate
             except Exception as exc:
@@ -331,6 +337,22 @@ class Fixer:
             log.exception("verification of a fix for %s failed", finding.rule)
             return Verdict(False, f"verification failed: {exc}"), candidate
         return verdict, candidate
+
+    def _repair_other(self, candidate: Candidate, verdict: Verdict) -> Candidate:
+        """Sort imports / reflow long lines in the other file a multi-file fix changed."""
+        files = []
+        extra = dict(candidate.fix.extra_files)
+        ruff = self.verifier.ruff
+        for other, before, after in candidate.files:
+            if os.path.abspath(other) == os.path.abspath(verdict.file):
+                if "I001" in verdict.new_codes:
+                    after = ruff.sort_imports(after, other, self.root)
+                if "E501" in verdict.new_codes:
+                    after = ruff.format_lines(after, other, changed_lines(before, after), self.root)
+                extra[other] = diff_edits(before, after)
+            files.append((other, before, after))
+        fix = _replace_fix(candidate.fix, extra_files=tuple(extra.items()))
+        return dataclasses.replace(candidate, fix=fix, files=tuple(files))
 
     def fix_all(self, doc: ParsedDocument, findings: Iterable[Finding] | None = None,
                 classes: Iterable[VulnClass] | None = None, limit: int = 200) -> FixAllResult:

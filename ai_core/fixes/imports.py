@@ -372,5 +372,5 @@ def helper_edit(doc: ParsedDocument, helpers: list[Helper]) -> TextEdit | None:
     lead = nl * max(0, gap - blank_before) if point > 0 else ""
     if point > 0 and not data[:point].endswith(b"\n"):
         lead = nl + lead
-    tail = nl * gap if point < len(data) else ""
+    tail = nl * max(gap, blank_before) if point < len(data) else ""  # keep the spacing the next code had
     return TextEdit(point, point, lead + body + tail)

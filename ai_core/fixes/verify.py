@@ -65,6 +65,8 @@ class Verdict:
     reason: str = ""
     new_codes: tuple[str, ...] = ()
     """Ruff codes the patch introduced (when that is why it failed)."""
+    file: str = ""
+    """For a multi-file fix: the other file those codes are in."""
 
     @property
     def repairable(self) -> bool:
@@ -358,7 +360,8 @@ class Verifier:
                 return Verdict(False, str(exc))
             if added:
                 listed = ", ".join(f"{code} x{count}" for code, count in sorted(added.items()))
-                return Verdict(False, f"ruff reports new problems in {os.path.basename(other)}: {listed}")
+                return Verdict(False, f"ruff reports new problems in {os.path.basename(other)}: {listed}",
+                               new_codes=tuple(sorted(added)), file=other)
         if self.tests is None or self.root is None:
             return Verdict(True)
         try:

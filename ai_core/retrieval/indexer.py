@@ -248,7 +248,7 @@ class CodeIndex:
                     progress(done, total, rel)
         if batch or touched:
             self._write(batch, touched, stats)
-        if progress is not None:
+        if progress is not None and not stats.cancelled:
             progress(total, total, "done")
 
     def _plan(self, rel: str, path: Path, state: FileState | None, stats: SyncStats,
