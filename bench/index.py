@@ -90,10 +90,13 @@ def chunk_tree(root: Path) -> tuple[list[Path], int, float]:
     return files, chunks, time.perf_counter() - started
 
 
-def subset(root: Path, files: list[Path], limit: int, target: Path) -> Path:
-    """A copy of `limit` files spread evenly over the sorted tree, keeping their relative layout."""
-    step = len(files) / limit
-    for path in (files[int(i * step)] for i in range(limit)):
+def copy_tree(root: Path, files: list[Path], limit: int, target: Path) -> Path:
+    """A copy of the files (or of `limit` of them, spread evenly over the sorted tree) under `target`.
+
+    The benchmark edits a file to time re-indexing: it never touches the source tree itself.
+    """
+    step = len(files) / limit if limit else 1
+    for path in (files[int(i * step)] for i in range(limit or len(files))):
         dest = target / relative(path, root)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest)
@@ -155,10 +158,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="coderev-bench-") as scratch:
         work = Path(scratch)
-        source = root
-        if args.limit and args.limit < len(files):
-            source = subset(root, files, args.limit, work / "tree")
-            print(f"indexing a subset: {args.limit} of {len(files)} files (evenly spread over the sorted tree)")
+        limit = args.limit if 0 < args.limit < len(files) else 0
+        source = copy_tree(root, files, limit, work / "tree")
+        if limit:
+            print(f"indexing a subset: {limit} of {len(files)} files (evenly spread over the sorted tree)")
         index = CodeIndex(source, Settings(), uri=str(work / "index"), embedder=embedder)
 
         before = embedder.computed
@@ -169,13 +172,14 @@ def main() -> None:
               f"= {counts['chunks'] / stats.seconds:.1f} chunks/s ({embedded} embedded)")
 
         target = next(p for p in sorted(source.rglob("*.py")) if p.stat().st_size > 2000)
-        target.write_text(target.read_text() + "\n\ndef bench_touched(value):\n    return value * 2\n")
+        nonce = time.time_ns()
+        target.write_text(target.read_text() + f"\n\ndef bench_touched_{nonce}(value):\n    return value * 2\n")
         before = embedder.computed
         started = time.perf_counter()
         touched = index.sync()
         full_scan_s = time.perf_counter() - started
         full_embedded = embedder.computed - before
-        target.write_text(target.read_text() + "\n\ndef bench_touched_again(value):\n    return value * 3\n")
+        target.write_text(target.read_text() + f"\n\ndef bench_again_{nonce}(value):\n    return value * 3\n")
         before = embedder.computed
         started = time.perf_counter()
         index.update([target])

@@ -26,8 +26,14 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 """How deep summaries are computed on demand before a call is treated like an unknown library call."""
 _CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
-_LIBRARIES = ("flask", "django", "fastapi", "starlette", "os", "sys", "re", "json", "typing", "collections",
-              "logging", "subprocess", "pickle", "yaml", "requests", "httpx", "sqlalchemy", "__future__")
+_LIBRARIES = frozenset({"flask", "django", "fastapi", "starlette", "os", "sys", "re", "json", "typing",
+                        "collections", "logging", "subprocess", "pickle", "yaml", "requests", "httpx", "sqlalchemy",
+                        "__future__", "typer", "click", "pathlib", "datetime", "functools", "itertools"})
+
+
+def _is_library(target: str) -> bool:
+    """True for imports of well-known libraries (never project code); relative imports are project code."""
+    return not target.startswith(".") and target.split(".", 1)[0] in _LIBRARIES
 
 
 class TaintAnalysis:
@@ -48,7 +54,9 @@ class TaintAnalysis:
 
     def analyze(self, module: ModuleInfo) -> list[Finding]:
         """Findings of a module: its top-level code and its root functions."""
-        findings = list(self.module_result(module).findings)
+        top = self.module_result(module)
+        findings = list(top.findings)
+        self.deps.update(d.split("#", 1)[0] for d in top.deps)
         for info in list(module.functions.values()):
             if not self.is_root(info):
                 continue
@@ -92,7 +100,7 @@ class TaintAnalysis:
         if kinds is None:
             kinds = {name: val.kind for name, val in self.globals_env(module).items()}
             for name, target in module.imports.items():
-                if name in kinds or target.startswith(_LIBRARIES):
+                if name in kinds or _is_library(target):
                     continue
                 found = self.project.resolve(module, target)  # e.g. `from app import app`
                 if isinstance(found, GlobalRef):
@@ -179,7 +187,7 @@ class TaintAnalysis:
         methods = {name.split(".", 1)[1] for name, info in module.functions.items()
                    if "." in name and info.has_source_tokens()}
         for local, target in module.imports.items():
-            if not target.startswith(_LIBRARIES) and self.module_may_have_sources(module, target):
+            if not _is_library(target) and self.module_may_have_sources(module, target):
                 names.add(local)
         words = sorted(names) + [f"self\\.{m}" for m in sorted(methods)]
         pattern = re.compile(rb"\b(?:" + "|".join(words).encode() + rb")\b") if words else None
@@ -206,7 +214,7 @@ class TaintAnalysis:
                     return True
                 continue
             target = module.imports.get(head)
-            if target is None or target.startswith(_LIBRARIES):
+            if target is None or _is_library(target):
                 continue
             found = self.project.resolve(module, f"{target}.{rest}" if rest else target) \
                 if self.module_may_have_sources(module, target) else None
