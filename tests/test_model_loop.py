@@ -10,6 +10,7 @@ import pytest
 
 from ai_core.analysis import Analyzer
 from ai_core.analysis.candidates import FUNCTION_LEVEL_RULE, Candidate, Score, candidate_for, function_candidates
+from ai_core.analysis.rules import Registry
 from ai_core.config import Settings
 from ai_core.findings import Severity
 from ai_core.model.predictor import ModelScorer, ModelUnavailable, load_scorer
@@ -108,16 +109,23 @@ def test_the_model_off_means_rules_only(scorer):
 
 
 def test_function_level_mode_flags_a_function_no_rule_names_as_model_only(scorer):
+    silent = Registry()  # no rule can fire: whatever is reported comes from the model alone
     settings = Settings(model_function_threshold=0.6)
-    findings = Analyzer(settings, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
-    model_only = [f for f in findings if f.model_only]
-    if any(not f.model_only for f in findings):
-        pytest.skip("a rule already fires here; function-level mode only speaks where rules are silent")
-    [finding] = model_only
-    assert finding.rule == FUNCTION_LEVEL_RULE and finding.vuln_class.value == "sql-injection"
+    findings = Analyzer(settings, registry=silent, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
+    [finding] = findings
+    assert finding.model_only and finding.rule == FUNCTION_LEVEL_RULE
+    assert finding.vuln_class.value == "sql-injection"
     assert finding.severity is Severity.LOW and finding.span.start_line == 8  # the function's name
-    off = Analyzer(dataclasses.replace(settings, model_function_level=False), scorer=scorer)
+    off = Analyzer(dataclasses.replace(settings, model_function_level=False), registry=silent, scorer=scorer)
     assert off.analyze_text(MODEL_ONLY, "users.py") == []
+
+
+def test_function_level_mode_stays_silent_on_a_safe_function(scorer):
+    safe = MODEL_ONLY.replace("cur.execute(f\"SELECT * FROM users WHERE name = '{name}'\")",
+                              "cur.execute(\"SELECT * FROM users WHERE name = ?\", (name,))")
+    assert safe != MODEL_ONLY
+    assert Analyzer(Settings(model_function_threshold=0.6), registry=Registry(), scorer=scorer).analyze_text(
+        safe, "users.py") == []
 
 
 def test_function_level_candidates_skip_functions_with_a_rule_finding():
