@@ -15,7 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 FILES = {
     "pkg/store.py": "def load_order(db, order_id):\n    return db.execute('SELECT 1 WHERE id = ?', (order_id,))\n",
-    "pkg/notify.py": "class Notifier:\n    def send_sms(self, number, text):\n        return self.gateway.post(number, text)\n",
+    "pkg/notify.py": "class Notifier:\n    def send_sms(self, number, text):\n"
+                     "        return self.gateway.post(number, text)\n",
 }
 
 

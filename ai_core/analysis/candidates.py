@@ -23,6 +23,8 @@ FUNCTION_MAX_LINES = 40
 """Function-level mode reads at most this many lines of a function."""
 FUNCTION_LEVEL_MAX_PER_FILE = 64
 """At most this many functions of one file are sent to the model in function-level mode."""
+FLAG_MARK = "  # <- flagged"
+"""Appended to the flagged line of a slice (training data marks its sink line the same way)."""
 CONTEXT_MAX_LINES = 10
 """Lines of a called helper's code given to the model as context."""
 CONTEXT_MAX_CALLEES = 2
@@ -79,13 +81,19 @@ class Scorer(Protocol):
         ...
 
 
+def window(lines: Sequence[str], start_line: int, end_line: int, context_lines: int = SLICE_CONTEXT_LINES) -> str:
+    """Lines [start - context, end + context] with the flagged line marked, so the model knows where to look."""
+    first = max(0, start_line - context_lines)
+    last = min(len(lines) - 1, end_line + context_lines)
+    out = [line.rstrip("\r\n") for line in lines[first: last + 1]]
+    if first <= start_line <= last:
+        out[start_line - first] += FLAG_MARK
+    return "\n".join(out)
+
+
 def code_slice(doc: ParsedDocument, finding: Finding, context_lines: int = SLICE_CONTEXT_LINES) -> str:
-    """The lines around a finding."""
-    first = max(0, finding.span.start_line - context_lines)
-    last = min(doc.positions.line_count - 1, finding.span.end_line + context_lines)
-    lines = [doc.positions.line_bytes(n).decode("utf-8", errors="replace").rstrip("\r\n")
-             for n in range(first, last + 1)]
-    return "\n".join(lines)
+    """The lines around a finding, its first line marked."""
+    return window(doc.text.split("\n"), finding.span.start_line, finding.span.end_line, context_lines)
 
 
 def candidate_for(doc: ParsedDocument, finding: Finding) -> Candidate:

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from ai_core.parsing import ParsedDocument
 log = logging.getLogger(__name__)
 
 MAX_MODULE_BYTES = 2 * 1024 * 1024
+SCAN_MAX_MODULES = 128
+"""Parsed modules a batch scan keeps in memory per worker (the rest are re-read when a call needs them)."""
 MAX_REEXPORT_DEPTH = 6
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".coderev",
                           ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox", "build", "dist"})
@@ -107,17 +110,20 @@ class Project:
         overlay: Overlay | None = None,
         relative_to: Path | str | None = None,
         check_disk: bool = True,
+        max_modules: int | None = None,
     ) -> None:
         self.roots = [Path(os.path.abspath(r)) for r in roots]
         self.provider = provider
         self.overlay = overlay
         self.relative_to = Path(os.path.abspath(relative_to)) if relative_to is not None else None
         self.check_disk = check_disk
+        self.max_modules = max_modules
+        """Keep at most this many parsed modules (least recently used go; they are re-read on demand)."""
         self.lock = threading.RLock()
         self.stats = ProjectStats()
         self.listeners: list[Callable[[set[str]], None]] = []
         """Called with the keys of invalidated functions (the server re-analyses open dependents)."""
-        self._modules: dict[str, _Entry] = {}
+        self._modules: OrderedDict[str, _Entry] = OrderedDict()
         self._files: set[str] | None = None
         self._exists: dict[str, bool] = {}
         self._find_cache: dict[tuple[str, str], str | None] = {}
@@ -178,6 +184,7 @@ class Project:
         with self.lock:
             entry = self._modules.get(key)
             if entry is not None and (entry.module.doc.data is doc.data or entry.module.doc.data == doc.data):
+                self._modules.move_to_end(key)
                 return entry.module
             module = build_module(doc, key, path, Path(key) if os.path.isabs(key) else None)
             self._replace(key, entry, module, stamp=("doc", len(doc.data)))
@@ -207,7 +214,7 @@ class Project:
         with self.lock:
             copy = Project(self.roots, provider=self.provider, overlay=overlay, relative_to=self.relative_to,
                            check_disk=self.check_disk)
-            copy._modules = dict(self._modules)
+            copy._modules = OrderedDict(self._modules)
             copy._files = set(self._files) if self._files is not None else None
             copy._exists = dict(self._exists)
             copy._find_cache = dict(self._find_cache)
@@ -221,6 +228,8 @@ class Project:
         """The module stored at an absolute path (overlay first, then disk), parsed on first use."""
         with self.lock:
             entry = self._modules.get(key)
+            if entry is not None:
+                self._modules.move_to_end(key)
             if self.overlay is not None:
                 doc = self.overlay(key)
                 if doc is not None:
@@ -294,9 +303,13 @@ class Project:
             self._find_cache = {k: v for k, v in self._find_cache.items() if v is not None}
             self._invalidate_keys({f"{key}::*"})
         self._modules[key] = _Entry(module, stamp)
+        self._modules.move_to_end(key)
         if self._files is not None:
             self._files.add(key)
         self._exists[key] = True
+        if self.max_modules is not None:
+            while len(self._modules) > self.max_modules:
+                self._modules.popitem(last=False)  # results stay cached; the file is re-read if needed
 
     def _invalidate_module(self, old: ModuleInfo, new: ModuleInfo | None) -> None:
         keys: set[str] = set()
@@ -599,6 +612,6 @@ def project_for_scan(root: Path) -> Project:
     """A Project for a batch scan of `root`: files indexed once, disk assumed unchanged, relative paths."""
     root = Path(os.path.abspath(root))
     base = root.parent if root.is_file() else root
-    project = Project([base], relative_to=base, check_disk=False)
+    project = Project([base], relative_to=base, check_disk=False, max_modules=SCAN_MAX_MODULES)
     project.index_files()
     return project

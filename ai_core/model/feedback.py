@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_core.analysis.candidates import SLICE_CONTEXT_LINES, Candidate
+from ai_core.analysis.candidates import Candidate, window
 from ai_core.findings import SAFE_LABEL, Finding
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,7 @@ def _slice(root: Path, finding: Finding) -> str:
         lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
         return finding.snippet
-    first = max(0, finding.span.start_line - SLICE_CONTEXT_LINES)
-    last = min(len(lines) - 1, finding.span.end_line + SLICE_CONTEXT_LINES)
-    return "\n".join(lines[first: last + 1])
+    return window(lines, finding.span.start_line, finding.span.end_line)
 
 
 def record_feedback(root: Path, kind: str, finding: Finding, detail: str = "") -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS
+from lancedb.index import FTS, IvfPq
 from lancedb.rerankers import RRFReranker
 
 from ai_core.retrieval.chunker import Chunk
@@ -42,7 +42,11 @@ KEEP_VERSIONS_FOR = timedelta(minutes=5)
 MAX_FRAGMENTS = 24
 """More data fragments than this in a table (one per write) and `maintain` compacts the tables."""
 VECTOR_INDEX_MIN_ROWS = 100_000
-"""Below this many chunks vector search stays exact (flat); above, an IVF_PQ index is built."""
+"""Below this many chunks vector search stays exact (flat); above, an IVF_PQ index is built.
+
+Measured on 40k Django chunks: flat hybrid ~40 ms a query; with IVF_PQ ~12 ms, after a 38 s build.
+Workspace search is not on the diagnostics path (definitions are found by scalar filters), so exact
+search is kept for typical projects."""
 
 _VECTOR = pa.list_(pa.float32(), DIMENSION)
 _STRINGS = pa.list_(pa.string())
@@ -382,7 +386,7 @@ class IndexStore:
                 chunks.create_index("text", config=FTS(), replace=True)
             if rows >= VECTOR_INDEX_MIN_ROWS and not any(i.index_type.startswith("IVF")
                                                          for i in chunks.list_indices()):
-                chunks.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ")
+                chunks.create_index("vector", config=IvfPq(distance_type="cosine"))
             for name in ("chunks", "files", "embeddings"):
                 try:
                     with warnings.catch_warnings():  # lance warns when asked to keep no old version

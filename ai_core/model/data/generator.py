@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from string import Template
 
-from ai_core.analysis.candidates import CONTEXT_MAX_LINES, SLICE_CONTEXT_LINES, Candidate
+from ai_core.analysis.candidates import CONTEXT_MAX_LINES, Candidate, window
 from ai_core.findings import SAFE_LABEL, VulnClass
 
 SINK_MARK = "#!sink"
@@ -432,9 +432,7 @@ def _module_sample(family: Family, safe: bool, rng: random.Random, names: dict[s
 
 def render_slice(sample: Sample, with_taint: bool) -> str:
     """The sample as the analyzer renders a rule finding at its sink."""
-    first = max(0, sample.sink - SLICE_CONTEXT_LINES)
-    last = min(len(sample.lines) - 1, sample.sink + SLICE_CONTEXT_LINES)
-    code = "\n".join(sample.lines[first: last + 1])
+    code = window(sample.lines, sample.sink, sample.sink)
     taint = ""
     if with_taint and sample.steps:
         taint = " -> ".join(f"{label} (line {line + 1})" for line, label in sample.steps)
