@@ -303,6 +303,16 @@ def main() -> None:
     print_table(f"held-out validation families as files ({len(files)} files, {time.perf_counter() - t0:.1f} s)",
                 tallies)
 
+    print("\n  threshold sweep (held-out files; scores are cached, so this re-runs only the rules):")
+    for threshold in (0.5, 0.7, 0.9, 0.97, 0.995):
+        swept = {
+            "threshold": tally_files(files, Analyzer(Settings(model_threshold=threshold, model_function_level=False),
+                                                     scorer=scorer)),
+            "+function": tally_files(files, Analyzer(Settings(model_threshold=threshold), scorer=scorer)),
+        }
+        print(f"    model_threshold {threshold:<6}" + "".join(
+            f"  {name}: micro F1 {t.micro()[2]:.3f} macro F1 {t.macro_f1():.3f}" for name, t in swept.items()))
+
     labels = load_labels(args.corpus) if args.corpus.is_dir() else None
     if labels:
         corpus_tallies = {

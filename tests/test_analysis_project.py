@@ -151,3 +151,15 @@ def test_analysing_text_other_than_the_open_buffer_leaves_the_project_as_it_was(
     assert dropped == []
     assert project.module_at(helpers).data == HELPERS.encode()  # type: ignore[union-attr]
     assert lines(analyzer.analyze_text(VIEWS, views)) == [7]
+
+
+def test_a_bounded_project_rereads_evicted_modules_and_still_follows_flows(tmp_path: Path):
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    (tmp_path / "views.py").write_text(VIEWS)
+    project = Project([tmp_path], check_disk=False, max_modules=1)
+    project.index_files()
+    analyzer = Analyzer(SETTINGS, project=project)
+    views = str(tmp_path / "views.py")
+    assert lines(analyzer.analyze_text(VIEWS, views)) == [7]
+    assert len(project.modules) == 1
+    assert lines(analyzer.analyze_text(VIEWS.replace("/b", "/c"), views)) == [7]

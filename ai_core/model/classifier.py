@@ -22,7 +22,7 @@ class LoraSettings:
 
     r: int = 8
     alpha: int = 16
-    dropout: float = 0.05
+    dropout: float = 0.1
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     modules_to_save: tuple[str, ...] = field(default=("classifier",))
 

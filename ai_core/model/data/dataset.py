@@ -36,7 +36,7 @@ class DataConfig:
     """Vulnerable and safe renderings per family (each)."""
     negatives: int = 600
     """Examples from installed code."""
-    val_share: float = 0.25
+    val_share: float = 0.2
     function_share: float = 0.3
 
 

@@ -23,6 +23,9 @@ from ai_core.analysis.candidates import CONTEXT_MAX_LINES, Candidate, window
 from ai_core.findings import SAFE_LABEL, VulnClass
 
 SINK_MARK = "#!sink"
+TWIN_SHARE = 0.45
+DECOY_SUFFIXES = ("_safe", "_unsafe", "_checked", "_raw", "_v2", "_secure", "_legacy", "_fast", "2", "_new",
+                  "_validated", "_insecure", "_strict", "_old")
 FLOW_FRAMES = ("flask", "django", "fastapi", "script", "function", "method")
 MODULE_FRAMES = ("django_settings", "flask_config", "module")
 
@@ -146,6 +149,8 @@ def _names(rng: random.Random, family: Family) -> dict[str, str]:
         if key not in names:
             names[key] = rng.choice(pool)
     names["fn"] = f"{names['verb']}_{names['noun']}" if rng.random() < 0.85 else names["verb"] + names["noun"].title()
+    if rng.random() < 0.25:
+        names["fn"] += rng.choice(DECOY_SUFFIXES)
     names["route"] = names["noun"] + "s" if rng.random() < 0.5 else f"{names['noun']}/{names['verb']}"
     names["PARAM"] = names["param"].upper()
     names["Param"] = names["param"].title()
@@ -329,21 +334,29 @@ def _helper_sample(family: Family, safe: bool, rng: random.Random, names: dict[s
     module = rng.choice(_MODULES)
     helper = f"{rng.choice(_HELPER_VERBS)}_{names['noun']}" + rng.choice(["", "", "s", "_safe", "_raw", "_v2"])
     var = names["var"]
-    body, _ = _body(family, safe, rng, names, "    ", "return {x}")
+    body, sink = _body(family, safe, rng, names, "    ", "return {x}")
     helper_lines = [f"def {helper}({var}):", *body]
     context = "\n".join(helper_lines[:CONTEXT_MAX_LINES])
     call = Family(family.name, family.vuln_class, vuln=[f"@return {module}.{helper}($var)  {SINK_MARK}"],
                   safe=[f"@return {module}.{helper}($var)  {SINK_MARK}"], frames=(kind,), flow=True)
-    sample = generate(call, safe, rng, names=names, extra_imports=[f"from . import {module}"])
+    sample = generate(call, safe, rng, names=names, extra_imports=[f"from . import {module}"], twin=False)
     sample.context = context
+    if sample.steps and rng.random() < 0.5:  # the engine's inter-procedural rendering of the same flow
+        call_line = sample.steps[-1][0]
+        sink_in_helper = 1 + sink
+        sample.steps[-1:] = [(call_line, f"passed to {helper}() as {var}"), (0, f"parameter {var} of {helper}()"),
+                             (sink_in_helper, _sink_label(helper_lines[min(sink_in_helper, len(helper_lines) - 1)],
+                                                          family.vuln_class))]
     return sample
 
 
 def generate(family: Family, safe: bool, rng: random.Random, helper: bool = False,
-             names: dict[str, str] | None = None, extra_imports: Sequence[str] = ()) -> Sample:
+             names: dict[str, str] | None = None, extra_imports: Sequence[str] = (), twin: bool = True) -> Sample:
     """One random rendering of a family's vulnerable (or safe) body inside a random frame.
 
-    With `helper`, the body lives in a helper function of another module (the sample's context).
+    With `helper`, the body lives in a helper function of another module (the sample's context). With
+    `twin`, the opposite variant often sits right next to it under a decoy name (`_safe`, `_checked`,
+    `_raw`… regardless of which one is safe), so the model learns to judge the flagged line, not names.
     """
     names = names or _names(rng, family)
     kind = rng.choice(list(family.frames))
@@ -394,6 +407,18 @@ def generate(family: Family, safe: bool, rng: random.Random, helper: bool = Fals
             if match and re.search(rf"\b{re.escape(var)}\b", match.group(2)):
                 steps.append((n, f"assigned to {match.group(1).strip()}"))
         steps.append((sink, _sink_label(lines[sink], family.vuln_class)))
+    if twin and rng.random() < TWIN_SHARE:
+        other = generate(family, not safe, rng, names=dict(names, fn=names["fn"] + rng.choice(DECOY_SUFFIXES)),
+                         twin=False)
+        if other.function is not None and not other.lines[other.function[0]].startswith(" "):
+            block = other.lines[other.function[0]: other.function[1] + 1]
+            if rng.random() < 0.5 or lines[first].startswith(" "):  # a method: its twin goes after the class
+                lines += ["", "", *block]
+            else:
+                shift = len(block) + 2
+                lines[first:first] = [*block, "", ""]
+                first, last, sink = first + shift, last + shift, sink + shift
+                steps = [(n + shift, label) for n, label in steps]
     if rng.random() < 0.3:
         lines += ["", "", *rng.choice(_HELPERS)]
     return Sample(_quotes(lines, rng), sink, steps, (first, last))
