@@ -26,7 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy ai_core server
-	$(BIN)/python -m pytest --cov --cov-report=term -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=term -q
 	$(MAKE) -s selfscan
 	@if command -v npm >/dev/null 2>&1 && [ -f clients/vscode/package.json ]; then \
 		$(MAKE) -s -C clients/vscode test; \

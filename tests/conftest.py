@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 import pytest_lsp
 from pytest_lsp import LanguageClient
 
-from tests.lsp_support import server_config
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Each test run (and each xdist worker) gets its own cache, so parallel workers never share LanceDB tables
+# such as the embedded knowledge base; servers the tests start inherit it (set before SERVER_ENV is built).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="coderev-test-cache-")
+
+from tests.lsp_support import server_config
 
 CLIENTS = ["neovim", "visual_studio_code"]
 

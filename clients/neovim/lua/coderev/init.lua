@@ -93,8 +93,14 @@ local function on_init(client, init_result)
   end
 end
 
+-- This plugin takes diagnostics by push only (see capabilities()); Neovim 0.11 re-adds its default
+-- pull capability, so tell the server explicitly rather than let it infer the mode.
+local function section(settings)
+  return vim.tbl_extend("keep", vim.deepcopy(settings or {}), { diagnosticMode = "push" })
+end
+
 local function client_config()
-  local settings = vim.deepcopy(M.config.settings or {})
+  local settings = section(M.config.settings)
   return {
     name = NAME,
     cmd = M.config.cmd,
@@ -263,14 +269,14 @@ function M.update_settings(settings)
   M.config.settings = vim.deepcopy(settings or {})
   for _, client in ipairs(M.clients()) do
     client.settings = client.settings or {}
-    client.settings[SECTION] = vim.deepcopy(M.config.settings)
+    client.settings[SECTION] = section(M.config.settings)
     if client.config then
       client.config.settings = client.settings
     end
-    notify(client, "workspace/didChangeConfiguration", { settings = { [SECTION] = M.config.settings } })
+    notify(client, "workspace/didChangeConfiguration", { settings = { [SECTION] = section(M.config.settings) } })
   end
   if M.uses_lsp_config() then
-    vim.lsp.config(NAME, { settings = { [SECTION] = vim.deepcopy(M.config.settings) } })
+    vim.lsp.config(NAME, { settings = { [SECTION] = section(M.config.settings) } })
   end
 end
 
