@@ -175,15 +175,12 @@ def scan_path(
 def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer: Scorer | None) -> None:
     """The model step of a scan: every file's candidates scored together in batches, in this process."""
     if scorer is None:
-        from ai_core.model.predictor import ModelUnavailable, load_scorer
-
         try:
+            from ai_core.model.predictor import load_scorer
+
             scorer = load_scorer(settings, root if root.is_dir() else root.parent)
-        except ModelUnavailable as exc:
+        except Exception as exc:  # no adapter, no torch, unreadable weights: the rules still stand
             log.warning("model unavailable (%s); reporting rule findings only", exc)
-            return
-        except Exception:
-            log.exception("loading the model failed; reporting rule findings only")
             return
     jobs: list[tuple[ScannedFile, str, list[Candidate], list[Candidate]]] = []
     for scanned in result.files:

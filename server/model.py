@@ -69,10 +69,13 @@ class ModelFeature:
         return self.task
 
     async def _load(self, settings: Settings, generation: int, adapter: str = "") -> None:
-        from ai_core.model.predictor import ModelUnavailable, load_scorer
-
         root = workspace_root(self.server)
         loop = asyncio.get_running_loop()
+        try:
+            from ai_core.model.predictor import ModelUnavailable, load_scorer
+        except Exception:  # torch or transformers missing or broken: rules still work
+            log.exception("the model cannot be imported; diagnostics come from the rules alone")
+            return
         try:
             scorer = await loop.run_in_executor(None, lambda: load_scorer(settings, root, adapter=adapter))
         except ModelUnavailable as exc:

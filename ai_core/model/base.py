@@ -72,10 +72,11 @@ def load_base_classifier(dtype: Any = None) -> Any:
     return model
 
 
-def set_threads(threads: int | None = None) -> None:
-    """Limit torch to `threads` (default: CODEREV_THREADS or the machine's cores, at most 4)."""
+def set_threads(threads: int | None = None, default: int = 0) -> None:
+    """Limit torch to `threads` (else CODEREV_THREADS, else `default`, else the machine's cores, at most 4)."""
     import torch
 
-    wanted = threads or int(os.environ.get("CODEREV_THREADS", "0") or 0) or min(4, os.cpu_count() or 1)
+    wanted = (threads or int(os.environ.get("CODEREV_THREADS", "0") or 0) or default
+              or min(4, os.cpu_count() or 1))
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)

@@ -62,7 +62,12 @@ def _save(result: TrainResult, dataset: Dataset, config: TrainConfig, version: s
                              max_length=config.max_length,
                              extra={"history": result.history, "train_seconds": result.seconds,
                                     "steps": result.steps, "train_examples": len(dataset.train),
-                                    "val_examples": len(dataset.val), **extra})
+                                    "val_examples": len(dataset.val),
+                                    "train_config": {"epochs": config.epochs, "batch_size": config.batch_size,
+                                                     "lr": config.lr, "patience": config.patience,
+                                                     "seed": config.seed, "bf16": config.bf16,
+                                                     "class_weighting": config.class_weighting},
+                                    **extra})
     if folder is not None:
         write_adapter(folder, result.state, manifest)
         adapter = read_adapter(folder)

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
 CACHE_SIZE = 8192
+INFERENCE_THREADS = 1
+"""torch threads for scoring (CODEREV_THREADS overrides): one thread keeps latency steady on a busy machine,
+where two threads fighting other processes for two cores made single candidates 10x slower here."""
 
 
 class ModelUnavailable(Exception):
@@ -100,7 +103,7 @@ def load_scorer(settings: Settings | None = None, workspace: Path | None = None,
         chosen = registry.resolve(adapter or settings.adapter)
     except AdapterError as exc:
         raise ModelUnavailable(str(exc)) from exc
-    set_threads()
+    set_threads(default=INFERENCE_THREADS)
     wanted = variant or settings.model_variant
     try:
         if wanted == "auto":
@@ -114,7 +117,7 @@ def load_scorer(settings: Settings | None = None, workspace: Path | None = None,
         raise ModelUnavailable(f"cannot load adapter {chosen.version} ({wanted}): {exc}") from exc
     _release_memory()
     seconds = time.perf_counter() - started
-    log.info("model loaded: adapter %s, %s, %.1f s", chosen.version, wanted, seconds)
+    log.info("scorer built: adapter %s, %s, %.1f s", chosen.version, wanted, seconds)
     return ModelScorer(model, chosen, wanted, seconds)
 
 

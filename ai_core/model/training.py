@@ -33,7 +33,7 @@ class TrainConfig:
 
     epochs: int = 6
     batch_size: int = 16
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 0.01
     warmup: float = 0.06
     max_length: int = DEFAULT_MAX_LENGTH

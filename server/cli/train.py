@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping on validation F1)")
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, help="learning rate (default: 2e-3 from scratch, 5e-4 with --feedback)")
+    parser.add_argument("--lr", type=float, help="learning rate (default: 1e-3 from scratch, 5e-4 with --feedback)")
     parser.add_argument("--max-length", type=int, default=256, help="tokens per example")
     parser.add_argument("--rank", type=int, default=8, help="LoRA rank")
     parser.add_argument("--alpha", type=int, default=16, help="LoRA alpha")
@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--per-family", type=int, default=14, help="vulnerable and safe samples per template family")
     parser.add_argument("--negatives", type=int, default=600, help="examples from installed code")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--all-families", action="store_true",
+                        help="train on every template family (validation: a random 10%% of samples)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: cores, at most 4)")
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (quick runs)")
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32 (slower)")
@@ -51,11 +53,12 @@ def run(args: argparse.Namespace) -> int:
     registry = AdapterRegistry.for_workspace(args.workspace, args.registry or settings.adapter_registry)
     lora = LoraSettings(r=args.rank, alpha=args.alpha,
                         target_modules=tuple(t.strip() for t in args.targets.split(",") if t.strip()))
-    lr = args.lr or (5e-4 if args.feedback else 2e-3)
+    lr = args.lr or (5e-4 if args.feedback else 1e-3)
     config = TrainConfig(epochs=args.epochs or (1 if args.feedback else 6), batch_size=args.batch_size, lr=lr,
                          max_length=args.max_length, patience=args.patience, seed=args.seed, threads=args.threads,
                          lora=lora, max_steps=args.max_steps, bf16=not args.no_bf16)
-    data = DataConfig(seed=args.seed, per_family=args.per_family, negatives=args.negatives)
+    data = DataConfig(seed=args.seed, per_family=args.per_family, negatives=args.negatives,
+                      val_share=0.0 if args.all_families else DataConfig.val_share)
     try:
         if args.feedback:
             outcome = train_with_feedback(registry, args.workspace, data, config, args.version)

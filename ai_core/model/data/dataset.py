@@ -37,6 +37,8 @@ class DataConfig:
     negatives: int = 600
     """Examples from installed code."""
     val_share: float = 0.2
+    """Share of each class's template families held out for validation; 0 trains on every family and
+    validates on a random 10% of samples instead (in-distribution figures only)."""
     function_share: float = 0.3
 
 
@@ -62,6 +64,8 @@ def val_families(seed: int, share: float) -> set[str]:
     """Families held out for validation: `share` of each class's families (at least one), chosen by seed."""
     rng = random.Random(seed)
     held: set[str] = set()
+    if share <= 0:
+        return held
     for vuln_class in VulnClass:
         names = sorted(f.name for f in FAMILIES if f.vuln_class is vuln_class)
         if len(names) < 2:
@@ -101,10 +105,14 @@ def build(config: DataConfig | None = None) -> Dataset:
             continue
         seen.add(key)
         unique.append((example, split))
+    if config.val_share <= 0:  # every family trains: validate on a random tenth of the samples
+        unique = [(e, "val" if int(hashlib.sha256(e.text.encode()).hexdigest()[:4], 16) % 10 == 0 else "train")
+                  for e, _ in unique]
     train = [e for e, s in unique if s == "train"]
     val = [e for e, s in unique if s == "val"]
     manifest = {
         "generator_version": GENERATOR_VERSION,
+        "split": "by template family" if config.val_share > 0 else "random 10% of samples (all families train)",
         "config": {"seed": config.seed, "per_family": config.per_family, "negatives": config.negatives,
                    "val_share": config.val_share, "function_share": config.function_share},
         "labels": [*(c.value for c in VulnClass), SAFE_LABEL],
