@@ -19,15 +19,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
-from ai_core.retrieval.indexer import CodeIndex, SyncStats
 from ai_core.retrieval.provider import IndexDefinitionProvider
-from ai_core.retrieval.store import resolve_uri
 from server.app import CoderevServer
 from server.diagnostics import path_of
+
+if TYPE_CHECKING:  # lancedb and pyarrow (~100 MB) load only once a folder is indexed
+    from ai_core.retrieval.indexer import CodeIndex, SyncStats
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,11 @@ class Indexing:
     def ensure_folders(self) -> None:
         """Start indexing folders that have the index enabled; forget those that turned it off."""
         wanted: dict[str, tuple[Path, str]] = {}
+        if not any(state.settings.index_enabled for state in self.server.folders.values()) and not self.folders:
+            return
+        from ai_core.retrieval.indexer import CodeIndex
+        from ai_core.retrieval.store import resolve_uri
+
         for key, state in list(self.server.folders.items()):
             if state.settings.index_enabled:
                 wanted[key] = (state.root, resolve_uri(state.settings.index_uri, state.root))

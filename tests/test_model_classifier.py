@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from ai_core.analysis import Analyzer
+from ai_core.analysis.candidates import candidate_for, function_candidates
+from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL
 from ai_core.model.adapters import AdapterRegistry, merge_states, write_adapter
 from ai_core.model.base import LABELS
 from ai_core.model.classifier import adapter_state, load_adapter_weights, load_lora_model, logits
+from ai_core.parsing import ParsedDocument
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -46,6 +50,30 @@ DESER_SAFE = '''def restore(request):
 
 SLICES = [VULNERABLE, SAFE_TWIN, DESER, DESER_SAFE]
 
+SQL_APP = '''import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/users")
+def users():
+    name = request.args.get("name", "")
+    cur = sqlite3.connect("app.db").cursor()
+    cur.execute(f"SELECT * FROM users WHERE name = '{name}'")
+    return {"rows": cur.fetchall()}
+'''
+SQL_APP_SAFE = SQL_APP.replace("cur.execute(f\"SELECT * FROM users WHERE name = '{name}'\")",
+                               "cur.execute(\"SELECT * FROM users WHERE name = ?\", (name,))")
+
+
+def loop_inputs(text: str) -> list[str]:
+    """What the analyzer sends the model for `text`: its rule findings, else its functions (function-level)."""
+    doc = ParsedDocument(text, path="app.py")
+    findings = Analyzer(Settings(model_enabled=False)).analyze(doc, "app.py")
+    return [c.render() for c in [candidate_for(doc, f) for f in findings] or function_candidates(doc, findings)]
+
 
 @pytest.fixture(scope="module")
 def shipped():
@@ -72,9 +100,14 @@ def test_the_shipped_adapter_has_a_complete_manifest(shipped):
     assert (shipped.path / "adapter_model.safetensors").stat().st_size < 5_000_000
 
 
-def test_a_vulnerable_query_is_classified_sql_injection_and_its_parameterized_twin_is_safe(lora_model):
-    assert _label(lora_model, VULNERABLE) == "sql-injection"
-    assert _label(lora_model, SAFE_TWIN) == SAFE_LABEL
+def test_a_vulnerable_query_is_classified_sql_injection_and_its_parameterized_twin_is_not_flagged(lora_model):
+    [vulnerable] = loop_inputs(SQL_APP)  # the rule finding, with its taint path
+    assert "# taint:" in vulnerable and _label(lora_model, vulnerable) == "sql-injection"
+    [twin] = loop_inputs(SQL_APP_SAFE)  # no rule fires: the function goes to function-level mode
+    probabilities = logits(lora_model, [twin]).softmax(-1)[0]
+    flagged = [LABELS[i] for i, p in enumerate(probabilities.tolist())
+               if LABELS[i] != SAFE_LABEL and p >= Settings().model_function_threshold]
+    assert flagged == []
 
 
 def test_pickle_of_request_data_is_insecure_deserialization_and_json_is_not_flagged(lora_model):

@@ -12,7 +12,7 @@ from ai_core.model.data.dataset import DataConfig, build, val_families
 from ai_core.model.data.generator import generate, render_slice
 from ai_core.model.data.templates import FAMILIES
 
-SMALL = DataConfig(per_family=2, negatives=40)
+SMALL = DataConfig(per_family=2, negatives=40, loop_per_family=2)
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,38 @@ def test_the_manifest_in_the_repository_matches_the_templates():
     held = val_families(manifest["config"]["seed"], manifest["config"]["val_share"])
     assert manifest["families"] == {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
                                     for f in FAMILIES}
+
+
+def _loop(name: str, count: int = 3) -> list:
+    from ai_core.model.data.loop import loop_examples
+
+    family = next(f for f in FAMILIES if f.name == name)
+    return list(loop_examples(family, count, random.Random(7)))
+
+
+def test_loop_inputs_are_rule_findings_rendered_exactly_as_the_analyzer_sends_them():
+    rule_inputs = [e for e in _loop("sql-fstring") if e.view == "loop"]
+    assert {e.label for e in rule_inputs} == {"sql-injection"}  # the safe variant (`?` placeholder) never fires
+    assert all("  # <- flagged" in e.text and "execute(" in e.text for e in rule_inputs)
+    assert any(e.text.startswith("# taint: ") for e in rule_inputs)
+
+
+def test_a_rule_false_positive_in_a_safe_file_becomes_a_safe_loop_input():
+    # FileResponse with a resolved, prefix-checked path: the rules still fire on the safe variant.
+    labels = [e.label for e in _loop("path-fastapi-fileresponse") if e.view == "loop"]
+    assert "path-traversal" in labels and SAFE_LABEL in labels
+
+
+def test_a_function_the_rules_missed_is_a_vulnerable_function_input_and_its_safe_twin_is_not():
+    # A session id taken from the request: no rule models it, so the function is the model's to judge.
+    inputs = [e for e in _loop("session-id-from-request") if e.view == "loop-function"]
+    vulnerable = [e for e in inputs if e.label == "session-fixation"]
+    safe = [e for e in inputs if e.label == SAFE_LABEL]
+    assert vulnerable and safe
+    assert all("  # <- flagged" not in e.text for e in inputs)
+    assert not {e.text for e in vulnerable} & {e.text for e in safe}
+
+
+def test_a_decorator_sink_labels_the_function_it_decorates():
+    labels = {e.label for e in _loop("misconf-csrf-exempt") if e.view == "loop-function"}
+    assert labels == {"security-misconfiguration", SAFE_LABEL}

@@ -39,21 +39,22 @@ def ping():
     return out
 '''
 
-MODEL_ONLY = '''import sqlite3
+MODEL_ONLY = '''import hashlib
 
 from flask import Flask, request
 
 app = Flask(__name__)
 
 
-@app.route("/users")
-def users():
-    name = request.args.get("name", "")
-    conn = sqlite3.connect("app.db")
-    cur = conn.cursor()
-    cur.execute(f"SELECT * FROM users WHERE name = '{name}'")
-    return {"rows": cur.fetchall()}
+@app.post("/register")
+def register():
+    password = request.form["password"]
+    digest = hashlib.md5(password.encode()).hexdigest()
+    db.save_user(request.form["user"], digest)
+    return "ok"
 '''
+MODEL_ONLY_SAFE = MODEL_ONLY.replace("hashlib.md5(password.encode()).hexdigest()",
+                                     "bcrypt.hashpw(password.encode(), bcrypt.gensalt())")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,39 @@ class FixedScorer:
         probabilities = {"safe": self.p_safe, "insecure-deserialization": rest}
         label = "safe" if self.p_safe >= rest else "insecure-deserialization"
         return [Score(label, max(self.p_safe, rest), probabilities) for _ in candidates]
+
+
+class FunctionScorer:
+    """A scorer that judges every function-level input as one class with p=0.99 (to exercise the gate)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def score(self, candidates: Sequence[Candidate]) -> list[Score]:
+        return [Score(self.label, 0.99, {self.label: 0.99, "safe": 0.01}) for _ in candidates]
+
+
+HELPER_AND_HANDLER = '''import subprocess
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+def run_hook(command):
+    subprocess.run(command, check=True)
+
+
+@app.post("/hook")
+def hook():
+    subprocess.run(["sync"], check=True)
+    return "ok"
+
+
+def handle(environ):
+    name = environ["QUERY_STRING"]
+    subprocess.run(["echo", name], check=True)
+'''
 
 
 class BrokenScorer:
@@ -110,22 +144,40 @@ def test_the_model_off_means_rules_only(scorer):
 
 def test_function_level_mode_flags_a_function_no_rule_names_as_model_only(scorer):
     silent = Registry()  # no rule can fire: whatever is reported comes from the model alone
-    settings = Settings(model_function_threshold=0.6)
-    findings = Analyzer(settings, registry=silent, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
+    findings = Analyzer(Settings(), registry=silent, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
     [finding] = findings
     assert finding.model_only and finding.rule == FUNCTION_LEVEL_RULE
-    assert finding.vuln_class.value == "sql-injection"
+    assert finding.vuln_class.value == "broken-auth"
     assert finding.severity is Severity.LOW and finding.span.start_line == 8  # the function's name
-    off = Analyzer(dataclasses.replace(settings, model_function_level=False), registry=silent, scorer=scorer)
+    off = Analyzer(Settings(model_function_level=False), registry=silent, scorer=scorer)
     assert off.analyze_text(MODEL_ONLY, "users.py") == []
 
 
 def test_function_level_mode_stays_silent_on_a_safe_function(scorer):
-    safe = MODEL_ONLY.replace("cur.execute(f\"SELECT * FROM users WHERE name = '{name}'\")",
-                              "cur.execute(\"SELECT * FROM users WHERE name = ?\", (name,))")
-    assert safe != MODEL_ONLY
-    assert Analyzer(Settings(model_function_threshold=0.6), registry=Registry(), scorer=scorer).analyze_text(
-        safe, "users.py") == []
+    assert MODEL_ONLY_SAFE != MODEL_ONLY
+    assert Analyzer(Settings(), registry=Registry(), scorer=scorer).analyze_text(MODEL_ONLY_SAFE, "users.py") == []
+
+
+def test_model_only_injection_findings_need_a_function_that_reads_untrusted_input():
+    silent = Registry()
+    findings = Analyzer(Settings(), registry=silent, scorer=FunctionScorer("command-injection")).analyze_text(
+        HELPER_AND_HANDLER, "hooks.py")
+    # run_hook only gets a parameter (the taint engine follows its callers); hook is a route; handle reads environ
+    assert sorted(f.message.split(" in ")[1].split("(")[0] for f in findings) == ["handle", "hook"]
+
+
+def test_model_only_findings_of_non_injection_classes_need_no_input():
+    findings = Analyzer(Settings(), registry=Registry(), scorer=FunctionScorer("broken-auth")).analyze_text(
+        HELPER_AND_HANDLER, "hooks.py")
+    assert len(findings) == 3 and all(f.vuln_class.value == "broken-auth" for f in findings)
+
+
+def test_a_model_threshold_of_one_never_drops_a_rule_finding():
+    rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
+    kept = Analyzer(Settings(model_threshold=1.0, model_function_level=False),
+                    scorer=FixedScorer(1.0)).analyze_text(VULNERABLE_APP, "app.py")
+    assert [(f.rule, f.span) for f in kept] == [(f.rule, f.span) for f in rules]
+    assert all(f.confidence == 0.0 for f in kept)
 
 
 def test_function_level_candidates_skip_functions_with_a_rule_finding():
@@ -153,7 +205,7 @@ def test_scan_scores_findings_in_the_main_process(scorer, tmp_path: Path):
     (tmp_path / "app.py").write_text(VULNERABLE_APP)
     (tmp_path / "users.py").write_text(MODEL_ONLY)
     plain = scan_path(tmp_path, Settings(model_enabled=False), workers=1)
-    scored = scan_path(tmp_path, Settings(model_function_threshold=0.6), workers=1, scorer=scorer)
+    scored = scan_path(tmp_path, Settings(), workers=1, scorer=scorer)
     assert {f.rule for f in plain.findings} <= {f.rule for f in scored.findings}
     assert all(0 < f.confidence <= 1 for f in scored.findings)
     assert any(f.model_only for f in scored.findings) or any(f.path == "users.py" for f in plain.findings)

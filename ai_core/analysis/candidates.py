@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ai_core.analysis.specs.model import INJECTION_CLASSES
+from ai_core.analysis.symbols import SOURCE_TOKENS
+from ai_core.analysis.taint.frameworks import ROUTE_METHODS
 from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, Finding, Severity, Span, VulnClass
 from ai_core.parsing import ParsedDocument
@@ -30,6 +33,11 @@ CONTEXT_MAX_LINES = 10
 CONTEXT_MAX_CALLEES = 2
 FUNCTION_LEVEL_RULE = "model.function-level"
 FUNCTION_LEVEL_SEVERITY = Severity.LOW
+_HANDLER_NAMES = "|".join(sorted({*ROUTE_METHODS, "command", "callback", "api_view", "action"}))
+HANDLER_DECORATOR = re.compile(rf"@[\w.]*\b(?:{_HANDLER_NAMES})\b")
+"""Decorators that make a function an entry point for outside data (routes, CLI commands, DRF views)."""
+NOT_THE_REQUEST = re.compile(r"(?<!\bself)\.request\b")
+"""`urllib.request`, `conn.request(...)`: the source word as a module or method name (`self.request` is one)."""
 
 # Function-level mode only asks the model about functions that touch something security relevant.
 INTERESTING = re.compile(
@@ -52,6 +60,8 @@ class Candidate:
     """Where a function-level candidate sits (the function's name); None for rule findings."""
     name: str = ""
     """The function's name, for function-level candidates."""
+    reads_input: bool = True
+    """Function-level: the function reads untrusted input itself (a source word, or a handler decorator)."""
 
     def render(self) -> str:
         """The text the classifier reads: taint path first (so truncation never cuts it), code, context."""
@@ -252,7 +262,9 @@ def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> lis
             prefix = [doc.node_text(d) for d in decorated.children if d.type == "decorator"]
             body = "\n".join([*prefix, body])
         context = callee_context(doc, span.start_line, span.end_line, doc.path or "")
-        out.append(Candidate(code=body, context=context, name=name,
+        reads_input = bool(SOURCE_TOKENS.search(NOT_THE_REQUEST.sub("", body).encode())
+                           or HANDLER_DECORATOR.search(body))
+        out.append(Candidate(code=body, context=context, name=name, reads_input=reads_input,
                              span=Span.of_node(name_node) if name_node is not None else span))
         if len(out) >= FUNCTION_LEVEL_MAX_PER_FILE:
             break
@@ -266,7 +278,7 @@ def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings:
     for finding, score in zip(findings, scores, strict=True):
         p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
         confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
-        if p_safe >= settings.model_threshold:
+        if settings.model_threshold < 1.0 and p_safe >= settings.model_threshold:
             log.info("model judged %s at %s:%d safe (p=%.2f)%s", finding.rule, path or finding.path,
                      finding.span.start_line + 1, p_safe, "; shown as a hint" if settings.show_model_dropped else "")
             if settings.show_model_dropped:
@@ -290,6 +302,12 @@ def model_only_findings(candidates: Sequence[Candidate], scores: Sequence[Score]
         except ValueError:
             continue
         if vuln_class not in settings.enabled_classes or candidate.span is None:
+            continue
+        if vuln_class in INJECTION_CLASSES and not candidate.reads_input:
+            # An injection needs untrusted input; a helper that only gets parameters is the taint engine's
+            # job (it follows callers' data into it), and the model cannot see who calls it.
+            log.debug("model's %s on %s() not reported: the function reads no untrusted input", vuln_class.value,
+                      candidate.name)
             continue
         out.append(Finding(
             vuln_class=vuln_class, rule=FUNCTION_LEVEL_RULE, path=path, span=candidate.span,

@@ -17,6 +17,9 @@ BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 LABELS: tuple[str, ...] = (*(c.value for c in VulnClass), SAFE_LABEL)
 """The 13 labels: the 12 VulnClass ids in their declared order, then `safe`."""
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
+NOISY_LOGGERS = ("bitsandbytes.autograd._functions", "bitsandbytes.backends.cpu.ops")
+"""bitsandbytes warns on every 8-bit call that inputs are cast to fp16, and at import that an optional
+`kernels` package (a hub download) is missing; both are expected on CPU and drown real messages."""
 
 
 def offline() -> None:
@@ -28,6 +31,8 @@ def offline() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def base_model_path() -> Path:

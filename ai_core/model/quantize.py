@@ -69,11 +69,14 @@ def load_variant(adapter: Adapter, variant: str) -> Any:
     offline()
     if variant not in VARIANTS:
         raise ValueError(f"unknown model variant {variant!r} (one of {', '.join(VARIANTS)})")
-    if variant == "fp32":
-        return merged_model(adapter)
-    if variant == "bf16":
-        return merged_model(adapter).to(torch.bfloat16)
-    from transformers import AutoModelForSequenceClassification, BitsAndBytesConfig
+    from transformers import AutoModelForSequenceClassification
+
+    if variant in ("fp32", "bf16"):
+        # From the merged checkpoint (built once per adapter): no peft or bitsandbytes in the process, which
+        # keeps the server ~190 MB smaller than loading base + adapter through peft.
+        model = AutoModelForSequenceClassification.from_pretrained(str(_merged_dir(adapter)), dtype=torch.float32)
+        return (model.to(torch.bfloat16) if variant == "bf16" else model).eval()
+    from transformers import BitsAndBytesConfig
 
     if variant == "int8":
         config = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=SKIP_MODULES)

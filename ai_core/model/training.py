@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """Hyper-parameters of one training run (defaults: the shipped adapter's)."""
 
-    epochs: int = 6
+    epochs: int = 4
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 0.01

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ai_core.retrieval.indexer import CodeIndex, Definition
+if TYPE_CHECKING:  # the index (and lancedb with it) loads only when a folder is indexed
+    from ai_core.retrieval.indexer import CodeIndex, Definition
 
 log = logging.getLogger(__name__)
 

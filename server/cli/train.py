@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ai_core.model.data.dataset import DataConfig
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `train`."""
@@ -26,7 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--rank", type=int, default=8, help="LoRA rank")
     parser.add_argument("--alpha", type=int, default=16, help="LoRA alpha")
     parser.add_argument("--targets", default="query,key,value,dense", help="LoRA target modules (comma separated)")
-    parser.add_argument("--per-family", type=int, default=14, help="vulnerable and safe samples per template family")
+    parser.add_argument("--per-family", type=int, default=DataConfig.per_family,
+                        help="vulnerable and safe samples per template family")
+    parser.add_argument("--loop-per-family", type=int, default=DataConfig.loop_per_family,
+                        help="generated files per family and variant run through the rules (loop-faithful inputs)")
     parser.add_argument("--negatives", type=int, default=600, help="examples from installed code")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--all-families", action="store_true",
@@ -54,10 +59,11 @@ def run(args: argparse.Namespace) -> int:
     lora = LoraSettings(r=args.rank, alpha=args.alpha,
                         target_modules=tuple(t.strip() for t in args.targets.split(",") if t.strip()))
     lr = args.lr or (5e-4 if args.feedback else 1e-3)
-    config = TrainConfig(epochs=args.epochs or (1 if args.feedback else 6), batch_size=args.batch_size, lr=lr,
+    config = TrainConfig(epochs=args.epochs or (1 if args.feedback else 4), batch_size=args.batch_size, lr=lr,
                          max_length=args.max_length, patience=args.patience, seed=args.seed, threads=args.threads,
                          lora=lora, max_steps=args.max_steps, bf16=not args.no_bf16)
     data = DataConfig(seed=args.seed, per_family=args.per_family, negatives=args.negatives,
+                      loop_per_family=args.loop_per_family,
                       val_share=0.0 if args.all_families else DataConfig.val_share)
     try:
         if args.feedback:

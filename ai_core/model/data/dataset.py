@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ai_core.analysis import Analyzer
+from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, VulnClass
 from ai_core.model.data.generator import Example, examples
 from ai_core.model.data.handwritten import EXAMPLES as HANDWRITTEN
+from ai_core.model.data.loop import loop_examples
 from ai_core.model.data.negatives import negatives
 from ai_core.model.data.templates import FAMILIES
 
@@ -32,7 +35,7 @@ class DataConfig:
     """How much data to build; the defaults are what the shipped adapter was trained on."""
 
     seed: int = 13
-    per_family: int = 14
+    per_family: int = 10
     """Vulnerable and safe renderings per family (each)."""
     negatives: int = 600
     """Examples from installed code."""
@@ -40,6 +43,8 @@ class DataConfig:
     """Share of each class's template families held out for validation; 0 trains on every family and
     validates on a random 10% of samples instead (in-distribution figures only)."""
     function_share: float = 0.3
+    loop_per_family: int = 8
+    """Vulnerable and safe generated files per family run through the rules (see loop.py); 0 skips them."""
 
 
 @dataclass
@@ -89,9 +94,12 @@ def build(config: DataConfig | None = None) -> Dataset:
     rng = random.Random(config.seed)
     held = val_families(config.seed, config.val_share)
     items: list[tuple[Example, str]] = []
+    analyzer = Analyzer(Settings(model_enabled=False)) if config.loop_per_family else None
     for family in FAMILIES:
         split = "val" if family.name in held else "train"
         items += [(e, split) for e in examples(family, config.per_family, rng, config.function_share)]
+        if analyzer is not None:
+            items += [(e, split) for e in loop_examples(family, config.loop_per_family, rng, analyzer)]
     items += [(Example(code, label, "handwritten", "function"), "train") for label, code in HANDWRITTEN]
     if config.negatives:
         items += negatives(config.negatives, rng)
@@ -114,7 +122,8 @@ def build(config: DataConfig | None = None) -> Dataset:
         "generator_version": GENERATOR_VERSION,
         "split": "by template family" if config.val_share > 0 else "random 10% of samples (all families train)",
         "config": {"seed": config.seed, "per_family": config.per_family, "negatives": config.negatives,
-                   "val_share": config.val_share, "function_share": config.function_share},
+                   "val_share": config.val_share, "function_share": config.function_share,
+                   "loop_per_family": config.loop_per_family},
         "labels": [*(c.value for c in VulnClass), SAFE_LABEL],
         "families": {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
                      for f in FAMILIES},
