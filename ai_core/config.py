@@ -19,6 +19,14 @@ MODEL_VARIANTS = ("auto", "fp32", "bf16", "int8", "nf4")
 DIAGNOSTIC_MODES = ("auto", "push", "pull", "both")
 
 
+MODEL_FUNCTION_CLASSES = frozenset({
+    VulnClass.BROKEN_AUTH, VulnClass.SENSITIVE_DATA_EXPOSURE, VulnClass.HARDCODED_SECRET,
+    VulnClass.SECURITY_MISCONFIGURATION,
+})
+"""Function-level mode's default classes: those without data-flow rules. On held-out families the model's guesses
+of injection classes in functions where the taint engine proved no flow were false alarms (bench/model.py)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a user can configure; each field documents itself."""
@@ -56,6 +64,8 @@ class Settings:
     """Report findings the model judged safe, as hints, instead of dropping them."""
     model_function_threshold: float = 0.9
     """Function-level mode flags a function only when the model's top class has at least this probability."""
+    model_function_classes: frozenset[VulnClass] = MODEL_FUNCTION_CLASSES
+    """Classes function-level mode may report (see MODEL_FUNCTION_CLASSES)."""
     adapter: str = ""
     """Adapter version to use; empty means the registry's active one."""
     adapter_registry: str = ".coderev/adapters"
@@ -133,7 +143,7 @@ def _parse(mapping: Mapping[str, Any], base: Settings) -> tuple[Settings, list[s
 
 
 def _coerce(key: str, raw: Any) -> Any:
-    if key == "enabled_classes":
+    if key in {"enabled_classes", "model_function_classes"}:
         items = [raw] if isinstance(raw, str) else list(raw)
         return frozenset(VulnClass(str(item)) for item in items)
     if key == "min_severity":

@@ -27,6 +27,15 @@ def test_enabled_classes_restricts_the_set():
     assert settings.enabled_classes == {VulnClass.SQL_INJECTION, VulnClass.XSS}
 
 
+def test_function_level_classes_default_to_those_without_flow_rules_and_are_configurable():
+    assert VulnClass.BROKEN_AUTH in Settings().model_function_classes
+    assert VulnClass.SQL_INJECTION not in Settings().model_function_classes
+    settings, warnings = Settings.from_mapping({"modelFunctionClasses": ["sql-injection"]})
+    assert warnings == [] and settings.model_function_classes == {VulnClass.SQL_INJECTION}
+    _, warnings = Settings.from_mapping({"model_function_classes": ["sql"]})
+    assert len(warnings) == 1
+
+
 def test_pyproject_table_is_read(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text('[tool.coderev]\nmin_severity = "medium"\nexclude = ["gen/**"]\n')
     settings, warnings = load_pyproject(tmp_path)

@@ -12,7 +12,7 @@ from ai_core.analysis import Analyzer
 from ai_core.analysis.candidates import FUNCTION_LEVEL_RULE, Candidate, Score, candidate_for, function_candidates
 from ai_core.analysis.rules import Registry
 from ai_core.config import Settings
-from ai_core.findings import Severity
+from ai_core.findings import Severity, VulnClass
 from ai_core.model.predictor import ModelScorer, ModelUnavailable, load_scorer
 from ai_core.parsing import ParsedDocument
 from ai_core.scan import scan_path
@@ -158,9 +158,15 @@ def test_function_level_mode_stays_silent_on_a_safe_function(scorer):
     assert Analyzer(Settings(), registry=Registry(), scorer=scorer).analyze_text(MODEL_ONLY_SAFE, "users.py") == []
 
 
+def test_model_only_injection_findings_are_off_by_default():
+    findings = Analyzer(Settings(), registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
+        HELPER_AND_HANDLER, "hooks.py")
+    assert findings == []
+
+
 def test_model_only_injection_findings_need_a_function_that_reads_untrusted_input():
-    silent = Registry()
-    findings = Analyzer(Settings(), registry=silent, scorer=FunctionScorer("command-injection")).analyze_text(
+    every_class = Settings(model_function_classes=frozenset(VulnClass))
+    findings = Analyzer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
         HELPER_AND_HANDLER, "hooks.py")
     # run_hook only gets a parameter (the taint engine follows its callers); hook is a route; handle reads environ
     assert sorted(f.message.split(" in ")[1].split("(")[0] for f in findings) == ["handle", "hook"]

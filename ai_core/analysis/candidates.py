@@ -301,7 +301,8 @@ def model_only_findings(candidates: Sequence[Candidate], scores: Sequence[Score]
             vuln_class = VulnClass(score.label)
         except ValueError:
             continue
-        if vuln_class not in settings.enabled_classes or candidate.span is None:
+        if vuln_class not in settings.enabled_classes or vuln_class not in settings.model_function_classes \
+                or candidate.span is None:
             continue
         if vuln_class in INJECTION_CLASSES and not candidate.reads_input:
             # An injection needs untrusted input; a helper that only gets parameters is the taint engine's

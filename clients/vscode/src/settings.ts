@@ -74,6 +74,7 @@ export const SERVER_SETTINGS: Readonly<Record<string, Check>> = {
   modelFunctionLevel: isBool,
   showModelDropped: isBool,
   modelFunctionThreshold: number(0, 1),
+  modelFunctionClasses: listOf(VULN_CLASSES),
   adapter: isString,
   adapterRegistry: isString,
   indexEnabled: isBool,

@@ -54,6 +54,12 @@ describe('package.json', () => {
       if (/^\d+ \* 1024 \* 1024$/.test(text)) return Number(text.split(' ')[0]) * 1024 * 1024;
       if (text === 'frozenset(VulnClass)') return [...VULN_CLASSES];
       if (text === '()') return [];
+      if (/^[A-Z_]+$/.test(text)) {  // a module constant such as MODEL_FUNCTION_CLASSES = frozenset({VulnClass.X, ...})
+        const config = readFileSync(path.join(repo, 'ai_core', 'config.py'), 'utf8');
+        const body = config.split(`\n${text} = frozenset({`)[1]?.split('})')[0] ?? '';
+        const named = [...body.matchAll(/VulnClass\.(\w+)/g)].map((m) => m[1].toLowerCase().replace(/_/g, '-'));
+        return VULN_CLASSES.filter((c) => named.includes(c));
+      }
       return undefined;
     };
     let compared = 0;
