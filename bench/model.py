@@ -33,7 +33,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from ai_core.analysis import Analyzer  # noqa: E402
 from ai_core.config import Settings  # noqa: E402
 from ai_core.findings import SAFE_LABEL, Finding, VulnClass  # noqa: E402
-from ai_core.model.adapters import AdapterRegistry  # noqa: E402
+from ai_core.model.adapters import Adapter, AdapterRegistry  # noqa: E402
 from ai_core.model.classifier import ADAPTER_FILE  # noqa: E402
 from ai_core.model.data.dataset import DataConfig, build, val_families  # noqa: E402
 from ai_core.model.data.generator import generate  # noqa: E402
@@ -102,6 +102,11 @@ def print_table(title: str, tallies: dict[str, Tally]) -> None:
 
 
 # ---------------------------------------------------------------- validation families as files
+def family_split(adapter: Adapter) -> bool:
+    """Whether `adapter` was validated on held-out template families (not on a random sample of all of them)."""
+    return float(adapter.manifest.get("data_config", {}).get("val_share", 0.2)) > 0
+
+
 def validation_files(per_family: int, seed: int) -> list[tuple[str, str]]:
     """(text, gold label) for `per_family` vulnerable and safe files of each held-out family."""
     held = val_families(DataConfig().seed, DataConfig().val_share)
@@ -290,13 +295,10 @@ def main() -> None:
     adapter = registry.resolve()
     # Held-out figures need an adapter that never saw the held-out families: the newest one trained with a
     # family split (the shipped default may be the same recipe refitted on every family).
-    heldout = next((a for a in reversed(registry.versions())
-                    if float(a.manifest.get("data_config", {}).get("val_share", 0.2)) > 0), adapter)
-    if heldout.version == adapter.version:
-        heldout = adapter
-    for a in ([adapter] if heldout is adapter else [adapter, heldout]):
-        split = "held-out families" if float(a.manifest.get("data_config", {}).get("val_share", 0.2)) > 0 \
-            else "random 10% of samples, every family trained"
+    heldout = next((a for a in reversed(registry.versions()) if family_split(a)), adapter)
+    same = heldout.version == adapter.version
+    for a in ([adapter] if same else [adapter, heldout]):
+        split = "held-out families" if family_split(a) else "random 10% of samples, every family trained"
         print(f"adapter {a.version}{' (active)' if a is adapter else ''}: classifier validation ({split}, "
               f"{a.manifest.get('val_examples', '?')} inputs): macro F1 {a.metrics.get('macro_f1')}, "
               f"accuracy {a.metrics.get('accuracy')}, vulnerable-vs-safe F1 {a.metrics.get('binary_f1')}")
@@ -304,7 +306,7 @@ def main() -> None:
     t0 = time.perf_counter()
     scorer = load_scorer(Settings(model_variant=args.variant), workspace=ROOT)
     print(f"model load ({scorer.info.variant}): {time.perf_counter() - t0:.2f} s")
-    held_scorer = scorer if heldout is adapter else load_scorer(Settings(model_variant=args.variant), ROOT,
+    held_scorer = scorer if same else load_scorer(Settings(model_variant=args.variant), ROOT,
                                                                 adapter=heldout.version)
     rules = Analyzer(Settings(model_enabled=False))
 
