@@ -26,6 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy ai_core server
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=term -q
 	$(MAKE) -s selfscan
 	@if command -v npm >/dev/null 2>&1 && [ -f clients/vscode/package.json ]; then \
@@ -37,6 +38,7 @@ selfscan: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy ai_core server
