@@ -18,13 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ai_core.classes._shared.config_reader import is_dev_path, settings
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex, literal_int, string_value
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
 
 AUTH = VulnClass.BROKEN_AUTH

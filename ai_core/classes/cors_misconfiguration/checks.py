@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ai_core.classes._shared.config_reader import contains_wildcard, is_dev_path, is_settings_module
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, string_value
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes._shared.config_reader import contains_wildcard, is_dev_path, is_settings_module
 from ai_core.findings import Finding, Severity, VulnClass
 
 CORS = VulnClass.CORS_MISCONFIGURATION

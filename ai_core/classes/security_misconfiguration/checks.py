@@ -17,11 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
-
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import literal_int, string_value
 from ai_core.analysis.rules import Check, Rule
+from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
 
 MISC = VulnClass.SECURITY_MISCONFIGURATION
