@@ -17,6 +17,7 @@ from ai_core.fixes.syntax import (
 
 
 def calls_near(ctx: FixContext) -> list[Node]:
+    """The calls around the sink and inside the finding, outermost sink call first, each once."""
     calls: list[Node] = []
     for node in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"],
                  enclosing(ctx.node, "call")]:
@@ -26,6 +27,7 @@ def calls_near(ctx: FixContext) -> list[Node]:
 
 
 def free_name(ctx: FixContext, preferred: str, *others: str) -> str:
+    """The first of the names not used in the document, else `preferred_2`, `preferred_3`..."""
     taken = all_identifiers(ctx.doc)
     for name in (preferred, *others):
         if name not in taken:
@@ -37,6 +39,7 @@ def free_name(ctx: FixContext, preferred: str, *others: str) -> str:
 
 
 def value_of(call: Node, position: int, *names: str) -> Node | None:
+    """A call's argument at `position`, else the value of the first of the keywords `names`."""
     args = positional(call)
     if len(args) > position:
         return args[position]
@@ -59,14 +62,17 @@ def bind(ctx: FixContext, arg: Node, preferred: str) -> tuple[str, list[str], li
 
 
 def quote_like(node: Node | None) -> str:
+    """The quote character of a string node (double quotes for anything else)."""
     return string_quote(node)[0] if node is not None and node.type == "string" else '"'
 
 
 def environ_item(ctx: FixContext, name: str, quote: str = '"') -> str:
+    """`os.environ["NAME"]`, spelled with the document's import of os."""
     return f"{ctx.ref('os', 'environ')}[{quote}{name}{quote}]"
 
 
 def environ_get(ctx: FixContext, name: str, default: str | None = None, quote: str = '"') -> str:
+    """`os.environ.get("NAME", default)`, spelled with the document's import of os."""
     tail = f", {quote}{default}{quote}" if default is not None else ""
     return f"{ctx.ref('os', 'environ')}.get({quote}{name}{quote}{tail})"
 
@@ -102,6 +108,7 @@ def target_name(ctx: FixContext, holder: Node) -> str:
 
 
 def assignments_near(ctx: FixContext) -> list[Node]:
+    """The assignments inside the finding plus the one enclosing it."""
     nodes = [n for n in walk(ctx.node) if n.type == "assignment"]
     holder = enclosing(ctx.node, "assignment")
     if holder is not None:
@@ -110,6 +117,7 @@ def assignments_near(ctx: FixContext) -> list[Node]:
 
 
 def calls_in_finding(ctx: FixContext) -> list[Node]:
+    """The calls inside the finding plus the one enclosing it."""
     calls = [n for n in walk(ctx.node) if n.type == "call"]
     outer = enclosing(ctx.node, "call")
     if outer is not None:

@@ -141,12 +141,8 @@ DJANGO_VALIDATORS = (
     "django.contrib.auth.password_validation.CommonPasswordValidator",
     "django.contrib.auth.password_validation.NumericPasswordValidator",
 )
-
-
 WEAK_HASHERS = re.compile(r"(?:Unsalted)?(?:MD5|SHA1)PasswordHasher|CryptPasswordHasher|^(?:md5_crypt|des_crypt|"
                           r"bsdi_crypt|hex_md5|hex_sha1|ldap_md5|plaintext|sha1_crypt|mysql323|nthash)$")
-
-
 MIN_PASSWORD_LENGTH = 12
 
 

@@ -19,11 +19,7 @@ from ai_core.fixes.syntax import (
 )
 
 _TOKEN_PREFIX = re.compile(r"^(Bearer|Token|Basic|token|bearer)\s+")
-
-
 _GENERIC_NAMES = frozenset({"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "API_KEY", "USER", "AUTH"})
-
-
 _HOLDERS = ("assignment", "keyword_argument", "pair", "default_parameter", "comparison_operator")
 
 

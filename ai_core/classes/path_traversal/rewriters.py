@@ -24,8 +24,6 @@ FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.o
                         "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move", "shutil.rmtree",
                         "flask.send_file", "flask.helpers.send_file", "starlette.responses.FileResponse",
                         "fastapi.responses.FileResponse", "django.http.FileResponse", "pathlib.Path"})
-
-
 PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open", "unlink", "rmdir",
                           "mkdir", "touch", "iterdir", "rename", "replace"})
 

@@ -23,8 +23,6 @@ from ai_core.fixes.syntax import (
 
 _DEBUG_NAMES = frozenset({"DEBUG", "debug", "TEMPLATE_DEBUG", "FLASK_DEBUG", "DEBUG_PROPAGATE_EXCEPTIONS",
                           "use_debugger", "use_reloader"})
-
-
 _TRUE_FLAGS = {
     "SESSION_COOKIE_SECURE": "True", "SESSION_COOKIE_HTTPONLY": "True", "CSRF_COOKIE_SECURE": "True",
     "CSRF_COOKIE_HTTPONLY": "True", "REMEMBER_COOKIE_SECURE": "True", "REMEMBER_COOKIE_HTTPONLY": "True",
@@ -32,8 +30,6 @@ _TRUE_FLAGS = {
     "CSRF_ENABLED": "True", "SECURE_CONTENT_TYPE_NOSNIFF": "True", "SECURE_BROWSER_XSS_FILTER": "True",
     "SESSION_COOKIE_SAMESITE": '"Lax"', "CSRF_COOKIE_SAMESITE": '"Lax"', "check_hostname": "True",
 }
-
-
 _ALLOWED_HOSTS_ENV = "ALLOWED_HOSTS"
 
 

@@ -29,11 +29,7 @@ from ai_core.fixes.syntax import (
 
 SENSITIVE = re.compile(r"passw|pwd|secret|token|api_?key|apikey|credential|private_?key|ssn|card|cvv|otp|"
                        r"session_?id|auth", re.IGNORECASE)
-
-
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print"})
-
-
 REDACTED = "[REDACTED]"
 
 

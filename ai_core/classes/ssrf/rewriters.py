@@ -13,15 +13,9 @@ from ai_core.fixes.syntax import (
 )
 
 HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.", "http.client.", "socket.")
-
-
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "urlopen",
                           "Request", "urlretrieve", "stream", "fetch", "open"})
-
-
 ALLOWED_HOSTS_NAME = "ALLOWED_URL_HOSTS"
-
-
 RAW_CONNECTIONS = frozenset({"http.client.HTTPConnection", "http.client.HTTPSConnection", "socket.create_connection",
                              "telnetlib.Telnet", "ftplib.FTP", "smtplib.SMTP", "asyncio.open_connection"})
 

@@ -18,8 +18,6 @@ FILLERS = (
     "timeout = 10",
     "page_size = 25",
 )
-
-
 HELPERS = (
     ["def _paginate(items, page, size=20):", "    start = (page - 1) * size", "    return items[start:start + size]"],
     ["def _now():", "    return datetime.datetime.utcnow().isoformat()"],
@@ -30,8 +28,6 @@ HELPERS = (
     ["def health():", "    return {\"status\": \"ok\"}"],
     ["def _total(rows):", "    return sum(row.get(\"amount\", 0) for row in rows)"],
 )
-
-
 DJANGO_SETTINGS = (
     "TIME_ZONE = \"UTC\"", "USE_TZ = True", "LANGUAGE_CODE = \"en-us\"", "ROOT_URLCONF = \"$noun.urls\"",
     "STATIC_URL = \"/static/\"", "DEFAULT_AUTO_FIELD = \"django.db.models.BigAutoField\"",
@@ -41,15 +37,11 @@ DJANGO_SETTINGS = (
     "DATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.sqlite3\", \"NAME\": BASE_DIR / \"db.sqlite3\"}}",
     "TEMPLATES = [{\"BACKEND\": \"django.template.backends.django.DjangoTemplates\", \"DIRS\": []}]",
 )
-
-
 FLASK_CONFIG = (
     "app.config[\"JSON_SORT_KEYS\"] = False", "app.config[\"MAX_CONTENT_LENGTH\"] = 16 * 1024 * 1024",
     "app.config[\"TEMPLATES_AUTO_RELOAD\"] = False", "app.config[\"PREFERRED_URL_SCHEME\"] = \"https\"",
     "app.url_map.strict_slashes = False", "app.config[\"UPLOAD_FOLDER\"] = \"/srv/uploads\"",
 )
-
-
 MODULE_FILLER = (
     "DEFAULT_TIMEOUT = 30", "VERSION = \"1.4.2\"", "RETRY_LIMIT = 5", "PAGE_SIZE = 50",
     "SUPPORTED_FORMATS = (\"json\", \"csv\")", "CACHE_TTL = 300", "REGION = \"eu-west-1\"",
