@@ -50,6 +50,8 @@ MODULE_FILLER = (
 
 @dataclass
 class Frame:
+    """Code around a body: its imports, module prelude, def header, source lines, indent and return style."""
+
     imports: list[str]
     prelude: list[str]
     header: list[str]
@@ -60,6 +62,8 @@ class Frame:
 
 
 def flow_frame(kind: str, rng: random.Random, names: dict[str, str], flow: bool) -> Frame:
+    """A random frame of `kind` (flask, django, fastapi, script, function, method); with `flow`, it reads `$var`
+    from a source of that kind."""
     var, param = names["var"], names["param"]
     hint = rng.random() < 0.4
     if kind == "flask":
