@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from ai_core.analysis import Analyzer
 from ai_core.analysis.checks import default_registry
 from ai_core.analysis.specs import CLASS_SPECS, spec_set
+from ai_core.classes import CLASSES, class_parts, folder_of, template_files
 from ai_core.config import Settings
 from ai_core.findings import Severity, VulnClass
 
@@ -18,6 +22,26 @@ def test_every_class_has_a_spec_module_with_documentation():
     assert set(CLASS_SPECS) == set(VulnClass)
     for spec in CLASS_SPECS.values():
         assert spec.sinks or spec.tables, spec.vuln_class
+
+
+def test_every_class_package_has_a_documented_spec_rewriters_and_data_templates():
+    assert set(CLASSES) == set(VulnClass)
+    for vuln_class in CLASSES:
+        folder = folder_of(vuln_class)
+        spec_doc = ast.get_docstring(ast.parse((folder / "spec.py").read_text(encoding="utf-8")))
+        assert spec_doc and len(spec_doc) > 40, vuln_class
+        assert (folder / "rewriters.py").is_file(), vuln_class
+        assert template_files(vuln_class), vuln_class
+    assert {vuln_class for vuln_class, _ in class_parts("rewriters")} == set(VulnClass)
+
+
+def test_loading_the_specs_and_checks_never_imports_the_fixes_or_the_model():
+    code = ("import sys; from ai_core.analysis.checks import default_registry; "
+            "from ai_core.analysis.specs import spec_set; default_registry(); spec_set(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('ai_core.fixes', 'ai_core.model', "
+            "'ai_core.retrieval')) or m.endswith('.rewriters')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_every_spec_entry_has_an_id_a_reason_and_an_example():

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from ai_core.analysis import Analyzer
-from ai_core.analysis.checks.secrets import classify, entropy
+from ai_core.classes.hardcoded_secret.checks import classify, entropy
 from ai_core.config import Settings
 from ai_core.findings import VulnClass
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ai_core.analysis.specs.model import INJECTION_CLASSES
+from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
 from ai_core.analysis.symbols import SOURCE_TOKENS
 from ai_core.analysis.taint.frameworks import ROUTE_METHODS
 from ai_core.config import Settings

@@ -1,12 +1,12 @@
-"""The built-in checks; `default_registry` is the one place they are all listed."""
+"""The built-in checks: the taint engine plus each class's non-flow checks (ai_core/classes/<class>/checks.py)."""
 
 from __future__ import annotations
 
-from ai_core.analysis.checks import auth, cors, exposure, misconfig, secrets, session, taint, templates
+from ai_core.analysis.checks import taint
 from ai_core.analysis.rules import Registry
+from ai_core.classes import class_parts
 
 
 def default_registry() -> Registry:
-    """A registry with every built-in check: the taint engine and the non-flow checks."""
-    return Registry([taint.CHECK, secrets.CHECK, misconfig.CHECK, cors.CHECK, auth.CHECK, session.CHECK,
-                     exposure.CHECK, templates.CHECK])
+    """A registry with every built-in check: the taint engine and the non-flow checks of every class."""
+    return Registry([taint.CHECK, *(module.CHECK for _, module in class_parts("checks"))])

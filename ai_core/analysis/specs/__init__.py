@@ -1,7 +1,8 @@
-"""Declarative specs, one module per class, compiled into one fast lookup table (SpecSet).
+"""Declarative specs, one `spec.py` per class (ai_core/classes/<class>/), compiled into one fast lookup table.
 
 `spec_set(settings)` returns the built-in specs plus the user's `extra_sources`, `extra_sinks` and
-`extra_sanitizers` (same shape as the built-in entries; see specs/model.py). Invalid user entries are
+`extra_sanitizers` (same shape as the built-in entries; see specs/spec_types.py). The entries every class
+shares (sources.py, common.py) and the spec types (spec_types.py) live here. Invalid user entries are
 logged and skipped; they never stop an analysis.
 """
 
@@ -16,23 +17,8 @@ from functools import lru_cache
 from typing import Any
 
 from ai_core.analysis.rules import Rule
-from ai_core.analysis.specs import (
-    broken_auth,
-    command_injection,
-    common,
-    cors_misconfiguration,
-    hardcoded_secret,
-    insecure_deserialization,
-    path_traversal,
-    security_misconfiguration,
-    sensitive_data_exposure,
-    session_fixation,
-    sources,
-    sql_injection,
-    ssrf,
-    xss,
-)
-from ai_core.analysis.specs.model import (
+from ai_core.analysis.specs import common, sources
+from ai_core.analysis.specs.spec_types import (
     ALL,
     FLOW_CLASSES,
     INJECTION_CLASSES,
@@ -48,6 +34,7 @@ from ai_core.analysis.specs.model import (
     sink_from_mapping,
     source_from_mapping,
 )
+from ai_core.classes import class_parts
 from ai_core.config import Settings
 from ai_core.findings import VulnClass
 
@@ -55,16 +42,8 @@ log = logging.getLogger(__name__)
 
 _VERSIONS = itertools.count(1)
 
-CLASS_SPECS: dict[VulnClass, ClassSpec] = {
-    spec.vuln_class: spec
-    for spec in (
-        sql_injection.SPEC, command_injection.SPEC, xss.SPEC, ssrf.SPEC, broken_auth.SPEC,
-        session_fixation.SPEC, sensitive_data_exposure.SPEC, hardcoded_secret.SPEC,
-        security_misconfiguration.SPEC, cors_misconfiguration.SPEC, path_traversal.SPEC,
-        insecure_deserialization.SPEC,
-    )
-}
-"""Every class's spec, by class; each module's docstring is the class's user documentation."""
+CLASS_SPECS: dict[VulnClass, ClassSpec] = {module.SPEC.vuln_class: module.SPEC for _, module in class_parts("spec")}
+"""Every class's spec, by class; each spec.py's docstring is the class's user documentation."""
 
 
 def table(vuln_class: VulnClass) -> Mapping[str, Any]:

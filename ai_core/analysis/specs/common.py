@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ai_core.analysis.specs.model import NORMALIZED, Propagator, Sanitizer
+from ai_core.analysis.specs.spec_types import NORMALIZED, Propagator, Sanitizer
 from ai_core.findings import VulnClass
 
 

@@ -8,7 +8,7 @@ FRAMEWORK_PARAMETERS below for documentation.
 
 from __future__ import annotations
 
-from ai_core.analysis.specs.model import INJECTION_CLASSES, Source
+from ai_core.analysis.specs.spec_types import INJECTION_CLASSES, Source
 from ai_core.findings import VulnClass
 
 LOCAL_USER_CLASSES = frozenset({VulnClass.COMMAND_INJECTION, VulnClass.SQL_INJECTION})

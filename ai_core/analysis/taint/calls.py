@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from ai_core.analysis.specs.model import ALL
+from ai_core.analysis.specs.spec_types import ALL
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo
 from ai_core.analysis.taint.summary import SinkFlow
 from ai_core.analysis.taint.values import CLEAN, Fact, Val, join2

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from ai_core.analysis.specs.model import INJECTION_CLASSES, NORMALIZED, ArgTest, Sink, Source
 from ai_core.analysis.specs.sources import LOCAL_USER_CLASSES
+from ai_core.analysis.specs.spec_types import INJECTION_CLASSES, NORMALIZED, ArgTest, Sink, Source
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo, function_info
 from ai_core.analysis.taint.calls import ProjectCalls
 from ai_core.analysis.taint.frameworks import Route, is_request_param, route_of

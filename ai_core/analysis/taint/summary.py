@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ai_core.analysis.specs.model import Sink
+from ai_core.analysis.specs.spec_types import Sink
 from ai_core.analysis.taint.values import Fact
 from ai_core.findings import Finding, TaintStep
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ai_core.analysis.specs.model import ALL, INJECTION_CLASSES
+from ai_core.analysis.specs.spec_types import ALL, INJECTION_CLASSES
 from ai_core.findings import TaintStep, VulnClass
 
 MAX_STEPS = 18

@@ -1,0 +1,1 @@
+"""Broken authentication: one class package; spec.py is its user documentation."""

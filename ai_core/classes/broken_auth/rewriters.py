@@ -1,0 +1,268 @@
+"""Broken authentication rewriters: password hashing, strong hashers and policies, JWT verification, constant-time
+comparison."""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from ai_core.findings import TextEdit
+from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.imports import Helper
+from ai_core.fixes.syntax import (
+    ancestors,
+    append_argument,
+    keyword,
+    positional,
+    removal_range,
+    unparenthesized,
+    walk,
+)
+
+WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
+                         "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256",
+                         "hashlib.sha3_512", "md5.new", "sha.new"})
+
+
+def _password_arg(ctx: FixContext, call: Node) -> str | None:
+    args = positional(call)
+    if ctx.qualified(ctx.text(call.child_by_field_name("function") or call)) == "hashlib.new":
+        args = args[1:]
+    if not args:
+        return None
+    arg = args[0]
+    if arg.type == "call":  # password.encode() / password.encode("utf-8") -> password
+        fn = arg.child_by_field_name("function")
+        if fn is not None and fn.type == "attribute" and ctx.text(fn).endswith(".encode"):
+            obj = fn.child_by_field_name("object")
+            if obj is not None:
+                return ctx.text(unparenthesized(obj))
+    return ctx.text(arg)
+
+
+def _hash_helpers(ctx: FixContext) -> tuple[str, list[Helper]]:
+    """The hashing backend the project already uses (bcrypt, argon2), else hashlib.scrypt."""
+    to_bytes = "data = password.encode() if isinstance(password, str) else password"
+    if ctx.uses_module("bcrypt"):
+        bcrypt = ctx.ref("bcrypt")
+        return "bcrypt", [
+            Helper("_hash_password",
+                   "def _hash_password(password: str | bytes) -> str:\n"
+                   '    """A salted bcrypt hash of a password."""\n'
+                   f"    {to_bytes}\n"
+                   f"    return {bcrypt}.hashpw(data, {bcrypt}.gensalt()).decode()"),
+            Helper("_verify_password",
+                   "def _verify_password(password: str | bytes, stored: str) -> bool:\n"
+                   '    """True when `password` matches a value made by _hash_password."""\n'
+                   f"    {to_bytes}\n"
+                   f"    return {bcrypt}.checkpw(data, stored.encode())"),
+        ]
+    if ctx.uses_module("argon2"):
+        hasher = ctx.ref("argon2", "PasswordHasher")
+        return "argon2", [
+            Helper("_hash_password",
+                   "def _hash_password(password: str | bytes) -> str:\n"
+                   '    """An Argon2id hash of a password."""\n'
+                   f"    return {hasher}().hash(password)"),
+            Helper("_verify_password",
+                   "def _verify_password(password: str | bytes, stored: str) -> bool:\n"
+                   '    """True when `password` matches a value made by _hash_password."""\n'
+                   "    try:\n"
+                   f"        return {hasher}().verify(stored, password)\n"
+                   "    except Exception:\n"
+                   "        return False"),
+        ]
+    scrypt = ctx.ref("hashlib", "scrypt")
+    urandom = ctx.ref("os", "urandom")
+    compare = ctx.ref("hmac", "compare_digest")
+    return "scrypt", [
+        Helper("_hash_password",
+               "def _hash_password(password: str | bytes) -> str:\n"
+               '    """A salted scrypt hash of a password: "scrypt$<salt hex>$<hash hex>"."""\n'
+               f"    {to_bytes}\n"
+               f"    salt = {urandom}(16)\n"
+               f"    digest = {scrypt}(data, salt=salt, n=2**14, r=8, p=1)\n"
+               '    return f"scrypt${salt.hex()}${digest.hex()}"'),
+        Helper("_verify_password",
+               "def _verify_password(password: str | bytes, stored: str) -> bool:\n"
+               '    """True when `password` matches a value made by _hash_password (constant time)."""\n'
+               f"    {to_bytes}\n"
+               "    scheme, _, rest = stored.partition(\"$\")\n"
+               "    salt_hex, _, digest_hex = rest.partition(\"$\")\n"
+               "    if scheme != \"scrypt\" or not digest_hex:\n"
+               "        return False\n"
+               f"    digest = {scrypt}(data, salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)\n"
+               f"    return {compare}(digest.hex(), digest_hex)"),
+    ]
+
+
+def password_hashing(ctx: FixContext) -> Draft | None:
+    """`hashlib.md5(pw.encode()).hexdigest()` -> `_hash_password(pw)` (scrypt, or bcrypt/argon2 if used)."""
+    for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)) not in WEAK_HASHES:
+            continue
+        password = _password_arg(ctx, call)
+        if password is None:
+            continue
+        outer = call
+        parent = outer.parent
+        while parent is not None and parent.type == "attribute" and parent.parent is not None and \
+                parent.parent.type == "call" and ctx.text(parent).rsplit(".", 1)[-1] in {"hexdigest", "digest"}:
+            outer = parent.parent
+            parent = outer.parent
+        backend, helpers = _hash_helpers(ctx)
+        comparison = outer.parent
+        if comparison is not None and comparison.type == "parenthesized_expression":
+            comparison = comparison.parent
+        if comparison is not None and comparison.type == "comparison_operator" and \
+                len(comparison.named_children) == 2:
+            operator = ctx.text(comparison)[
+                comparison.named_children[0].end_byte - comparison.start_byte:
+                comparison.named_children[1].start_byte - comparison.start_byte].strip()
+            other = next(c for c in comparison.named_children if c.start_byte != outer.start_byte and
+                         not (c.start_byte <= outer.start_byte and outer.end_byte <= c.end_byte))
+            if operator in {"==", "!="}:
+                negate = "not " if operator == "!=" else ""
+                return Draft(f"Check the password against a salted {backend} hash",
+                             [ctx.replace(comparison, f"{negate}_verify_password({password}, {ctx.text(other)})")],
+                             helpers=helpers, drop_imports=[ctx.text(fn).split(".")[0]],
+                             note="Stored hashes must be re-created with _hash_password.")
+        return Draft(f"Hash the password with salted {backend}", [ctx.replace(outer, f"_hash_password({password})")],
+                     helpers=helpers, drop_imports=[ctx.text(fn).split(".")[0]],
+                     note="Existing stored hashes must be migrated (verify with _verify_password).")
+    return None
+
+
+DJANGO_VALIDATORS = (
+    "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+    "django.contrib.auth.password_validation.MinimumLengthValidator",
+    "django.contrib.auth.password_validation.CommonPasswordValidator",
+    "django.contrib.auth.password_validation.NumericPasswordValidator",
+)
+WEAK_HASHERS = re.compile(r"(?:Unsalted)?(?:MD5|SHA1)PasswordHasher|CryptPasswordHasher|^(?:md5_crypt|des_crypt|"
+                          r"bsdi_crypt|hex_md5|hex_sha1|ldap_md5|plaintext|sha1_crypt|mysql323|nthash)$")
+MIN_PASSWORD_LENGTH = 12
+
+
+def password_policy(ctx: FixContext) -> Draft | None:
+    """`len(password) < 6` -> 12; `AUTH_PASSWORD_VALIDATORS = []` -> Django's standard validators."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type == "assignment":
+            left, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and value is not None and ctx.text(left) == "AUTH_PASSWORD_VALIDATORS" and \
+                    value.type == "list" and value.named_child_count == 0:
+                nl, indent = "\n", "    "
+                body = "".join(f'{indent}{{"NAME": "{v}"}},{nl}' for v in DJANGO_VALIDATORS)
+                return Draft("Use Django's password validators", [ctx.replace(value, f"[{nl}{body}]")])
+        if node.type == "comparison_operator" and len(node.named_children) == 2:
+            left, right = node.named_children
+            operator = ctx.doc.data[left.end_byte:right.start_byte].decode().strip()
+            if left.type == "call" and ctx.text(left).startswith("len(") and operator in {"<", "<="} and \
+                    right.type == "integer" and int(ctx.text(right), 0) < MIN_PASSWORD_LENGTH:
+                bound = MIN_PASSWORD_LENGTH if operator == "<" else MIN_PASSWORD_LENGTH - 1
+                return Draft(f"Require at least {MIN_PASSWORD_LENGTH} characters", [ctx.replace(right, str(bound))])
+    return None
+
+
+def strong_hashers(ctx: FixContext) -> Draft | None:
+    """Weak password hashers in PASSWORD_HASHERS / passlib schemes -> PBKDF2 (kept once, first)."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "list":
+            continue
+        items = [c for c in node.named_children if c.type == "string"]
+        weak = [c for c in items if WEAK_HASHERS.search(ctx.text(c).strip("\"'"))]
+        if not weak:
+            continue
+        django = any("PasswordHasher" in ctx.text(c) for c in items)
+        strong = '"django.contrib.auth.hashers.PBKDF2PasswordHasher"' if django else '"pbkdf2_sha256"'
+        present = any(ctx.text(c).strip("\"'") == strong.strip('"') for c in items)
+        edits = []
+        for index, item in enumerate(weak):
+            if index == 0 and not present:
+                edits.append(ctx.replace(item, strong))
+            else:
+                start, end = removal_range(ctx.doc, item)
+                edits.append(TextEdit(start, end, ""))
+        return Draft("Hash passwords with PBKDF2 instead of a fast hash", edits)
+    return None
+
+
+def constant_time_compare(ctx: FixContext) -> Draft | None:
+    """`token == expected` -> `hmac.compare_digest(token, expected)`."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "comparison_operator" or len(node.named_children) != 2:
+            continue
+        left, right = node.named_children
+        operator = ctx.doc.data[left.end_byte:right.start_byte].decode().strip()
+        if operator not in {"==", "!="}:
+            continue
+        compare = ctx.ref("hmac", "compare_digest")
+        negate = "not " if operator == "!=" else ""
+        text = f"{negate}{compare}({ctx.text(left)}, {ctx.text(right)})"
+        return Draft("Compare secrets in constant time (hmac.compare_digest)", [ctx.replace(node, text)])
+    return None
+
+
+def jwt_verification(ctx: FixContext) -> Draft | None:
+    """`jwt.decode(token, options={"verify_signature": False})` -> signature checked with a key and algorithms."""
+    for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:
+        fn = call.child_by_field_name("function")
+        if fn is None or not ctx.qualified(ctx.text(fn)).endswith("jwt.decode"):
+            continue
+        edits: list[TextEdit] = []
+        for name in ("options", "verify"):
+            kw = keyword(call, name)
+            if kw is not None and ("False" in ctx.text(kw)):
+                start, end = removal_range(ctx.doc, kw)
+                edits.append(TextEdit(start, end, ""))
+        args = positional(call)
+        env = []
+        if len(args) < 2 and keyword(call, "key") is None:
+            key = f'{ctx.ref("os", "environ")}["JWT_SECRET_KEY"]'
+            env.append("JWT_SECRET_KEY")
+            if not args:
+                continue
+            edits.append(TextEdit(args[0].end_byte, args[0].end_byte, f", {key}"))
+        algorithms = keyword(call, "algorithms")
+        if algorithms is None:
+            extra = append_argument(ctx.doc, call, 'algorithms=["HS256"]')
+            if extra is None:
+                continue
+            if edits and extra.start_byte < max(e.end_byte for e in edits):
+                continue
+            edits.append(extra)
+        elif "none" in ctx.text(algorithms).lower():
+            value = algorithms.child_by_field_name("value")
+            if value is not None:
+                edits.append(ctx.replace(value, '["HS256"]'))
+        if edits:
+            return Draft("Verify the token's signature", edits, env_vars=env)
+    return None
+
+
+def hashed_password_check(ctx: FixContext) -> Draft | None:
+    """`user.password == password` -> `_verify_password(password, user.password)` against a salted hash."""
+    for node in [*walk(ctx.node), *ancestors(ctx.node)]:
+        if node.type != "comparison_operator" or len(node.named_children) != 2:
+            continue
+        left, right = node.named_children
+        operator = ctx.doc.data[left.end_byte:right.start_byte].decode().strip()
+        if operator not in {"==", "!="}:
+            continue
+        if not (re.search(r"passw|pwd", ctx.text(left), re.IGNORECASE) and
+                re.search(r"passw|pwd", ctx.text(right), re.IGNORECASE)):
+            continue
+        supplied, stored = (right, left) if left.type in {"attribute", "subscript"} else (left, right)
+        backend, helpers = _hash_helpers(ctx)
+        negate = "not " if operator == "!=" else ""
+        return Draft(f"Store and check passwords as salted {backend} hashes",
+                     [ctx.replace(node, f"{negate}_verify_password({ctx.text(supplied)}, {ctx.text(stored)})")],
+                     helpers=helpers, note="Stored passwords must be replaced by _hash_password(...) values.")
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (password_hashing, strong_hashers, jwt_verification, hashed_password_check,
+                                   constant_time_compare, password_policy)
+"""Tried in order for a broken authentication finding."""

@@ -1,0 +1,1 @@
+"""Command injection: one class package; spec.py is its user documentation."""

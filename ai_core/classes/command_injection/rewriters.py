@@ -1,0 +1,238 @@
+"""Command injection: an argument list without a shell; `shlex.quote` where a shell is really needed."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from tree_sitter import Node
+
+from ai_core.findings import TextEdit
+from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.syntax import (
+    Built,
+    Expr,
+    Piece,
+    built_string,
+    enclosing,
+    is_expression_statement,
+    keyword,
+    positional,
+    removal_range,
+    render_fstring,
+    render_str,
+    scope_of,
+    single_assignment,
+    uses_of,
+    walk,
+)
+
+SUBPROCESS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+                        "subprocess.Popen"})
+SHELL_ONLY = frozenset({"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput"})
+_METACHARS = re.compile(r"[|&;<>()$`*?\[\]{}~!#\n\\]")
+_SENTINEL = re.compile(r"\x00(\d+)\x00")
+
+
+def shell_words(built: Built) -> list[list[Piece]] | None:
+    """Split a built shell command into words (each a list of pieces); None if it needs a real shell."""
+    template = ""
+    exprs: list[Expr] = []
+    for piece in built.pieces:
+        if isinstance(piece, Expr):
+            template += f"\x00{len(exprs)}\x00"
+            exprs.append(piece)
+        else:
+            if _METACHARS.search(piece):
+                return None
+            template += piece
+    try:
+        words = shlex.split(template)
+    except ValueError:
+        return None
+    result: list[list[Piece]] = []
+    for word in words:
+        pieces: list[Piece] = []
+        cursor = 0
+        for match in _SENTINEL.finditer(word):
+            if match.start() > cursor:
+                pieces.append(word[cursor:match.start()])
+            pieces.append(exprs[int(match.group(1))])
+            cursor = match.end()
+        if cursor < len(word):
+            pieces.append(word[cursor:])
+        result.append(pieces)
+    return result
+
+
+def render_word(pieces: list[Piece], quote: str) -> str:
+    """One argument: a literal, the bare expression, or an f-string joining them."""
+    if len(pieces) == 1 and isinstance(pieces[0], Expr):
+        return pieces[0].source
+    return render_fstring(pieces, quote[0]) if any(isinstance(p, Expr) for p in pieces) else \
+        render_str("".join(p for p in pieces if isinstance(p, str)), quote[0])
+
+
+def _command_source(ctx: FixContext, command: Node) -> tuple[Node, Built] | None:
+    """The node that builds the command (the argument itself or its single assignment) and its pieces."""
+    built = built_string(ctx.doc, command)
+    if built is not None:
+        return command, built
+    if command.type == "identifier":
+        value = single_assignment(ctx.doc, command)
+        if value is None or len(uses_of(ctx.doc, scope_of(command), ctx.text(command))) != 1:
+            return None
+        built = built_string(ctx.doc, value)
+        if built is not None:
+            return value, built
+    return None
+
+
+def _target_calls(ctx: FixContext) -> list[tuple[Node, str]]:
+    calls = []
+    seen: set[int] = set()
+    candidates = [enclosing(ctx.sink_node, "call")] + [n for n in walk(ctx.node) if n.type == "call"]
+    for call in candidates:
+        if call is None or call.start_byte in seen:
+            continue
+        seen.add(call.start_byte)
+        fn = call.child_by_field_name("function")
+        if fn is not None:
+            calls.append((call, ctx.qualified(ctx.text(fn))))
+    return calls
+
+
+def _command_arg(call: Node) -> Node | None:
+    args = positional(call)
+    if args:
+        return args[0]
+    kw = keyword(call, "args") or keyword(call, "command") or keyword(call, "cmd")
+    return kw.child_by_field_name("value") if kw is not None else None
+
+
+def argument_list(ctx: FixContext) -> Draft | None:
+    """`subprocess.run(f"ping {host}", shell=True)` -> `subprocess.run(["ping", host])`; os.system alike."""
+    for call, name in _target_calls(ctx):
+        if name not in SUBPROCESS and name not in SHELL_ONLY:
+            continue
+        command = _command_arg(call)
+        if command is None:
+            continue
+        found = _command_source(ctx, command)
+        if found is None:
+            continue
+        source, built = found
+        words = shell_words(built)
+        if not words:
+            continue
+        listed = "[" + ", ".join(render_word(w, built.quote) for w in words) + "]"
+        edits = [ctx.replace(source, listed)]
+        if name in SUBPROCESS:
+            shell = keyword(call, "shell")
+            if shell is None:
+                continue
+            start, end = removal_range(ctx.doc, shell)
+            edits.append(TextEdit(start, end, ""))
+            executable = keyword(call, "executable")
+            if executable is not None:
+                start, end = removal_range(ctx.doc, executable)
+                edits.append(TextEdit(start, end, ""))
+            return Draft("Run an argument list without a shell", edits,
+                         note="Each interpolated value is now exactly one argument.")
+        drafted = _replace_shell_call(ctx, call, name, source, listed)
+        if drafted is not None:
+            return drafted
+    return None
+
+
+def _replace_shell_call(ctx: FixContext, call: Node, name: str, source: Node, listed: str) -> Draft | None:
+    """os.system / os.popen(...).read() / getoutput rewritten to subprocess.run on an argument list."""
+    command = _command_arg(call)
+    if command is None:
+        return None
+    run = ctx.ref("subprocess", "run")
+    fn = call.child_by_field_name("function")
+    local_module = ctx.text(fn).split(".")[0] if fn is not None else ""
+    inline = source.start_byte == command.start_byte
+    args_text = listed if inline else ctx.text(command)
+    extra = [] if inline else [ctx.replace(source, listed)]
+    if name == "os.system":
+        tail = "" if is_expression_statement(call) else ".returncode"
+        return Draft("Run an argument list with subprocess.run instead of os.system",
+                     [ctx.replace(call, f"{run}({args_text}, check=False){tail}"), *extra],
+                     drop_imports=[local_module])
+    if name == "os.popen":
+        parent = call.parent
+        outer = parent.parent if parent is not None else None
+        if parent is None or parent.type != "attribute" or outer is None or outer.type != "call" or \
+                ctx.text(parent).rsplit(".", 1)[-1] != "read":
+            return None
+        replacement = f"{run}({args_text}, capture_output=True, check=False)" if is_expression_statement(outer) \
+            else f"{run}({args_text}, capture_output=True, text=True, check=False).stdout"
+        return Draft("Run an argument list with subprocess.run instead of os.popen",
+                     [ctx.replace(outer, replacement), *extra], drop_imports=[local_module])
+    if name == "subprocess.getoutput":
+        return Draft("Run an argument list with subprocess.run instead of getoutput",
+                     [ctx.replace(call, f"{run}({args_text}, capture_output=True, text=True, check=False)"
+                                        ".stdout.rstrip(\"\\n\")"), *extra])
+    return None
+
+
+def shlex_quote(ctx: FixContext) -> Draft | None:
+    """Keep the shell but quote every interpolated value with `shlex.quote`."""
+    for call, name in _target_calls(ctx):
+        remote = name.rsplit(".", 1)[-1] in {"exec_command", "sudo"}
+        if name not in SUBPROCESS and name not in SHELL_ONLY and name != "asyncio.create_subprocess_shell" and \
+                not remote:
+            continue
+        command = _command_arg(call)
+        if command is None:
+            continue
+        found = _command_source(ctx, command)
+        if found is None:
+            continue
+        _, built = found
+        if not built.exprs or _inside_shell_quotes(built):
+            continue
+        quote = ctx.ref("shlex", "quote")
+        edits = [ctx.replace(expr.node, f"{quote}({expr.source})") for expr in built.exprs
+                 if not expr.source.startswith(quote + "(")]
+        if not edits:
+            continue
+        return Draft("Quote interpolated values with shlex.quote", edits)
+    return None
+
+
+def _inside_shell_quotes(built: Built) -> bool:
+    state = ""
+    for piece in built.pieces:
+        if isinstance(piece, Expr):
+            if state:
+                return True
+            continue
+        for ch in piece:
+            if state and ch == state:
+                state = ""
+            elif not state and ch in "'\"":
+                state = ch
+    return False
+
+
+def literal_eval(ctx: FixContext) -> Draft | None:
+    """`eval(x)` of data -> `ast.literal_eval(x)` (Python literals only)."""
+    for call, name in _target_calls(ctx):
+        if name not in {"eval", "builtins.eval"}:
+            continue
+        args = positional(call)
+        if len(args) != 1:
+            continue
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            continue
+        return Draft("Parse literals with ast.literal_eval instead of eval",
+                     [ctx.replace(fn, ctx.ref("ast", "literal_eval"))])
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, literal_eval)
+"""Tried in order for a command injection finding."""

@@ -1,0 +1,1 @@
+"""CORS misconfiguration: one class package; spec.py is its user documentation."""

@@ -1,0 +1,1 @@
+"""Hardcoded secrets: one class package; spec.py is its user documentation."""

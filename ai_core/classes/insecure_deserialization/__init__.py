@@ -1,0 +1,1 @@
+"""Insecure deserialization: one class package; spec.py is its user documentation."""

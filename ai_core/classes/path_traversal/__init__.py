@@ -1,0 +1,1 @@
+"""Path traversal: one class package; spec.py is its user documentation."""

@@ -1,0 +1,119 @@
+"""Path traversal rewriters: tar extraction filters and a realpath prefix check before file access."""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
+from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.syntax import (
+    Expr,
+    built_string,
+    guard_statement,
+    insert_before,
+    positional,
+    render_str,
+    set_keyword,
+    single_assignment,
+    unparenthesized,
+)
+
+FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.open", "aiofiles.open",
+                        "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.mkdir", "os.makedirs",
+                        "os.rename", "os.replace", "os.listdir", "os.scandir", "os.stat", "os.chmod",
+                        "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move", "shutil.rmtree",
+                        "flask.send_file", "flask.helpers.send_file", "starlette.responses.FileResponse",
+                        "fastapi.responses.FileResponse", "django.http.FileResponse", "pathlib.Path"})
+PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open", "unlink", "rmdir",
+                          "mkdir", "touch", "iterdir", "rename", "replace"})
+
+
+def _base_of(ctx: FixContext, path_expr: Node) -> str | None:
+    """The trusted folder a path is built under: the first argument of os.path.join, or the left of `/`."""
+    node = path_expr
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        if value is not None:
+            node = value
+    if node.type == "call":
+        fn = node.child_by_field_name("function")
+        if fn is not None and ctx.qualified(ctx.text(fn)) in {"os.path.join", "posixpath.join"}:
+            args = positional(node)
+            if len(args) >= 2:
+                return ctx.text(args[0])
+    if node.type == "string":  # f"{BASE}/{name}" or f"/srv/files/{name}"
+        built = built_string(ctx.doc, node)
+        if built is not None and built.pieces:
+            first = built.pieces[0]
+            if isinstance(first, Expr) and len(built.pieces) > 1 and str(built.pieces[1]).startswith("/"):
+                return first.source
+            if isinstance(first, str) and "/" in first:
+                return render_str(first.rsplit("/", 1)[0] or "/", built.quote)
+    if node.type == "binary_operator":
+        op = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        if op is not None and op.type == "/" and left is not None:
+            deeper = left.child_by_field_name("left") if left.type == "binary_operator" else None
+            while deeper is not None:
+                left = deeper
+                deeper = left.child_by_field_name("left") if left.type == "binary_operator" else None
+            return ctx.text(left)
+    return None
+
+
+def realpath_prefix(ctx: FixContext) -> Draft | None:
+    """Resolve the path and refuse it unless it stays under its base folder (realpath prefix check)."""
+    for call in calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            continue
+        callee = ctx.text(fn)
+        qualified = ctx.qualified(callee)
+        receiver: Node | None = None
+        if qualified in FILE_CALLS:
+            arg = value_of(call, 0, "file", "path", "path_or_file", "filename", "src")
+        elif fn.type == "attribute" and callee.rsplit(".", 1)[-1] in PATH_METHODS:
+            receiver = fn.child_by_field_name("object")
+            arg = receiver
+        else:
+            continue
+        if arg is None or (arg.type == "string" and not any(c.type == "interpolation" for c in arg.children)):
+            continue
+        statement = guard_statement(ctx.doc, call)
+        if statement is None:
+            continue
+        base = _base_of(ctx, arg)
+        realpath = ctx.ref("os.path", "realpath")
+        sep = ctx.ref("os", "sep")
+        root = f"{realpath}({base})" if base else f"{ctx.ref('os', 'getcwd')}()"
+        inner = ctx.text(unparenthesized(arg))
+        if "\n" in inner:
+            continue
+        name = inner if arg.type == "identifier" else free_name(ctx, "path", "safe_path", "resolved_path")
+        lines = [f"{name} = {realpath}({inner})",
+                 f"if not {name}.startswith({root} + {sep}):",
+                 '    raise ValueError("refusing a path outside the allowed folder")']
+        replacement = name
+        if receiver is not None:
+            replacement = f"{ctx.ref('pathlib', 'Path')}({name})"
+        edits = [insert_before(ctx.doc, statement, lines)]
+        if arg.type != "identifier" or receiver is not None:
+            edits.append(ctx.replace(arg, replacement))
+        return Draft("Resolve the path and refuse it outside its base folder", edits)
+    return None
+
+
+def tar_filter(ctx: FixContext) -> Draft | None:
+    """`tar.extractall(dest)` -> `tar.extractall(dest, filter="data")` (refuses '..' and absolute members)."""
+    for call in calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.text(fn).rsplit(".", 1)[-1] not in {"extractall", "extract"}:
+            continue
+        edit = set_keyword(ctx.doc, call, "filter", '"data"')
+        if edit is not None:
+            return Draft('Extract with filter="data"', [edit])
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (tar_filter, realpath_prefix)
+"""Tried in order for a path traversal finding."""

@@ -1,0 +1,1 @@
+"""Security misconfiguration: one class package; spec.py is its user documentation."""

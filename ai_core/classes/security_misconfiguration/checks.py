@@ -1,0 +1,122 @@
+"""Security misconfiguration (CWE-16, 489, 605, 614, 1004, 732, 352): protections switched off in settings.
+
+- DEBUG = True in production settings (Django settings, Flask config classes, app.config), CWE-489;
+- ALLOWED_HOSTS containing "*", CWE-16;
+- session/CSRF/remember cookies without Secure (CWE-614) or HttpOnly (CWE-1004), in settings or in
+  `set_cookie("session...", ...)` calls without `secure=True, httponly=True`;
+- CSRF protection disabled (WTF_CSRF_ENABLED = False), CWE-352;
+- the Flask/Werkzeug development server run with the debugger or on 0.0.0.0 (CWE-489, CWE-605);
+- world-writable file modes (`os.chmod(path, 0o777)`), CWE-732.
+
+Development and test settings are not reported. Fix: read DEBUG from the environment (off by
+default), list real host names, set the cookie flags, serve through gunicorn/uvicorn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ai_core.analysis.context import AnalysisContext
+from ai_core.analysis.docindex import literal_int, string_value
+from ai_core.analysis.rules import Check, Rule
+from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
+from ai_core.findings import Finding, Severity, VulnClass
+
+MISC = VulnClass.SECURITY_MISCONFIGURATION
+
+DEBUG = Rule("misconfig.debug-enabled", MISC, Severity.MEDIUM, 0.8, "debug mode enabled", cwe=489)
+HOSTS = Rule("misconfig.allowed-hosts-wildcard", MISC, Severity.MEDIUM, 0.8, "any Host header accepted", cwe=16)
+NOT_SECURE = Rule("misconfig.cookie-not-secure", MISC, Severity.MEDIUM, 0.75, "cookie sent over plain HTTP", cwe=614)
+NOT_HTTPONLY = Rule("misconfig.cookie-not-httponly", MISC, Severity.MEDIUM, 0.75, "cookie readable by scripts",
+                    cwe=1004)
+CSRF = Rule("misconfig.csrf-disabled", MISC, Severity.MEDIUM, 0.75, "CSRF protection disabled", cwe=352)
+DEV_SERVER = Rule("misconfig.debug-server", MISC, Severity.HIGH, 0.85, "development server with the debugger",
+                  cwe=489)
+BIND_ALL = Rule("misconfig.bind-all-interfaces", MISC, Severity.MEDIUM, 0.6, "development server on all interfaces",
+                cwe=605)
+WORLD_WRITABLE = Rule("misconfig.world-writable", MISC, Severity.MEDIUM, 0.8, "world-writable file mode", cwe=732)
+
+_RULE_BY_CWE = {489: DEBUG, 16: HOSTS, 614: NOT_SECURE, 1004: NOT_HTTPONLY, 352: CSRF}
+_BAD = {name: (bad, cwe, why) for name, bad, cwe, why in MISCONF["bad_settings"] if cwe in _RULE_BY_CWE}
+_SENSITIVE_COOKIE = re.compile(MISCONF["sensitive_cookie"])
+
+
+def _settings_findings(ctx: AnalysisContext) -> Iterator[Finding]:
+    for setting in settings(ctx):
+        entry = _BAD.get(setting.name)
+        if entry is None:
+            continue
+        bad, cwe, why = entry
+        text = ctx.index.text(setting.value)
+        hit = contains_wildcard(ctx, setting.value) if bad == "*" else text == bad
+        if hit:
+            rule = _RULE_BY_CWE[cwe]
+            yield rule.finding(ctx, setting.site, f"{setting.name} = {text[:40]}: {why}")
+
+
+def _dev_server(ctx: AnalysisContext) -> Iterator[Finding]:
+    index = ctx.index
+    flask_module = any(v.startswith("flask") for v in index.imports.names.values())
+    for site in index.calls:
+        qualified = site.qualified
+        is_flask_run = qualified == "flask.Flask.run" or (
+            site.method == "run" and site.receiver in {"app", "application"} and (
+                flask_module or site.receiver in index.imports.names))
+        is_run_simple = qualified in {"werkzeug.serving.run_simple", "werkzeug.run_simple"}
+        if not (is_flask_run or is_run_simple):
+            continue
+        debug = site.keyword("debug") if is_flask_run else site.keyword("use_debugger")
+        if debug is not None and index.text(debug) == "True":
+            yield DEV_SERVER.finding(ctx, site.node, f"{site.name}(debug=True) exposes the interactive debugger "
+                                                     "(remote code execution) and tracebacks")
+        host = site.arg("host" if is_flask_run else "hostname", 0)
+        if string_value(index, host) in {"0.0.0.0", "::"}:
+            yield BIND_ALL.finding(ctx, site.node, f"{site.name}() binds the development server to every network "
+                                                   "interface; use a production server")
+
+
+def _cookies(ctx: AnalysisContext) -> Iterator[Finding]:
+    index = ctx.index
+    for site in index.calls:
+        if site.method != "set_cookie":
+            continue
+        name = string_value(index, site.arg("key", 0))
+        if not name or not _SENSITIVE_COOKIE.search(name):
+            continue
+        for flag, rule in (("secure", NOT_SECURE), ("httponly", NOT_HTTPONLY)):
+            value = site.keyword(flag)
+            if value is None or index.text(value) in {"False", "None", "0"}:
+                yield rule.finding(ctx, site.node, f"cookie {name!r} is set without {flag}=True")
+                break
+
+
+def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
+    index = ctx.index
+    for site in index.calls_to(*MISCONF["chmod_calls"], "*.chmod"):
+        mode_node = site.arg("mode", 1 if site.qualified in {"os.chmod", "os.fchmod"} else 0)
+        if mode_node is None:
+            continue
+        mode = literal_int(index, mode_node)
+        if (mode is not None and mode & MISCONF["world_writable_mask"]) or "S_IWOTH" in index.text(mode_node):
+            yield WORLD_WRITABLE.finding(ctx, site.node, f"mode {index.text(mode_node)} lets every local user "
+                                                         "modify the file")
+
+
+_SETTING_HINT = re.compile("|".join(re.escape(name) for name in _BAD).encode())
+
+
+def run(ctx: AnalysisContext) -> Iterator[Finding]:
+    """Settings, development servers, cookie flags and file modes."""
+    data = ctx.doc.data
+    if _SETTING_HINT.search(data):
+        yield from _settings_findings(ctx)
+    if not is_dev_path(ctx.path) and (b".run(" in data or b"run_simple" in data):
+        yield from _dev_server(ctx)
+    if b"set_cookie" in data:
+        yield from _cookies(ctx)
+    if b"chmod" in data:
+        yield from _chmod(ctx)
+
+
+CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, CSRF, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)

@@ -1,0 +1,1 @@
+"""Sensitive data exposure: one class package; spec.py is its user documentation."""

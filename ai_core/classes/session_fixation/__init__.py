@@ -1,0 +1,1 @@
+"""Session fixation and missing session expiry: one class package; spec.py is its user documentation."""

@@ -1,0 +1,1 @@
+"""SQL injection: one class package; spec.py is its user documentation."""

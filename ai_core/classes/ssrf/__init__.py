@@ -1,0 +1,1 @@
+"""Server-side request forgery: one class package; spec.py is its user documentation."""

@@ -1,0 +1,1 @@
+"""Cross-site scripting: one class package; spec.py is its user documentation."""

@@ -1,0 +1,226 @@
+"""Cross-site scripting: escape interpolated values, render templates with variables, turn autoescape on."""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from ai_core.classes.sql_injection.rewriters import _param_name
+from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.syntax import (
+    Built,
+    Expr,
+    append_argument,
+    built_string,
+    enclosing,
+    keyword,
+    positional,
+    render_str,
+    set_keyword,
+    single_assignment,
+    walk,
+)
+
+RESPONSE_CALLS = frozenset({
+    "flask.make_response", "flask.Response", "werkzeug.wrappers.Response", "werkzeug.Response",
+    "django.http.HttpResponse", "django.http.response.HttpResponse", "starlette.responses.HTMLResponse",
+    "fastapi.responses.HTMLResponse", "starlette.responses.Response", "fastapi.Response",
+    "django.utils.safestring.mark_safe", "django.utils.safestring.SafeString", "markupsafe.Markup",
+    "flask.Markup", "jinja2.Markup", "django.utils.html.format_html",
+})
+TEMPLATE_STRING_CALLS = frozenset({"flask.render_template_string"})
+JINJA_CONSTRUCTORS = frozenset({"jinja2.Environment", "jinja2.Template"})
+ESCAPES = ("escape(", "html.escape(", "markupsafe.escape(", "conditional_escape(", "quote(", "urlencode(",
+           "render_template(", "url_for(", "json.dumps(", "tojson(", "len(", "int(", "float(")
+_STR_SOURCES = re.compile(r"(?:request\.(?:args|form|values|GET|POST|headers|cookies|query_params)|input\()")
+
+
+def _escape_ref(ctx: FixContext) -> tuple[str, bool]:
+    """The escape function to call here (the file's framework first), and whether it needs a str argument."""
+    for local, target in ctx.imports.names.items():
+        if target in {"markupsafe.escape", "django.utils.html.escape", "flask.escape", "jinja2.escape"}:
+            return local, False
+    modules = {target.split(".")[0] for target in ctx.imports.names.values()}
+    if "django" in modules:
+        return ctx.ref("django.utils.html", "escape"), False
+    if modules & {"flask", "markupsafe", "jinja2", "quart"}:
+        return ctx.ref("markupsafe", "escape"), False
+    if ctx.project.uses("django") and not modules & {"fastapi", "starlette"}:
+        return ctx.ref("django.utils.html", "escape"), False
+    return ctx.ref("html", "escape"), True
+
+
+def _is_str(ctx: FixContext, expr: Expr) -> bool:
+    node = expr.node
+    if node.type == "string" or _STR_SOURCES.search(expr.source):
+        return True
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        return value is not None and (value.type == "string" or bool(_STR_SOURCES.search(ctx.text(value))))
+    return False
+
+
+def _wrap(ctx: FixContext, built: Built, plus_context: bool) -> list[tuple[Node, str]]:
+    """(node, replacement) for each interpolated value that carries untrusted data and is not escaped yet."""
+    escape, needs_str = _escape_ref(ctx)
+    out = []
+    for expr in built.exprs:
+        if expr.source.startswith(ESCAPES) or expr.node.type in {"string", "integer", "float"} or \
+                (expr.node.type == "identifier" and expr.source.isupper()):
+            continue
+        inner = expr.source if not needs_str or _is_str(ctx, expr) else f"str({expr.source})"
+        wrapped = f"{escape}({inner})"
+        if plus_context and not needs_str:
+            wrapped = f"str({wrapped})"  # Markup + str would escape the literal HTML around it
+        out.append((expr.node, wrapped))
+    return out
+
+
+def _payloads(ctx: FixContext) -> list[tuple[Node, Node | None]]:
+    """(payload expression, the call it is passed to) pairs near the finding: return values and response bodies."""
+    found: list[tuple[Node, Node | None]] = []
+    start = ctx.sink_node
+    ret = enclosing(start, "return_statement") or enclosing(ctx.node, "return_statement")
+    for call in [enclosing(start, "call"), *[n for n in walk(ctx.node) if n.type == "call"]]:
+        if call is None:
+            continue
+        fn = call.child_by_field_name("function")
+        name = ctx.qualified(ctx.text(fn)) if fn is not None else ""
+        if name in RESPONSE_CALLS or name in TEMPLATE_STRING_CALLS:
+            args = positional(call)
+            kw = keyword(call, "content") or keyword(call, "response") or keyword(call, "body")
+            payload = args[0] if args else kw.child_by_field_name("value") if kw is not None else None
+            if payload is not None:
+                found.append((payload, call))
+    if ret is not None and ret.named_child_count:
+        value = ret.named_children[0]
+        if value.type in {"tuple", "expression_list"} and value.named_child_count:
+            value = value.named_children[0]
+        found.append((value, None))
+    if ctx.node.type in {"string", "binary_operator", "concatenated_string", "identifier"}:
+        found.append((ctx.node, None))
+    return found
+
+
+def escape_values(ctx: FixContext) -> Draft | None:
+    """Escape each untrusted value interpolated into HTML (`f"<p>{name}</p>"` -> `f"<p>{escape(name)}</p>"`)."""
+    for payload, call in _payloads(ctx):
+        if call is not None:
+            fn = call.child_by_field_name("function")
+            if fn is not None and ctx.qualified(ctx.text(fn)) in TEMPLATE_STRING_CALLS:
+                continue
+        target = payload
+        built = built_string(ctx.doc, payload)
+        if built is None and payload.type == "identifier":
+            value = single_assignment(ctx.doc, payload)
+            if value is not None:
+                built = built_string(ctx.doc, value)
+                target = value
+        if built is not None:
+            plus = target.type == "binary_operator" and ctx.text(target).find("+") >= 0 and \
+                target.child_by_field_name("operator") is not None and \
+                target.child_by_field_name("operator").type == "+"  # type: ignore[union-attr]
+            wraps = _wrap(ctx, built, plus)
+            if wraps:
+                return Draft("Escape untrusted values in the HTML", [ctx.replace(n, t) for n, t in wraps])
+            continue
+        callee = payload.child_by_field_name("function") if payload.type == "call" else None
+        if callee is not None and not _STR_SOURCES.search(ctx.text(callee)):
+            wrapped = _escape_call_arguments(ctx, payload)
+            if wrapped is not None:
+                return wrapped
+            continue
+        if payload.type not in {"identifier", "subscript", "attribute", "call"}:
+            continue
+        if ctx.is_tainted(payload) is False or ctx.text(payload).startswith(ESCAPES):
+            continue
+        escape, needs_str = _escape_ref(ctx)
+        expr = Expr(ctx.text(payload), payload)
+        inner = expr.source if not needs_str or _is_str(ctx, expr) else f"str({expr.source})"
+        return Draft("Escape the untrusted value before returning it as HTML",
+                     [ctx.replace(payload, f"{escape}({inner})")])
+    return None
+
+
+def _escape_call_arguments(ctx: FixContext, call: Node) -> Draft | None:
+    """`return render.greeting(name)` (a helper that builds HTML) -> `render.greeting(escape(name))`."""
+    fn = call.child_by_field_name("function")
+    if fn is None or ctx.qualified(ctx.text(fn)) in RESPONSE_CALLS | TEMPLATE_STRING_CALLS:
+        return None
+    escape, needs_str = _escape_ref(ctx)
+    edits = []
+    for arg in positional(call):
+        if arg.type in {"string", "integer", "float", "true", "false", "none"} or ctx.text(arg).startswith(ESCAPES):
+            continue
+        if ctx.is_tainted(arg) is False:
+            continue
+        expr = Expr(ctx.text(arg), arg)
+        inner = expr.source if not needs_str or _is_str(ctx, expr) else f"str({expr.source})"
+        # a plain str: the helper may concatenate it, and str + Markup would escape the helper's own HTML
+        edits.append(ctx.replace(arg, f"{escape}({inner})" if needs_str else f"str({escape}({inner}))"))
+    if not edits:
+        return None
+    return Draft("Escape the untrusted values passed to the HTML helper", edits)
+
+
+def template_variables(ctx: FixContext) -> Draft | None:
+    """`render_template_string(f"<p>{name}</p>")` -> `render_template_string("<p>{{ name }}</p>", name=name)`."""
+    for payload, call in _payloads(ctx):
+        if call is None:
+            continue
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)) not in TEMPLATE_STRING_CALLS:
+            continue
+        source = payload
+        built = built_string(ctx.doc, payload)
+        if built is None and payload.type == "identifier":
+            value = single_assignment(ctx.doc, payload)
+            if value is not None:
+                built, source = built_string(ctx.doc, value), value
+        if built is None or not built.exprs:
+            continue
+        taken = {ctx.text(k.child_by_field_name("name")) for k in walk(call)  # type: ignore[arg-type]
+                 if k.type == "keyword_argument" and k.child_by_field_name("name") is not None}
+        template = ""
+        bindings: list[str] = []
+        for piece in built.pieces:
+            if isinstance(piece, Expr):
+                name = _param_name(piece, len(bindings) + 1, taken)
+                template += "{{ " + name + " }}"
+                bindings.append(f"{name}={piece.source}")
+            else:
+                template += piece
+        edits = [ctx.replace(source, render_str(template, built.quote))]
+        for binding in bindings:
+            extra = append_argument(ctx.doc, call, binding)
+            if extra is None:
+                break
+            edits.append(extra)
+        else:
+            merged = edits[1:]
+            if len(merged) > 1:  # several appends at one point: join them
+                point = merged[0].start_byte
+                text = "".join(e.new_text for e in merged)
+                edits = [edits[0], type(merged[0])(point, merged[0].end_byte, text)]
+            return Draft("Pass the values as template variables (autoescaped)", edits)
+    return None
+
+
+def autoescape_on(ctx: FixContext) -> Draft | None:
+    """`Environment(autoescape=False)` / `Template(src)` -> `autoescape=True`."""
+    for node in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"],
+                 enclosing(ctx.node, "call")]:
+        if node is None:
+            continue
+        fn = node.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)) not in JINJA_CONSTRUCTORS:
+            continue
+        edit = set_keyword(ctx.doc, node, "autoescape", "True")
+        if edit is not None:
+            return Draft("Turn on Jinja2 autoescaping", [edit])
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (template_variables, escape_values, autoescape_on)
+"""Tried in order for an XSS finding."""
