@@ -39,7 +39,7 @@ from ai_core.model.data.dataset import DataConfig, build, val_families  # noqa: 
 from ai_core.model.data.generator import generate  # noqa: E402
 from ai_core.model.data.templates import FAMILIES  # noqa: E402
 from ai_core.model.predictor import ModelScorer, load_scorer  # noqa: E402
-from ai_core.scan import iter_python_files, read_source  # noqa: E402
+from ai_core.files import iter_python_files, read_source  # noqa: E402
 from tests.corpus.make_labels import collect  # noqa: E402
 
 CLASSES = [c.value for c in VulnClass]
@@ -218,7 +218,7 @@ _MARKER = re.compile(r"\s*#\s*label:.*$")
 def analyse_corpus(corpus: Path, analyzer: Analyzer) -> dict[str, list[tuple[Finding, tuple[int, int]]]]:
     """Findings per corpus-relative path, analysed with the `# label:` markers blanked out (same lines)."""
     out: dict[str, list[tuple[Finding, tuple[int, int]]]] = {}
-    for path in iter_python_files(corpus, Settings()):
+    for path in iter_python_files(corpus, Settings().exclude):
         if path.parent == corpus:
             continue  # tools next to the apps, not corpus code
         rel = path.relative_to(corpus).as_posix()

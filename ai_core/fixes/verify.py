@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai_core.analysis import Analyzer
+from ai_core.files import SKIPPED_DIRS, is_skipped_dir
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.fixes.text import sha256_text
 from ai_core.parsing import ParsedDocument
@@ -30,8 +31,6 @@ log = logging.getLogger(__name__)
 RUFF_TIMEOUT_S = 30.0
 REPAIRABLE = frozenset({"I001", "E501"})
 CACHE_SIZE = 256
-COPY_IGNORE = (".git", ".hg", ".venv", "venv", "node_modules", ".coderev", "__pycache__", ".mypy_cache",
-               ".ruff_cache", ".pytest_cache", ".tox", "*.egg-info", "build", "dist")
 PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
 
 _NO_NETWORK = '''"""Installed by coderev while it runs a workspace's tests to check a fix: no network."""
@@ -197,9 +196,8 @@ class TestRunner:
 
     def has_tests(self) -> bool:
         """True when the workspace has pytest-style test files (virtualenvs and caches are not searched)."""
-        skip = {name for name in COPY_IGNORE if "*" not in name}
         for _folder, dirs, files in os.walk(self.root):
-            dirs[:] = [d for d in dirs if d not in skip and not d.endswith(".egg-info")]
+            dirs[:] = [d for d in dirs if not is_skipped_dir(d)]
             if any((f.startswith("test_") and f.endswith(".py")) or f.endswith("_test.py") for f in files):
                 return True
         return False
@@ -209,7 +207,7 @@ class TestRunner:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="coderev-tests-") as tmp:
             copy = Path(tmp) / "ws"
-            shutil.copytree(self.root, copy, ignore=shutil.ignore_patterns(*COPY_IGNORE), symlinks=True)
+            shutil.copytree(self.root, copy, ignore=shutil.ignore_patterns(*SKIPPED_DIRS, "*.egg-info"), symlinks=True)
             for rel, text in overrides.items():
                 target = (copy / rel).resolve()
                 if not target.is_relative_to(copy.resolve()):

@@ -16,7 +16,7 @@ from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused,
 from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
 from ai_core.fixes.verify import TestRunner, Verifier
 from ai_core.parsing import ParsedDocument
-from ai_core.scan import SourceError, iter_python_files, read_source
+from ai_core.files import SourceError, iter_python_files, read_source
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[Vu
     """Fix every Python file under `target` (in memory); yields one FileFix per file with findings."""
     fixer = fixer or make_fixer(root, settings)
     wanted = frozenset(classes) if classes else None
-    for path in iter_python_files(target, settings):
+    for path in iter_python_files(target, settings.exclude):
         rel = path.resolve().relative_to(root.resolve()).as_posix() if path.resolve().is_relative_to(
             root.resolve()) else path.as_posix()
         try:

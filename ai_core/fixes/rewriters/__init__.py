@@ -8,7 +8,7 @@ verification, cookie flags, secrets in logs) are listed under each class the eng
 from __future__ import annotations
 
 from ai_core.findings import VulnClass
-from ai_core.fixes.base import Rewriter
+from ai_core.fixes.context import Rewriter
 from ai_core.fixes.rewriters import auth, command, deserialization, guards, settings, sql, xss
 
 _CONFIG = (settings.debug_from_environment, settings.bind_localhost, settings.allowed_hosts, settings.secure_flags,

@@ -8,7 +8,7 @@ import shlex
 from tree_sitter import Node
 
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext
+from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.syntax import (
     Built,
     Expr,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext
+from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.syntax import enclosing, keyword, positional, removal_range, text_of, walk
 
 _TO_JSON = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from ai_core.fixes.base import Draft, FixContext
+from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.imports import Helper
 from ai_core.fixes.syntax import (
     Expr,

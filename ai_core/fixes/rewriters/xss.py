@@ -6,7 +6,7 @@ import re
 
 from tree_sitter import Node
 
-from ai_core.fixes.base import Draft, FixContext
+from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.rewriters.sql import _param_name
 from ai_core.fixes.syntax import (
     Built,

@@ -13,6 +13,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from ai_core.analysis.imports import ImportTable, collect_imports
+from ai_core.files import iter_python_files
 from ai_core.findings import Finding, TextEdit
 from ai_core.fixes.imports import Helper, ImportNeeds
 from ai_core.fixes.syntax import node_at, text_of
@@ -24,7 +25,6 @@ _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w]*)|import[ \t]+([
 PROJECT_SCAN_MAX_FILES = 3000
 PROJECT_SCAN_TTL_S = 300.0
 HEAD_BYTES = 16 * 1024
-_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".coderev", ".tox", "build", "dist"})
 
 
 @dataclass
@@ -58,7 +58,7 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
         return ProjectInfo(root)
     modules: set[str] = set()
     count = 0
-    for path in _python_files(root):
+    for path in iter_python_files(root):
         count += 1
         if count > PROJECT_SCAN_MAX_FILES:
             break
@@ -78,22 +78,6 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
     info = ProjectInfo(root, frozenset(modules))
     _PROJECT_CACHE[key] = (now, info)
     return info
-
-
-def _python_files(root: Path):  # type: ignore[no-untyped-def]
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir():
-                if entry.name not in _SKIP_DIRS and not entry.name.endswith(".egg-info"):
-                    stack.append(entry)
-            elif entry.suffix == ".py":
-                yield entry
 
 
 @dataclass
