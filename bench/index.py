@@ -30,9 +30,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from ai_core.config import Settings
+from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.retrieval import CodeIndex, default_embedder
 from ai_core.retrieval.chunker import chunk_source
-from ai_core.files import SourceError, iter_python_files, read_source, relative
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 DJANGO = CACHE / "Django-5.1"

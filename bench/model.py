@@ -32,6 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from ai_core.analysis import Analyzer  # noqa: E402
 from ai_core.config import Settings  # noqa: E402
+from ai_core.files import iter_python_files, read_source  # noqa: E402
 from ai_core.findings import SAFE_LABEL, Finding, VulnClass  # noqa: E402
 from ai_core.model.adapters import Adapter, AdapterRegistry  # noqa: E402
 from ai_core.model.classifier import ADAPTER_FILE  # noqa: E402
@@ -39,7 +40,6 @@ from ai_core.model.data.dataset import DataConfig, build, val_families  # noqa: 
 from ai_core.model.data.generator import generate  # noqa: E402
 from ai_core.model.data.templates import FAMILIES  # noqa: E402
 from ai_core.model.predictor import ModelScorer, load_scorer  # noqa: E402
-from ai_core.files import iter_python_files, read_source  # noqa: E402
 from tests.corpus.make_labels import collect  # noqa: E402
 
 CLASSES = [c.value for c in VulnClass]

@@ -16,8 +16,8 @@ from ai_core.analysis.imports import ImportTable, collect_imports
 from ai_core.files import iter_python_files
 from ai_core.findings import Finding, TextEdit
 from ai_core.fixes.imports import Helper, ImportNeeds
-from ai_core.fixes.syntax import node_at, text_of
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import node_at
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class FixContext:
 
     def text(self, node: Node) -> str:
         """Source text of a node."""
-        return text_of(self.doc, node)
+        return self.doc.node_text(node)
 
     def ref(self, module: str, attr: str = "") -> str:
         """How to name `module.attr` here; the import is added if missing."""

@@ -21,10 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ai_core.config import Settings
+from ai_core.files import SourceError, is_excluded, is_skipped_dir, iter_python_files, read_source, relative
 from ai_core.retrieval.chunker import KINDS, Chunk, chunk_source
 from ai_core.retrieval.embeddings import Embedder, default_embedder
 from ai_core.retrieval.store import FileState, IndexStore, SearchResult, StoreError, in_list, quote, resolve_uri
-from ai_core.files import SourceError, is_excluded, is_skipped_dir, iter_python_files, read_source, relative
 
 log = logging.getLogger(__name__)
 

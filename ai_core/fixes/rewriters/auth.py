@@ -8,26 +8,13 @@ import re
 from tree_sitter import Node
 
 from ai_core.findings import TextEdit
+from ai_core.fixes.calls import append_argument, keyword, positional, removal_range, set_keyword
 from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.syntax import (
-    Expr,
-    ancestors,
-    append_argument,
-    built_string,
-    enclosing,
-    function_of,
-    guard_statement,
-    insert_before,
-    keyword,
-    positional,
-    removal_range,
-    set_keyword,
-    single_assignment,
-    string_prefix,
-    unparenthesized,
-    walk,
-)
+from ai_core.fixes.layout import guard_statement, insert_before
+from ai_core.fixes.names import single_assignment, unparenthesized
+from ai_core.fixes.strings import Expr, built_string, string_prefix
+from ai_core.parsing.tree import ancestors, enclosing, enclosing_function, walk
 
 WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
                          "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256",
@@ -257,9 +244,7 @@ def jwt_verification(ctx: FixContext) -> Draft | None:
 
 def rotate_session(ctx: FixContext) -> Draft | None:
     """Start a fresh session at login: `session.clear()` (Flask) or `request.session.cycle_key()` (Django)."""
-    function = function_of(ctx.node) or (ctx.node if ctx.node.type == "function_definition" else None)
-    if function is None:
-        function = enclosing(ctx.node, "function_definition")
+    function = enclosing_function(ctx.node)
     if function is None:
         return None
     body = function.child_by_field_name("body")

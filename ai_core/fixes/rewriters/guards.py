@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from ai_core.fixes.calls import keyword, positional, set_keyword
 from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.syntax import (
-    Expr,
-    all_identifiers,
-    built_string,
-    enclosing,
-    guard_statement,
-    insert_before,
-    keyword,
-    positional,
-    render_str,
-    set_keyword,
-    single_assignment,
-    unparenthesized,
-    walk,
-)
+from ai_core.fixes.layout import guard_statement, insert_before
+from ai_core.fixes.names import all_identifiers, single_assignment, unparenthesized
+from ai_core.fixes.strings import Expr, built_string, render_str
+from ai_core.parsing.tree import enclosing, walk
 
 HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.", "http.client.", "socket.")
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "urlopen",

@@ -8,26 +8,13 @@ import re
 from tree_sitter import Node
 
 from ai_core.findings import TextEdit
+from ai_core.fixes.calls import append_argument, keyword, positional
 from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.syntax import (
-    ancestors,
-    append_argument,
-    enclosing,
-    env_name,
-    guard_statement,
-    indent_of,
-    insert_after,
-    insert_before,
-    is_str_literal,
-    keyword,
-    literal_value,
-    newline_of,
-    positional,
-    single_assignment,
-    string_quote,
-    walk,
-)
+from ai_core.fixes.layout import guard_statement, indent_of, insert_after, insert_before, newline_of
+from ai_core.fixes.names import env_name, single_assignment
+from ai_core.fixes.strings import is_str_literal, literal_value, string_quote
+from ai_core.parsing.tree import ancestors, enclosing, walk
 
 _TOKEN_PREFIX = re.compile(r"^(Bearer|Token|Basic|token|bearer)\s+")
 _DEBUG_NAMES = frozenset({"DEBUG", "debug", "TEMPLATE_DEBUG", "FLASK_DEBUG", "DEBUG_PROPAGATE_EXCEPTIONS",
