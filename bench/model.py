@@ -174,15 +174,16 @@ def normalise_label(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _extent(text: str, finding: Finding) -> tuple[int, int]:
-    """1-based lines a finding covers: the whole function for a model-only finding, else its own line."""
+    """1-based lines a finding covers: the whole function for a model-only finding, else its own line.
+
+    The function's extent includes its decorators, as in training (ai_core.model.data.loop).
+    """
     if not finding.model_only:
         return finding.span.start_line + 1, finding.span.start_line + 1
     from ai_core.parsing import ParsedDocument
+    from ai_core.parsing.tree import enclosing_function, node_at
 
-    node = ParsedDocument(text).tree.root_node.descendant_for_byte_range(finding.span.start_byte,
-                                                                         finding.span.end_byte)
-    while node is not None and node.type != "function_definition":
-        node = node.parent
+    node = enclosing_function(node_at(ParsedDocument(text), finding.span), include_decorators=True)
     if node is None:
         return finding.span.start_line + 1, finding.span.start_line + 1
     return node.start_point[0] + 1, node.end_point[0] + 1

@@ -17,6 +17,7 @@ from ai_core.analysis.taint.frameworks import ROUTE_METHODS
 from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, Finding, Severity, Span, VulnClass
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import walk
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def _definitions(path: str, mtime_ns: int) -> dict[str, str]:
 
 def _definitions_of(doc: ParsedDocument) -> dict[str, str]:
     out: dict[str, str] = {}
-    for func in _functions(doc.tree.root_node):
+    for func in (n for n in walk(doc.tree.root_node) if n.type == "function_definition"):
         name_node = func.child_by_field_name("name")  # type: ignore[attr-defined]
         if name_node is None:
             continue
@@ -232,20 +233,11 @@ def _defines(doc: ParsedDocument, name: str, first: int, last: int) -> bool:
                for line in doc.text.split("\n")[first: last + 1])
 
 
-def _functions(node: object) -> Iterator[object]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "function_definition":  # type: ignore[attr-defined]
-            yield current
-        stack.extend(reversed(current.children))  # type: ignore[attr-defined]
-
-
 def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> list[Candidate]:
     """Function-level inputs: security-relevant functions of `doc` in which no rule fired."""
     flagged = [f.span for f in findings]
     out: list[Candidate] = []
-    for func in _functions(doc.tree.root_node):
+    for func in (n for n in walk(doc.tree.root_node) if n.type == "function_definition"):
         span = Span.of_node(func)
         if any(span.contains(s) for s in flagged):
             continue
