@@ -14,8 +14,9 @@ from ai_core.files import SourceError, iter_python_files, read_source
 from ai_core.findings import Fix, TextEdit, VulnClass
 from ai_core.fixes.engine import Fixer, Proposal
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused, inside, write_atomic
+from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
-from ai_core.fixes.verify import TestRunner, Verifier
+from ai_core.fixes.verify import Verifier
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
