@@ -63,7 +63,9 @@ def read_source(path: Path, max_bytes: int) -> str:
 
     Raises SourceError for FIFOs, devices (also behind symlinks), unreadable, oversized, binary or non-UTF-8 files.
     """
-    data = _read_regular(path, max_bytes)
+    data = read_head(path, max_bytes + 1)  # one byte more tells an oversized file, however it grows meanwhile
+    if len(data) > max_bytes:
+        raise SourceError(f"larger than {max_bytes} bytes")
     if b"\0" in data[:BINARY_PROBE_BYTES]:
         raise SourceError("binary file")
     try:
@@ -74,8 +76,8 @@ def read_source(path: Path, max_bytes: int) -> str:
     return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
-def _read_regular(path: Path, max_bytes: int) -> bytes:
-    """At most `max_bytes` bytes of a regular file, never blocking on a FIFO nor reading a device."""
+def read_head(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of a regular file; SourceError for anything else (never blocks on a FIFO)."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # before opening: opening some devices acts
             raise SourceError("not a regular file")
@@ -84,11 +86,6 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):  # replaced since the stat
                 raise SourceError("not a regular file")
-            if info.st_size > max_bytes:
-                raise SourceError(f"larger than {max_bytes} bytes ({info.st_size})")
-            data = handle.read(max_bytes + 1)  # the limit holds even if the file grows meanwhile
+            return handle.read(limit)
     except OSError as exc:
         raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
-    if len(data) > max_bytes:
-        raise SourceError(f"larger than {max_bytes} bytes")
-    return data

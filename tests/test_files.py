@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.files import SKIPPED_DIRS, SourceError, is_excluded, iter_python_files, read_source, relative
+from ai_core.files import SKIPPED_DIRS, SourceError, is_excluded, iter_python_files, read_head, read_source, relative
 from ai_core.findings import VulnClass
+from ai_core.fixes.context import project_info
 from ai_core.parsing import ParsedDocument
+from ai_core.scan import ScanResult, scan_path
 
 needs_posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
 
@@ -50,6 +53,28 @@ def test_fifo_named_py_is_refused_without_blocking(tmp_path: Path):
     os.mkfifo(fifo)
     with pytest.raises(SourceError, match="not a regular file"):
         read_source(fifo, 1024)
+
+
+@needs_posix
+def test_head_of_a_fifo_is_refused_without_blocking(tmp_path: Path):
+    os.mkfifo(tmp_path / "x.py")
+    with pytest.raises(SourceError, match="not a regular file"):
+        read_head(tmp_path / "x.py", 16)
+
+
+@needs_posix
+def test_fifo_module_neither_blocks_a_scan_nor_the_fixer_project_scan(tmp_path: Path):
+    os.mkfifo(tmp_path / "helper.py")
+    (tmp_path / "app.py").write_text("import bcrypt\nimport helper\n\nhelper.run(input())\n")
+    results: list[ScanResult] = []
+    worker = threading.Thread(target=lambda: results.append(
+        scan_path(tmp_path, Settings(model_enabled=False), workers=1)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert results, "the scan blocked on the FIFO"
+    assert results[0].skipped == [("helper.py", "not a regular file")]
+    assert [f.path for f in results[0].files] == ["app.py"]
+    assert project_info(tmp_path).uses("bcrypt")
 
 
 @needs_posix

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ai_core.analysis.project import MAX_MODULE_BYTES
 from ai_core.analysis.specs.model import INJECTION_CLASSES
 from ai_core.analysis.symbols import SOURCE_TOKENS
 from ai_core.analysis.taint.frameworks import ROUTE_METHODS
 from ai_core.config import Settings
+from ai_core.files import SourceError, read_source
 from ai_core.findings import SAFE_LABEL, Finding, Severity, Span, VulnClass
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.tree import walk
@@ -156,8 +158,8 @@ def _local_names(text: str, base: Path) -> dict[str, list[Path]]:
 def _definitions(path: str, mtime_ns: int) -> dict[str, str]:
     """Top-level and method function texts of one file (by name), dedented and capped."""
     try:
-        doc = ParsedDocument(Path(path).read_text(encoding="utf-8"), path=path)
-    except (OSError, UnicodeDecodeError):
+        doc = ParsedDocument(read_source(Path(path), MAX_MODULE_BYTES), path=path)
+    except SourceError:
         return {}
     return _definitions_of(doc)
 

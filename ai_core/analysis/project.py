@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo, build_module
-from ai_core.files import iter_python_files
+from ai_core.files import SourceError, iter_python_files, read_head, read_source
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -249,8 +249,8 @@ class Project:
             if stat.st_size > MAX_MODULE_BYTES:
                 return None
             try:
-                data = Path(key).read_bytes().decode("utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                data = read_source(Path(key), MAX_MODULE_BYTES)
+            except SourceError as exc:
                 log.debug("cannot read %s: %s", key, exc)
                 return None
             doc = ParsedDocument(data, path=key)
@@ -366,9 +366,8 @@ class Project:
             if entry is not None:
                 return entry.module.data
         try:
-            with open(key, "rb") as handle:
-                return handle.read(MAX_MODULE_BYTES)
-        except OSError:
+            return read_head(Path(key), MAX_MODULE_BYTES)
+        except SourceError:
             return b""
 
     def _locate(self, importer: ModuleInfo, dotted: str) -> str | None:

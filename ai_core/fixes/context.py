@@ -13,7 +13,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from ai_core.analysis.imports import ImportTable, collect_imports
-from ai_core.files import iter_python_files
+from ai_core.files import SourceError, iter_python_files, read_head
 from ai_core.findings import Finding, TextEdit
 from ai_core.fixes.imports import Helper, ImportNeeds
 from ai_core.parsing import ParsedDocument
@@ -63,9 +63,8 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
         if count > PROJECT_SCAN_MAX_FILES:
             break
         try:
-            with path.open("rb") as handle:
-                data = handle.read(HEAD_BYTES)  # imports sit at the top
-        except OSError:
+            data = read_head(path, HEAD_BYTES)  # imports sit at the top
+        except SourceError:
             continue
         for match in _IMPORT_LINE.finditer(data):
             modules.add((match.group(1) or match.group(2)).decode("ascii", errors="replace"))
