@@ -1,12 +1,11 @@
-"""Scanning a folder or file: find Python files, read them safely, analyse them on a process pool."""
+"""Scanning a folder or file: analyse its Python files on a process pool, then score them with the model."""
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,17 +21,11 @@ from ai_core.analysis.candidates import (
 )
 from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
+from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
-
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
-                          ".coderev", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox"})
-
-
-class SourceError(Exception):
-    """A file that cannot be analysed (unreadable, binary, not UTF-8, too large)."""
 
 
 @dataclass
@@ -63,50 +56,6 @@ class ScanResult:
     def lines(self) -> int:
         """Lines analysed."""
         return sum(scanned.lines for scanned in self.files)
-
-
-def read_source(path: Path, max_bytes: int) -> str:
-    """The file's text; raise SourceError for unreadable, oversized, binary or non-UTF-8 files."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SourceError(f"larger than {max_bytes} bytes ({size})")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
-    if b"\0" in data[:8192]:
-        raise SourceError("binary file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"not valid UTF-8 (byte {exc.start})") from exc
-
-
-def relative(path: Path, root: Path) -> str:
-    """`path` relative to `root` with forward slashes (the file name when root is the file)."""
-    if root.is_file():
-        return path.name
-    return path.relative_to(root).as_posix()
-
-
-def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
-    """True when a relative path matches one of the exclude globs (`**` crosses folders)."""
-    return any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern.replace("**/", ""))
-               for pattern in patterns)
-
-
-def iter_python_files(root: Path, settings: Settings) -> Iterator[Path]:
-    """Python files under `root` (or `root` itself), skipping virtualenvs, VCS folders and excludes."""
-    if root.is_file():
-        yield root
-        return
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
-        for name in sorted(files):
-            if name.endswith((".py", ".pyi")):
-                path = Path(folder) / name
-                if not is_excluded(relative(path, root), settings.exclude):
-                    yield path
 
 
 _WORKER_ANALYZER: Analyzer | None = None
@@ -148,7 +97,7 @@ def scan_path(
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
-    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings)]
+    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings.exclude)]
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(jobs) > 8:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:

@@ -30,9 +30,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from ai_core.config import Settings
+from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.retrieval import CodeIndex, default_embedder
 from ai_core.retrieval.chunker import chunk_source
-from ai_core.scan import SourceError, iter_python_files, read_source, relative
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 DJANGO = CACHE / "Django-5.1"
@@ -79,7 +79,7 @@ def peak_rss_mb() -> float:
 
 def chunk_tree(root: Path) -> tuple[list[Path], int, float]:
     """All Python files, their chunk count and the time chunking took."""
-    files = list(iter_python_files(root, Settings()))
+    files = list(iter_python_files(root, Settings().exclude))
     started = time.perf_counter()
     chunks = 0
     for path in files:

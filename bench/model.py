@@ -32,6 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from ai_core.analysis import Analyzer  # noqa: E402
 from ai_core.config import Settings  # noqa: E402
+from ai_core.files import iter_python_files, read_source  # noqa: E402
 from ai_core.findings import SAFE_LABEL, Finding, VulnClass  # noqa: E402
 from ai_core.model.adapters import Adapter, AdapterRegistry  # noqa: E402
 from ai_core.model.classifier import ADAPTER_FILE  # noqa: E402
@@ -39,7 +40,6 @@ from ai_core.model.data.dataset import DataConfig, build, val_families  # noqa: 
 from ai_core.model.data.generator import generate  # noqa: E402
 from ai_core.model.data.templates import FAMILIES  # noqa: E402
 from ai_core.model.predictor import ModelScorer, load_scorer  # noqa: E402
-from ai_core.scan import iter_python_files, read_source  # noqa: E402
 from tests.corpus.make_labels import collect  # noqa: E402
 
 CLASSES = [c.value for c in VulnClass]
@@ -174,15 +174,16 @@ def normalise_label(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _extent(text: str, finding: Finding) -> tuple[int, int]:
-    """1-based lines a finding covers: the whole function for a model-only finding, else its own line."""
+    """1-based lines a finding covers: the whole function for a model-only finding, else its own line.
+
+    The function's extent includes its decorators, as in training (ai_core.model.data.loop).
+    """
     if not finding.model_only:
         return finding.span.start_line + 1, finding.span.start_line + 1
     from ai_core.parsing import ParsedDocument
+    from ai_core.parsing.tree import enclosing_function, node_at
 
-    node = ParsedDocument(text).tree.root_node.descendant_for_byte_range(finding.span.start_byte,
-                                                                         finding.span.end_byte)
-    while node is not None and node.type != "function_definition":
-        node = node.parent
+    node = enclosing_function(node_at(ParsedDocument(text), finding.span), include_decorators=True)
     if node is None:
         return finding.span.start_line + 1, finding.span.start_line + 1
     return node.start_point[0] + 1, node.end_point[0] + 1
@@ -218,7 +219,7 @@ _MARKER = re.compile(r"\s*#\s*label:.*$")
 def analyse_corpus(corpus: Path, analyzer: Analyzer) -> dict[str, list[tuple[Finding, tuple[int, int]]]]:
     """Findings per corpus-relative path, analysed with the `# label:` markers blanked out (same lines)."""
     out: dict[str, list[tuple[Finding, tuple[int, int]]]] = {}
-    for path in iter_python_files(corpus, Settings()):
+    for path in iter_python_files(corpus, Settings().exclude):
         if path.parent == corpus:
             continue  # tools next to the apps, not corpus code
         rel = path.relative_to(corpus).as_posix()

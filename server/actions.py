@@ -30,8 +30,9 @@ from ai_core.fixes.explain import explain
 from ai_core.fixes.generative import from_settings as generative_from_settings
 from ai_core.fixes.journal import Entry, inside
 from ai_core.fixes.suppress import suppression_edit
+from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import apply_edits, diff_edits
-from ai_core.fixes.verify import TestRunner, Verifier
+from ai_core.fixes.verify import Verifier
 from ai_core.parsing import ParsedDocument, PositionMap
 from server.app import CoderevServer
 from server.convert import SOURCE, byte_range

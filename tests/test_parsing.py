@@ -1,10 +1,13 @@
-"""Parsing: incremental re-parse follows LSP edits, and positions map exactly in every encoding."""
+"""Parsing: incremental re-parse follows LSP edits, positions map exactly in every encoding, tree navigation."""
 
 from __future__ import annotations
 
 import pytest
+from tree_sitter import Node
 
+from ai_core.findings import Span
 from ai_core.parsing import ContentChange, ParsedDocument, PositionEncoding, PositionMap, parse_python
+from ai_core.parsing.tree import enclosing, enclosing_function, node_at, scope_of, statement_of, walk
 
 TEXT = "a = '😀数'\nb = 2\n"
 
@@ -60,3 +63,70 @@ def test_snapshot_is_unaffected_by_later_edits():
 def test_syntax_errors_are_recovered_not_raised():
     doc = ParsedDocument("def broken(:\n    pass\n")
     assert doc.has_syntax_errors
+
+
+DECORATED = """@app.route("/run")
+def run(cmd):
+    def inner():
+        return os.system(cmd)
+    return inner
+
+
+class Config:
+    DEBUG = True
+
+    def method(self):
+        local = 1
+"""
+
+
+def _node(doc: ParsedDocument, snippet: str) -> Node:
+    start = doc.data.index(snippet.encode())
+    return node_at(doc, Span(start, start + len(snippet), 0, 0, 0, 0))
+
+
+def test_node_at_is_the_smallest_named_node_covering_the_span():
+    doc = ParsedDocument(DECORATED)
+    node = _node(doc, "os.system(cmd)")
+    assert node.type == "call"
+    assert doc.node_text(node) == "os.system(cmd)"
+
+
+def test_enclosing_function_is_the_innermost_def_and_includes_decorators_only_when_asked():
+    doc = ParsedDocument(DECORATED)
+    call = _node(doc, "os.system(cmd)")
+    assert doc.node_text(enclosing_function(call).child_by_field_name("name")) == "inner"
+    outer = enclosing_function(_node(doc, "return inner"))
+    assert outer.start_point[0] == 1  # the def line
+    decorated = enclosing_function(_node(doc, "return inner"), include_decorators=True)
+    assert decorated.type == "decorated_definition" and decorated.start_point[0] == 0
+    assert enclosing_function(call, include_decorators=True).type == "function_definition"  # inner is bare
+
+
+def test_enclosing_function_of_module_level_code_is_none():
+    doc = ParsedDocument(DECORATED)
+    assert enclosing_function(_node(doc, "DEBUG = True")) is None
+
+
+def test_enclosing_stops_at_a_stop_type():
+    doc = ParsedDocument(DECORATED)
+    class_level = _node(doc, "DEBUG = True")
+    in_method = _node(doc, "local = 1")
+    assert enclosing(class_level, "class_definition", stop=("function_definition",)).type == "class_definition"
+    assert enclosing(in_method, "class_definition", stop=("function_definition",)) is None
+    assert enclosing(in_method, "class_definition").type == "class_definition"
+
+
+def test_statement_and_scope_of_a_name():
+    doc = ParsedDocument(DECORATED)
+    name = _node(doc, "local")
+    assert doc.node_text(statement_of(name)) == "local = 1"
+    assert scope_of(name).type == "block"
+    assert scope_of(_node(doc, "DEBUG")).type == "module"
+
+
+def test_walk_is_preorder_from_the_node_itself():
+    doc = ParsedDocument("f(a, b)\n")
+    call = _node(doc, "f(a, b)")
+    named = [doc.node_text(n) for n in walk(call) if n.is_named]
+    assert named == ["f(a, b)", "f", "(a, b)", "a", "b"]

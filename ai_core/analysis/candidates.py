@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ai_core.analysis.project import MAX_MODULE_BYTES
 from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
 from ai_core.analysis.symbols import SOURCE_TOKENS
 from ai_core.analysis.taint.frameworks import ROUTE_METHODS
 from ai_core.config import Settings
+from ai_core.files import SourceError, read_source
 from ai_core.findings import SAFE_LABEL, Finding, Severity, Span, VulnClass
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import walk
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +158,15 @@ def _local_names(text: str, base: Path) -> dict[str, list[Path]]:
 def _definitions(path: str, mtime_ns: int) -> dict[str, str]:
     """Top-level and method function texts of one file (by name), dedented and capped."""
     try:
-        doc = ParsedDocument(Path(path).read_text(encoding="utf-8"), path=path)
-    except (OSError, UnicodeDecodeError):
+        doc = ParsedDocument(read_source(Path(path), MAX_MODULE_BYTES), path=path)
+    except SourceError:
         return {}
     return _definitions_of(doc)
 
 
 def _definitions_of(doc: ParsedDocument) -> dict[str, str]:
     out: dict[str, str] = {}
-    for func in _functions(doc.tree.root_node):
+    for func in (n for n in walk(doc.tree.root_node) if n.type == "function_definition"):
         name_node = func.child_by_field_name("name")  # type: ignore[attr-defined]
         if name_node is None:
             continue
@@ -232,20 +235,11 @@ def _defines(doc: ParsedDocument, name: str, first: int, last: int) -> bool:
                for line in doc.text.split("\n")[first: last + 1])
 
 
-def _functions(node: object) -> Iterator[object]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "function_definition":  # type: ignore[attr-defined]
-            yield current
-        stack.extend(reversed(current.children))  # type: ignore[attr-defined]
-
-
 def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> list[Candidate]:
     """Function-level inputs: security-relevant functions of `doc` in which no rule fired."""
     flagged = [f.span for f in findings]
     out: list[Candidate] = []
-    for func in _functions(doc.tree.root_node):
+    for func in (n for n in walk(doc.tree.root_node) if n.type == "function_definition"):
         span = Span.of_node(func)
         if any(span.contains(s) for s in flagged):
             continue

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo, build_module
+from ai_core.files import SourceError, iter_python_files, read_head, read_source
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,6 @@ MAX_MODULE_BYTES = 2 * 1024 * 1024
 SCAN_MAX_MODULES = 128
 """Parsed modules a batch scan keeps in memory per worker (the rest are re-read when a call needs them)."""
 MAX_REEXPORT_DEPTH = 6
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".coderev",
-                          ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox", "build", "dist"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +142,7 @@ class Project:
         found: set[str] = set()
         if files is None:
             for root in self.roots:
-                if root.is_file():
-                    found.add(str(root))
-                    continue
-                for folder, dirs, names in os.walk(root):
-                    dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
-                    found.update(os.path.join(folder, n) for n in names if n.endswith((".py", ".pyi")))
+                found.update(str(path) for path in iter_python_files(root))
         else:
             found = {os.path.abspath(f) for f in files}
         with self.lock:
@@ -255,8 +249,8 @@ class Project:
             if stat.st_size > MAX_MODULE_BYTES:
                 return None
             try:
-                data = Path(key).read_bytes().decode("utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                data = read_source(Path(key), MAX_MODULE_BYTES)
+            except SourceError as exc:
                 log.debug("cannot read %s: %s", key, exc)
                 return None
             doc = ParsedDocument(data, path=key)
@@ -372,9 +366,8 @@ class Project:
             if entry is not None:
                 return entry.module.data
         try:
-            with open(key, "rb") as handle:
-                return handle.read(MAX_MODULE_BYTES)
-        except OSError:
+            return read_head(Path(key), MAX_MODULE_BYTES)
+        except SourceError:
             return b""
 
     def _locate(self, importer: ModuleInfo, dotted: str) -> str | None:

@@ -2,8 +2,11 @@
 
 from ai_core.fixes.engine import Candidate, FixAllResult, Fixer, Proposal
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused
+from ai_core.fixes.ruff_runner import Ruff
+from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import apply_edits, diff_edits, sha256_text, unified_diff
-from ai_core.fixes.verify import Ruff, TestRunner, Verdict, Verifier
+from ai_core.fixes.verdict import Verdict
+from ai_core.fixes.verify import Verifier
 
 __all__ = [
     "Candidate", "Entry", "FixAllResult", "Fixer", "Journal", "OutsideWorkspace", "Proposal", "Ruff", "TestRunner",

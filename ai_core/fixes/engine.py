@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Protocol
 
 from ai_core.analysis import Analyzer
+from ai_core.files import SourceError, read_source
 from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
-from ai_core.fixes.base import Draft, FixContext, ProjectInfo, project_info
+from ai_core.fixes.context import Draft, FixContext, ProjectInfo, project_info
 from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
 from ai_core.fixes.rewriters import rewriters_for
-from ai_core.fixes.syntax import node_at
+from ai_core.fixes.ruff_runner import changed_lines
 from ai_core.fixes.text import EditError, apply_edits_bytes, diff_edits, sorted_edits
-from ai_core.fixes.verify import Verdict, VerificationError, Verifier, changed_lines
+from ai_core.fixes.verdict import Verdict, VerificationError
+from ai_core.fixes.verify import Verifier
 from ai_core.parsing import ParsedDocument
-from ai_core.scan import SourceError, read_source
+from ai_core.parsing.tree import node_at
 
 log = logging.getLogger(__name__)
 

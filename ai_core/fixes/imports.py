@@ -11,7 +11,8 @@ from tree_sitter import Node
 
 from ai_core.analysis.imports import ImportTable, collect_imports
 from ai_core.findings import TextEdit
-from ai_core.fixes.syntax import all_identifiers, line_end, newline_of, text_of
+from ai_core.fixes.layout import line_end, newline_of
+from ai_core.fixes.names import all_identifiers, defined_names
 from ai_core.parsing import ParsedDocument
 
 SECTIONS = ("future", "stdlib", "thirdparty", "firstparty", "local")
@@ -130,13 +131,13 @@ def _existing(doc: ParsedDocument, root: Path | None) -> list[_Existing]:
                 continue
             module_node = child.child_by_field_name("module_name")
             if child.type == "import_from_statement" and module_node is not None:
-                module = text_of(doc, module_node)
+                module = doc.node_text(module_node)
                 found.append(_Existing(child, module, True, section_of(module, root)))
             else:
                 first = child.named_children[0] if child.named_children else None
                 if first is not None and first.type == "aliased_import":
                     first = first.child_by_field_name("name")
-                module = text_of(doc, first) if first is not None else ""
+                module = doc.node_text(first) if first is not None else ""
                 found.append(_Existing(child, module, False, section_of(module, root)))
         elif child.type == "comment" or (started is False and _is_docstring(child)):
             continue
@@ -189,7 +190,7 @@ def _extend_from(doc: ParsedDocument, node: Node, imp: Import) -> TextEdit | Non
         return None
     new = imp.member()
     for member in members:
-        if _member_key(text_of(doc, member)) > _member_key(new):
+        if _member_key(doc.node_text(member)) > _member_key(new):
             return TextEdit(member.start_byte, member.start_byte, f"{new}, ")
     return TextEdit(members[-1].end_byte, members[-1].end_byte, f", {new}")
 
@@ -209,7 +210,7 @@ def insertion_edits(doc: ParsedDocument, imports: list[Import], root: Path | Non
         seen.add(imp)
         if imp.is_from:
             same = next((e for e in existing if e.is_from and e.module == imp.module and
-                         e.node.type == "import_from_statement" and "*" not in text_of(doc, e.node)), None)
+                         e.node.type == "import_from_statement" and "*" not in doc.node_text(e.node)), None)
             if same is not None:
                 extension = _extend_from(doc, same.node, imp)
                 if extension is not None:
@@ -294,14 +295,14 @@ def _still_used(doc: ParsedDocument, name: str, edits: list[TextEdit]) -> bool:
         node = stack.pop()
         if node.type in IMPORT_TYPES:
             continue
-        if node.type == "identifier" and text_of(doc, node) == name:
+        if node.type == "identifier" and doc.node_text(node) == name:
             inside = any(e.start_byte <= node.start_byte and node.end_byte <= e.end_byte for e in edits)
             parent = node.parent
             is_attr = parent is not None and parent.type == "attribute" and \
                 parent.child_by_field_name("attribute") == node
             if not inside and not is_attr:
                 return True
-        if node.type == "string" and name in text_of(doc, node) and "__all__" in doc.text:
+        if node.type == "string" and name in doc.node_text(node) and "__all__" in doc.text:
             return True
         stack.extend(node.children)
     return False
@@ -315,10 +316,10 @@ def _remove_binding(doc: ParsedDocument, name: str) -> TextEdit | None:
         for member in (child.children_by_field_name("name")):
             if member.type == "aliased_import":
                 alias = member.child_by_field_name("alias")
-                local = text_of(doc, alias) if alias is not None else ""
+                local = doc.node_text(alias) if alias is not None else ""
             else:
-                local = text_of(doc, member).split(".")[0] if child.type == "import_statement" \
-                    else text_of(doc, member)
+                local = doc.node_text(member).split(".")[0] if child.type == "import_statement" \
+                    else doc.node_text(member)
             bound.append((member, local))
         hits = [m for m, local in bound if local == name]
         if not hits:
@@ -349,8 +350,6 @@ class Helper:
 
 def helper_edit(doc: ParsedDocument, helpers: list[Helper]) -> TextEdit | None:
     """One edit adding module-level helpers (those not yet defined) after the import block."""
-    from ai_core.fixes.syntax import defined_names
-
     defined = defined_names(doc)
     todo = [h for h in helpers if h.name not in defined]
     if not todo:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from ai_core.findings import Finding, TextEdit
-from ai_core.fixes.syntax import ancestors
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import ancestors
 
 _EXISTING = re.compile(r"#\s*coderev:\s*ignore(?P<ids>\[[^\]]*\])?")
 

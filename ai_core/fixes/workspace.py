@@ -10,13 +10,14 @@ from pathlib import Path
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
+from ai_core.files import SourceError, iter_python_files, read_source
 from ai_core.findings import Fix, TextEdit, VulnClass
 from ai_core.fixes.engine import Fixer, Proposal
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused, inside, write_atomic
+from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
-from ai_core.fixes.verify import TestRunner, Verifier
+from ai_core.fixes.verify import Verifier
 from ai_core.parsing import ParsedDocument
-from ai_core.scan import SourceError, iter_python_files, read_source
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[Vu
     """Fix every Python file under `target` (in memory); yields one FileFix per file with findings."""
     fixer = fixer or make_fixer(root, settings)
     wanted = frozenset(classes) if classes else None
-    for path in iter_python_files(target, settings):
+    for path in iter_python_files(target, settings.exclude):
         rel = path.resolve().relative_to(root.resolve()).as_posix() if path.resolve().is_relative_to(
             root.resolve()) else path.as_posix()
         try:

@@ -21,10 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ai_core.config import Settings
+from ai_core.files import SourceError, is_excluded, is_skipped_dir, iter_python_files, read_source, relative
 from ai_core.retrieval.chunker import KINDS, Chunk, chunk_source
 from ai_core.retrieval.embeddings import Embedder, default_embedder
 from ai_core.retrieval.store import FileState, IndexStore, SearchResult, StoreError, in_list, quote, resolve_uri
-from ai_core.scan import SKIPPED_DIRS, SourceError, is_excluded, iter_python_files, read_source, relative
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class CodeIndex:
             stats = SyncStats()
             known = self.store.file_states()
             present: dict[str, Path] = {}
-            for path in iter_python_files(self.root, self.settings):
+            for path in iter_python_files(self.root, self.settings.exclude):
                 present[relative(path, self.root)] = path
             gone = sorted(set(known) - set(present))
             if gone:
@@ -207,7 +207,7 @@ class CodeIndex:
         index = self._index_folder()
         if index is not None and Path(path).resolve().is_relative_to(index):
             return None
-        if any(part in SKIPPED_DIRS or part.endswith(".egg-info") for part in rel.split("/")[:-1]):
+        if any(is_skipped_dir(part) for part in rel.split("/")[:-1]):
             return None
         return rel
 

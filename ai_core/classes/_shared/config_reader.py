@@ -18,6 +18,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import string_value
 from ai_core.analysis.specs import table
 from ai_core.findings import VulnClass
+from ai_core.parsing.tree import enclosing
 
 MISCONF = table(VulnClass.SECURITY_MISCONFIGURATION)
 _DEV = re.compile(MISCONF["dev_names"])
@@ -50,17 +51,6 @@ def is_dev_path(path: str) -> bool:
     return any(_DEV.search(name) for name in names if name not in {"settings", "config", "conf"})
 
 
-def _enclosing_class(node: Node) -> Node | None:
-    parent = node.parent
-    while parent is not None:
-        if parent.type == "class_definition":
-            return parent
-        if parent.type in {"function_definition", "module"}:
-            return None
-        parent = parent.parent
-    return None
-
-
 def settings(ctx: AnalysisContext) -> Iterator[Setting]:
     """Every configuration value the document writes (see the module docstring)."""
     index = ctx.index
@@ -78,7 +68,7 @@ def settings(ctx: AnalysisContext) -> Iterator[Setting]:
                 if settings_module:
                     yield Setting(name, right, assign)
                 continue
-            cls = _enclosing_class(assign)
+            cls = enclosing(assign, "class_definition", stop=("function_definition",))
             if cls is not None and settings_module:
                 cls_name = cls.child_by_field_name("name")
                 if cls_name is not None and not _DEV.search(index.text(cls_name)):

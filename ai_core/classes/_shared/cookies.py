@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from ai_core.classes._shared.edit_helpers import calls_in_finding
-from ai_core.fixes.base import Draft, FixContext
-from ai_core.fixes.syntax import (
-    append_argument,
-    keyword,
-)
+from ai_core.fixes.calls import append_argument, keyword
+from ai_core.fixes.context import Draft, FixContext
 
 _COOKIE_FLAGS = (("secure", "True"), ("httponly", "True"), ("samesite", '"Lax"'))
 

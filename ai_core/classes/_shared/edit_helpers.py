@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from ai_core.fixes.base import FixContext
-from ai_core.fixes.syntax import (
-    all_identifiers,
-    enclosing,
-    keyword,
-    literal_value,
-    positional,
-    string_quote,
-    walk,
-)
+from ai_core.fixes.calls import keyword, positional
+from ai_core.fixes.context import FixContext
+from ai_core.fixes.names import all_identifiers
+from ai_core.fixes.strings import literal_value, string_quote
+from ai_core.parsing.tree import enclosing, walk
 
 
 def calls_near(ctx: FixContext) -> list[Node]:

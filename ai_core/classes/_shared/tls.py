@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from ai_core.classes._shared.edit_helpers import assignments_near, calls_in_finding, target_name
-from ai_core.fixes.base import Draft, FixContext
-from ai_core.fixes.syntax import (
-    keyword,
-)
+from ai_core.fixes.calls import keyword
+from ai_core.fixes.context import Draft, FixContext
 
 
 def tls_verify(ctx: FixContext) -> Draft | None:

@@ -8,17 +8,11 @@ import re
 from tree_sitter import Node
 
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.calls import append_argument, keyword, positional, removal_range
+from ai_core.fixes.context import Draft, FixContext, Rewriter
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.syntax import (
-    ancestors,
-    append_argument,
-    keyword,
-    positional,
-    removal_range,
-    unparenthesized,
-    walk,
-)
+from ai_core.fixes.names import unparenthesized
+from ai_core.parsing.tree import ancestors, walk
 
 WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
                          "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256",

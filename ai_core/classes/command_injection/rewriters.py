@@ -8,24 +8,11 @@ import shlex
 from tree_sitter import Node
 
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    Built,
-    Expr,
-    Piece,
-    built_string,
-    enclosing,
-    is_expression_statement,
-    keyword,
-    positional,
-    removal_range,
-    render_fstring,
-    render_str,
-    scope_of,
-    single_assignment,
-    uses_of,
-    walk,
-)
+from ai_core.fixes.calls import keyword, positional, removal_range
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.names import is_expression_statement, single_assignment, uses_of
+from ai_core.fixes.strings import Built, Expr, Piece, built_string, render_fstring, render_str
+from ai_core.parsing.tree import enclosing, scope_of, walk
 
 SUBPROCESS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
                         "subprocess.Popen"})

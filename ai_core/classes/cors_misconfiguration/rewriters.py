@@ -6,17 +6,12 @@ import re
 
 from ai_core.classes._shared.edit_helpers import assignments_near, calls_in_finding, environ_get, target_name
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.calls import append_argument, keyword
+from ai_core.fixes.context import Draft, FixContext, Rewriter
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.syntax import (
-    append_argument,
-    guard_statement,
-    indent_of,
-    keyword,
-    literal_value,
-    newline_of,
-    walk,
-)
+from ai_core.fixes.layout import guard_statement, indent_of, newline_of
+from ai_core.fixes.strings import literal_value
+from ai_core.parsing.tree import walk
 
 _CORS_ENV = "CORS_ALLOWED_ORIGINS"
 

@@ -7,16 +7,11 @@ import re
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import environ_item, quote_like, target_name
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    ancestors,
-    enclosing,
-    env_name,
-    is_str_literal,
-    literal_value,
-    positional,
-    walk,
-)
+from ai_core.fixes.calls import positional
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.names import env_name
+from ai_core.fixes.strings import is_str_literal, literal_value
+from ai_core.parsing.tree import ancestors, enclosing, walk
 
 _TOKEN_PREFIX = re.compile(r"^(Bearer|Token|Basic|token|bearer)\s+")
 _GENERIC_NAMES = frozenset({"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "API_KEY", "USER", "AUTH"})

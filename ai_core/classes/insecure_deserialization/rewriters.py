@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import enclosing, keyword, positional, removal_range, text_of, walk
+from ai_core.fixes.calls import keyword, positional, removal_range
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.parsing.tree import enclosing, walk
 
 _TO_JSON = {
     "pickle.loads": "loads", "pickle.load": "load", "cPickle.loads": "loads", "cPickle.load": "load",
@@ -31,11 +32,11 @@ def yaml_safe_load(ctx: FixContext) -> Draft | None:
         fn = call.child_by_field_name("function")
         if fn is None:
             continue
-        name = ctx.qualified(text_of(ctx.doc, fn))
+        name = ctx.qualified(ctx.doc.node_text(fn))
         if name not in _YAML:
             continue
         edits = []
-        local = text_of(ctx.doc, fn)
+        local = ctx.doc.node_text(fn)
         prefix = local.rsplit(".", 1)[0] if "." in local else ""
         new_fn = f"{prefix}.{_YAML[name]}" if prefix else ctx.ref("yaml", _YAML[name])
         edits.append(ctx.replace(fn, new_fn))
@@ -58,7 +59,7 @@ def json_instead_of_pickle(ctx: FixContext) -> Draft | None:
         fn = call.child_by_field_name("function")
         if fn is None:
             continue
-        local = text_of(ctx.doc, fn)
+        local = ctx.doc.node_text(fn)
         name = ctx.qualified(local)
         method = _TO_JSON.get(name)
         if not method:
@@ -80,7 +81,7 @@ def torch_weights_only(ctx: FixContext) -> Draft | None:
     """`torch.load(f)` -> `torch.load(f, weights_only=True)`."""
     for call in _calls(ctx):
         fn = call.child_by_field_name("function")
-        if fn is None or ctx.qualified(text_of(ctx.doc, fn)) != "torch.load":
+        if fn is None or ctx.qualified(ctx.doc.node_text(fn)) != "torch.load":
             continue
         existing = keyword(call, "weights_only")
         if existing is not None:

@@ -5,18 +5,11 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    Expr,
-    built_string,
-    guard_statement,
-    insert_before,
-    positional,
-    render_str,
-    set_keyword,
-    single_assignment,
-    unparenthesized,
-)
+from ai_core.fixes.calls import positional, set_keyword
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.layout import guard_statement, insert_before
+from ai_core.fixes.names import single_assignment, unparenthesized
+from ai_core.fixes.strings import Expr, built_string, render_str
 
 FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.open", "aiofiles.open",
                         "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.mkdir", "os.makedirs",

@@ -13,13 +13,10 @@ from ai_core.classes._shared.edit_helpers import (
 )
 from ai_core.classes._shared.tls import tls_verify
 from ai_core.classes.xss.rewriters import autoescape_on
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    keyword,
-    literal_value,
-    positional,
-    walk,
-)
+from ai_core.fixes.calls import keyword, positional
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.strings import literal_value
+from ai_core.parsing.tree import walk
 
 _DEBUG_NAMES = frozenset({"DEBUG", "debug", "TEMPLATE_DEBUG", "FLASK_DEBUG", "DEBUG_PROPAGATE_EXCEPTIONS",
                           "use_debugger", "use_reloader"})

@@ -11,21 +11,12 @@ from ai_core.classes._shared.cookies import cookie_flags
 from ai_core.classes._shared.edit_helpers import calls_in_finding
 from ai_core.classes._shared.tls import tls_verify
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    Expr,
-    ancestors,
-    built_string,
-    enclosing,
-    guard_statement,
-    insert_after,
-    insert_before,
-    is_str_literal,
-    positional,
-    single_assignment,
-    string_prefix,
-    walk,
-)
+from ai_core.fixes.calls import positional
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.layout import guard_statement, insert_after, insert_before
+from ai_core.fixes.names import single_assignment
+from ai_core.fixes.strings import Expr, built_string, is_str_literal, string_prefix
+from ai_core.parsing.tree import ancestors, enclosing, walk
 
 SENSITIVE = re.compile(r"passw|pwd|secret|token|api_?key|apikey|credential|private_?key|ssn|card|cvv|otp|"
                        r"session_?id|auth", re.IGNORECASE)

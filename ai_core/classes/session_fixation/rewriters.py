@@ -6,24 +6,16 @@ import re
 
 from ai_core.classes._shared.cookies import cookie_flags
 from ai_core.findings import TextEdit
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    ancestors,
-    enclosing,
-    function_of,
-    guard_statement,
-    insert_before,
-    keyword,
-    positional,
-    set_keyword,
-    single_assignment,
-    walk,
-)
+from ai_core.fixes.calls import keyword, positional, set_keyword
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.layout import guard_statement, insert_before
+from ai_core.fixes.names import single_assignment
+from ai_core.parsing.tree import ancestors, enclosing, enclosing_function, walk
 
 
 def rotate_session(ctx: FixContext) -> Draft | None:
     """Start a fresh session at login: `session.clear()` (Flask) or `request.session.cycle_key()` (Django)."""
-    function = function_of(ctx.node) or (ctx.node if ctx.node.type == "function_definition" else None)
+    function = enclosing_function(ctx.node) or (ctx.node if ctx.node.type == "function_definition" else None)
     if function is None:
         function = enclosing(ctx.node, "function_definition")
     if function is None:

@@ -6,24 +6,11 @@ import re
 
 from tree_sitter import Node
 
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    Built,
-    Expr,
-    Piece,
-    append_argument,
-    built_string,
-    enclosing,
-    keyword,
-    merge_literals,
-    positional,
-    render_fstring,
-    render_str,
-    scope_of,
-    single_assignment,
-    uses_of,
-    walk,
-)
+from ai_core.fixes.calls import append_argument, keyword, positional
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.names import single_assignment, uses_of
+from ai_core.fixes.strings import Built, Expr, Piece, built_string, merge_literals, render_fstring, render_str
+from ai_core.parsing.tree import enclosing, scope_of, walk
 
 EXECUTE_METHODS = frozenset({"execute", "executemany", "exec_driver_sql"})
 RAW_METHODS = frozenset({"raw"})

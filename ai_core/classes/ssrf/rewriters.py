@@ -5,12 +5,9 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import bind, calls_near, value_of
-from ai_core.fixes.base import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.syntax import (
-    guard_statement,
-    insert_before,
-)
+from ai_core.fixes.layout import guard_statement, insert_before
 
 HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.", "http.client.", "socket.")
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "urlopen",

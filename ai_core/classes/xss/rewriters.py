@@ -7,20 +7,11 @@ import re
 from tree_sitter import Node
 
 from ai_core.classes.sql_injection.rewriters import _param_name
-from ai_core.fixes.base import Draft, FixContext, Rewriter
-from ai_core.fixes.syntax import (
-    Built,
-    Expr,
-    append_argument,
-    built_string,
-    enclosing,
-    keyword,
-    positional,
-    render_str,
-    set_keyword,
-    single_assignment,
-    walk,
-)
+from ai_core.fixes.calls import append_argument, keyword, positional, set_keyword
+from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.names import single_assignment
+from ai_core.fixes.strings import Built, Expr, built_string, render_str
+from ai_core.parsing.tree import enclosing, walk
 
 RESPONSE_CALLS = frozenset({
     "flask.make_response", "flask.Response", "werkzeug.wrappers.Response", "werkzeug.Response",

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from ai_core.findings import Finding, TextEdit
 from ai_core.fixes.imports import Import, insertion_edits
-from ai_core.fixes.syntax import function_of, line_end, line_start, node_at, statement_of
+from ai_core.fixes.layout import line_end, line_start
 from ai_core.fixes.text import apply_edits_bytes
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import enclosing_function, node_at, statement_of
 
 SYSTEM = ("You fix security vulnerabilities in Python code. Reply with the corrected code only, in one "
           "```python block: the same function (or statement) rewritten, keeping its name, signature and "
@@ -33,9 +34,7 @@ class Region:
 def region_for(doc: ParsedDocument, finding: Finding) -> Region | None:
     """The enclosing function of the finding (or its statement at module level); None when too large."""
     node = node_at(doc, finding.span)
-    target = function_of(node)
-    if target is not None and target.parent is not None and target.parent.type == "decorated_definition":
-        target = target.parent
+    target = enclosing_function(node, include_decorators=True)
     if target is None:
         target = statement_of(node)
     start = line_start(doc, target.start_byte)

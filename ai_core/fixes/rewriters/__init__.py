@@ -11,7 +11,7 @@ from functools import cache
 
 from ai_core.classes import class_parts
 from ai_core.findings import VulnClass
-from ai_core.fixes.base import Rewriter
+from ai_core.fixes.context import Rewriter
 
 
 @cache

@@ -18,19 +18,17 @@ from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, Span
 from ai_core.model.data.generator import Example, Family, generate
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import enclosing_function, node_at
 
 SAMPLE_PATH = "sample.py"
 
 
 def _function_lines(doc: ParsedDocument, span: Span) -> tuple[int, int]:
     """First and last line of the function whose name sits at `span`."""
-    node = doc.tree.root_node.descendant_for_byte_range(span.start_byte, span.end_byte)
-    while node is not None and node.type != "function_definition":
-        node = node.parent
+    # with its decorators: a decorator can be the sink (csrf_exempt, a route without auth)
+    node = enclosing_function(node_at(doc, span), include_decorators=True)
     if node is None:
         return span.start_line, span.end_line
-    if node.parent is not None and node.parent.type == "decorated_definition":
-        node = node.parent  # a decorator can be the sink (csrf_exempt, a route without auth)
     return node.start_point[0], node.end_point[0]
 
 

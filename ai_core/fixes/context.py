@@ -13,10 +13,11 @@ from pathlib import Path
 from tree_sitter import Node
 
 from ai_core.analysis.imports import ImportTable, collect_imports
+from ai_core.files import SourceError, iter_python_files, read_head
 from ai_core.findings import Finding, TextEdit
 from ai_core.fixes.imports import Helper, ImportNeeds
-from ai_core.fixes.syntax import node_at, text_of
 from ai_core.parsing import ParsedDocument
+from ai_core.parsing.tree import node_at
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w]*)|import[ \t]+([
 PROJECT_SCAN_MAX_FILES = 3000
 PROJECT_SCAN_TTL_S = 300.0
 HEAD_BYTES = 16 * 1024
-_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".coderev", ".tox", "build", "dist"})
 
 
 @dataclass
@@ -58,14 +58,13 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
         return ProjectInfo(root)
     modules: set[str] = set()
     count = 0
-    for path in _python_files(root):
+    for path in iter_python_files(root):
         count += 1
         if count > PROJECT_SCAN_MAX_FILES:
             break
         try:
-            with path.open("rb") as handle:
-                data = handle.read(HEAD_BYTES)  # imports sit at the top
-        except OSError:
+            data = read_head(path, HEAD_BYTES)  # imports sit at the top
+        except SourceError:
             continue
         for match in _IMPORT_LINE.finditer(data):
             modules.add((match.group(1) or match.group(2)).decode("ascii", errors="replace"))
@@ -78,22 +77,6 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
     info = ProjectInfo(root, frozenset(modules))
     _PROJECT_CACHE[key] = (now, info)
     return info
-
-
-def _python_files(root: Path):  # type: ignore[no-untyped-def]
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir():
-                if entry.name not in _SKIP_DIRS and not entry.name.endswith(".egg-info"):
-                    stack.append(entry)
-            elif entry.suffix == ".py":
-                yield entry
 
 
 @dataclass
@@ -168,7 +151,7 @@ class FixContext:
 
     def text(self, node: Node) -> str:
         """Source text of a node."""
-        return text_of(self.doc, node)
+        return self.doc.node_text(node)
 
     def ref(self, module: str, attr: str = "") -> str:
         """How to name `module.attr` here; the import is added if missing."""

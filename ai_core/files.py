@@ -1,0 +1,91 @@
+"""The project's Python files: which folders are skipped, how files are found, and how one is read safely."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+SKIPPED_DIRS = frozenset({
+    ".git", ".hg", ".svn",  # version control
+    ".venv", "venv", ".tox", "node_modules",  # installed dependencies
+    "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",  # caches
+    ".coderev",  # our own index, journal and feedback
+    "build", "dist",  # build output (copies of the sources)
+})
+"""Folders never searched for sources, indexed, nor copied for test runs; `*.egg-info` folders too."""
+
+BINARY_PROBE_BYTES = 8192
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+class SourceError(Exception):
+    """A file that cannot be analysed (not a regular file, unreadable, binary, not UTF-8, too large)."""
+
+
+def is_skipped_dir(name: str) -> bool:
+    """True for a folder name that is never searched (SKIPPED_DIRS or `*.egg-info`)."""
+    return name in SKIPPED_DIRS or name.endswith(".egg-info")
+
+
+def relative(path: Path, root: Path) -> str:
+    """`path` relative to `root` with forward slashes (the file name when root is the file)."""
+    if root.is_file():
+        return path.name
+    return path.relative_to(root).as_posix()
+
+
+def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    """True when a relative path matches one of the exclude globs (`**` crosses folders)."""
+    return any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern.replace("**/", ""))
+               for pattern in patterns)
+
+
+def iter_python_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Python files under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the `exclude` globs."""
+    if root.is_file():
+        yield root
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not is_skipped_dir(d))
+        for name in sorted(files):
+            if name.endswith((".py", ".pyi")):
+                path = Path(folder) / name
+                if not is_excluded(relative(path, root), exclude):
+                    yield path
+
+
+def read_source(path: Path, max_bytes: int) -> str:
+    """The text of a regular file of at most `max_bytes`, lone-CR line ends read as Python reads them.
+
+    Raises SourceError for FIFOs, devices (also behind symlinks), unreadable, oversized, binary or non-UTF-8 files.
+    """
+    data = read_head(path, max_bytes + 1)  # one byte more tells an oversized file, however it grows meanwhile
+    if len(data) > max_bytes:
+        raise SourceError(f"larger than {max_bytes} bytes")
+    if b"\0" in data[:BINARY_PROBE_BYTES]:
+        raise SourceError("binary file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not valid UTF-8 (byte {exc.start})") from exc
+    # Python ends a line at \r, \n or \r\n; tree-sitter only at \n. \r -> \n keeps every byte offset.
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
+
+
+def read_head(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of a regular file; SourceError for anything else (never blocks on a FIFO)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before opening: opening some devices acts
+            raise SourceError("not a regular file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):  # replaced since the stat
+                raise SourceError("not a regular file")
+            return handle.read(limit)
+    except OSError as exc:
+        raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
