@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lsprotocol import types
 
 from ai_core.retrieval.provider import IndexDefinitionProvider
-from server.app import CoderevServer
-from server.diagnostics import path_of
+from server.session import CoderevServer, path_of
 
 if TYPE_CHECKING:  # lancedb and pyarrow (~100 MB) load only once a folder is indexed
     from ai_core.retrieval.indexer import CodeIndex, SyncStats
@@ -296,23 +295,22 @@ def _rebuild_requested(args: tuple[Any, ...]) -> bool:
     return bool(isinstance(first, Mapping) and first.get("rebuild"))
 
 
-def indexing_of(server: CoderevServer) -> Indexing | None:
-    """The indexing feature of a server (for other features: explain, the fixer), if registered."""
-    feature = getattr(server, "indexing", None)
-    return feature if isinstance(feature, Indexing) else None
+def did_change_watched_files(ls: CoderevServer, params: types.DidChangeWatchedFilesParams) -> None:
+    """Re-index created and changed Python files, drop deleted ones."""
+    try:
+        ls.state(Indexing).on_watched(list(params.changes))
+    except Exception:
+        log.exception("handling watched-file changes failed")
 
 
-def index_for(server: CoderevServer, path: str) -> CodeIndex | None:
-    """The index of the workspace folder containing `path`, if that folder is indexed."""
-    feature = indexing_of(server)
-    folder = feature.folder_of(path) if feature is not None else None
-    return folder.index if folder is not None else None
+async def reindex(ls: CoderevServer, *args: Any) -> dict[str, Any]:
+    """coderev.reindex: bring every folder's index up to date (`{"rebuild": true}` starts from scratch)."""
+    return await ls.state(Indexing).reindex(_rebuild_requested(args))
 
 
 def register(server: CoderevServer) -> None:
     """Register background indexing, re-indexing on save and file events, and coderev.reindex."""
-    feature = Indexing(server)
-    server.indexing = feature  # type: ignore[attr-defined]  # found again through indexing_of()
+    feature = server.state(Indexing)
 
     def initialized() -> None:
         feature.ensure_folders()
@@ -321,17 +319,8 @@ def register(server: CoderevServer) -> None:
     server.listeners.initialized.append(initialized)
     server.listeners.settings_changed.append(feature.ensure_folders)
     server.listeners.saved.append(feature.on_saved)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: CoderevServer, params: types.DidChangeWatchedFilesParams) -> None:
-        try:
-            feature.on_watched(list(params.changes))
-        except Exception:
-            log.exception("handling watched-file changes failed")
-
-    @server.command(REINDEX)
-    async def reindex(ls: CoderevServer, *args: Any) -> dict[str, Any]:
-        return await feature.reindex(_rebuild_requested(args))
+    server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)(did_change_watched_files)
+    server.command(REINDEX)(reindex)
 
 
-__all__ = ["REINDEX", "Indexing", "index_for", "indexing_of", "register"]
+__all__ = ["REINDEX", "Indexing", "register"]

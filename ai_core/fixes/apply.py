@@ -15,7 +15,7 @@ from typing import Any
 
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.engine import FixAllResult
-from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused, inside
+from ai_core.fixes.journal import Entry, Journal, NothingToUndo, OutsideWorkspace, UndoRefused, inside
 from ai_core.fixes.text import apply_edits, diff_edits
 
 log = logging.getLogger(__name__)
@@ -111,10 +111,10 @@ def record_accepted(root: Path, finding: Finding) -> None:
 
 
 def find_fix(journal: Journal, entry_id: str | None = None) -> Entry:
-    """The journaled fix `entry_id` (a unique prefix will do), or the last one not undone; UndoRefused if none."""
+    """The journaled fix `entry_id` (a unique prefix will do), or the last one not undone; NothingToUndo if none."""
     entry = journal.find(entry_id) if entry_id else journal.last_undoable()
     if entry is None:
-        raise UndoRefused(f"no fix {entry_id} in {journal.path}" if entry_id else f"no fix to undo in {journal.path}")
+        raise NothingToUndo(f"no fix {entry_id} in {journal.path}" if entry_id else f"no fix to undo in {journal.path}")
     return entry
 
 
