@@ -9,7 +9,7 @@ import pytest
 from ai_core.config import Settings
 from ai_core.findings import Fix, TextEdit, VulnClass
 from ai_core.fixes import make_fixer
-from ai_core.fixes.apply import fix_all_fix, find_fix, merge_appends, plan_undo, record_applied, stale_files
+from ai_core.fixes.apply import find_fix, fix_all_fix, merge_appends, plan_undo, record_applied, stale_files
 from ai_core.fixes.journal import Journal, NothingToUndo, UndoRefused
 from ai_core.fixes.text import apply_edits
 from ai_core.parsing import ParsedDocument

@@ -51,5 +51,6 @@ def test_every_feature_registers_its_handlers_and_commands():
                    types.TEXT_DOCUMENT_CODE_ACTION, types.CODE_ACTION_RESOLVE, types.INITIALIZED,
                    types.WORKSPACE_DID_CHANGE_CONFIGURATION, types.WORKSPACE_DID_CHANGE_WATCHED_FILES):
         assert method in features.features, method
-    assert {"coderev.applyFix", "coderev.fixAll", "coderev.recordFix", "coderev.undoFix", "coderev.showHistory",
-            "coderev.explain", "coderev.reindex", "coderev.activateAdapter", "coderev.dismiss"} <= set(features.commands)
+    commands = {"coderev.applyFix", "coderev.fixAll", "coderev.recordFix", "coderev.undoFix", "coderev.showHistory",
+                "coderev.explain", "coderev.reindex", "coderev.activateAdapter", "coderev.dismiss"}
+    assert commands <= set(features.commands)
