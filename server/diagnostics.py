@@ -1,6 +1,8 @@
 """Document sync and diagnostics: debounced push, pull, stale results dropped, parsing and analysis off the loop.
 
 Handlers (registered by `register`): didOpen, didChange, didSave, didClose and textDocument/diagnostic.
+The document notifications are coroutines that take the document's lock in the order they arrived, so an
+open, its edits, a save and a close are handled in that order although parsing runs on a worker thread.
 The folder (and so the settings) of a document is looked up once per edit and passed down the pipeline.
 """
 
@@ -139,18 +141,20 @@ async def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParam
     schedule(ls, uri, debounce=True)
 
 
-def did_save(ls: CoderevServer, params: types.DidSaveTextDocumentParams) -> None:
+async def did_save(ls: CoderevServer, params: types.DidSaveTextDocumentParams) -> None:
     """Tell the save listeners (indexing, project) and analyze unless an analysis is pending."""
     uri = params.text_document.uri
+    await ls.documents.current(uri)  # after the edits that came before the save
     notify(ls.listeners.saved, "save", uri)
     if uri in ls.documents and uri not in ls.scheduled:
         schedule(ls, uri, debounce=False)
 
 
-def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> None:
-    """Forget the document and clear its diagnostics."""
+async def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Forget the document (after the edits that came before) and clear its diagnostics."""
     uri = params.text_document.uri
-    ls.close_document(uri)
+    async with ls.documents.lock(uri):
+        ls.close_document(uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 

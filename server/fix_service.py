@@ -339,15 +339,17 @@ class FixService:
 
     def undo_plan(self, options: dict[str, Any]) -> tuple[Journal, UndoPlan, list[EditTarget]]:
         """The inverse edits of a journaled fix (the last by default) on the files as the editor has them."""
-        journal = Journal(self.root_from(options))
+        root = self.root_from(options)
+        journal = Journal(root)
         entry_id = options.get("id")
         try:
-            plan = plan_undo(journal, find_fix(journal, str(entry_id) if entry_id else None), self.read_text)
+            plan = plan_undo(journal, find_fix(journal, str(entry_id) if entry_id else None),
+                             lambda rel: self.read_text(str(root / rel)))
         except NothingToUndo as exc:
             raise RequestFailed(str(exc)) from exc
         except UndoRefused as exc:
             raise UndoNotPossible(str(exc)) from exc
-        targets = [self.target(str(journal.root / rel), tuple(edits)) for rel, edits in plan.edits.items()]
+        targets = [self.target(str(root / rel), tuple(edits)) for rel, edits in plan.edits.items()]
         return journal, plan, targets
 
     def history(self, options: dict[str, Any]) -> dict[str, Any]:

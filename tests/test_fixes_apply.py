@@ -63,26 +63,26 @@ def test_a_file_that_changed_since_the_fix_was_computed_is_stale(tmp_path: Path)
     assert stale_files(texts, current.get) == ["b.py"]
 
 
-def _journaled(tmp_path: Path) -> tuple[Journal, str]:
+def _journaled(tmp_path: Path) -> Journal:
     path = tmp_path / "app.py"
     before = "import pickle\n"
     fix = Fix("Load JSON", (TextEdit(7, 13, "json"),), str(path), VulnClass.INSECURE_DESERIALIZATION,
               "deserialization.pickle-loads", verified=True)
     journal = Journal(tmp_path)
     record_applied(journal, fix, {str(path): before}, source="test")
-    return journal, str(path)
+    return journal
 
 
 def test_undo_plan_restores_the_text_before_the_fix(tmp_path: Path):
-    journal, path = _journaled(tmp_path)
-    plan = plan_undo(journal, find_fix(journal), {path: "import json\n"}.get)
+    journal = _journaled(tmp_path)
+    plan = plan_undo(journal, find_fix(journal), {"app.py": "import json\n"}.get)
     assert plan.restored() == {"app.py": "import pickle\n"}
 
 
 def test_undo_is_refused_when_the_file_changed_since_the_fix(tmp_path: Path):
-    journal, path = _journaled(tmp_path)
+    journal = _journaled(tmp_path)
     with pytest.raises(UndoRefused, match="changed since fix"):
-        plan_undo(journal, find_fix(journal), {path: "import json  # edited\n"}.get)
+        plan_undo(journal, find_fix(journal), {"app.py": "import json  # edited\n"}.get)
 
 
 def test_an_empty_journal_has_nothing_to_undo(tmp_path: Path):

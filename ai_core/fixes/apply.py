@@ -132,14 +132,15 @@ class UndoPlan:
 
 
 def plan_undo(journal: Journal, entry: Entry, read: ReadText) -> UndoPlan:
-    """Check each file of `entry` still has the fixed text (read by absolute path) and plan its inverse edits."""
+    """Check each file of `entry` (read by its path relative to the workspace) still has the fixed text, and
+    plan its inverse edits."""
     current: dict[str, str] = {}
     for change in entry.changes:
         try:
-            path = inside(journal.root, change.file)
+            inside(journal.root, change.file)
         except OutsideWorkspace as exc:
             raise UndoRefused(str(exc)) from exc
-        text = read(str(path))
+        text = read(change.file)
         if text is None:
             raise UndoRefused(f"cannot read {change.file}; nothing was undone")
         current[change.file] = text

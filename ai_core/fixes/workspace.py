@@ -126,7 +126,7 @@ def apply_file_fix(journal: Journal, result: FileFix) -> Entry:
 
 def undo_on_disk(journal: Journal, entry_id: str | None = None) -> Entry:
     """Revert a journaled fix in the files on disk (the last one by default); UndoRefused when they changed."""
-    plan = plan_undo(journal, find_fix(journal, entry_id), read_disk_text)
+    plan = plan_undo(journal, find_fix(journal, entry_id), lambda rel: read_disk_text(str(journal.root / rel)))
     for rel, text in plan.restored().items():
         write_atomic(journal.root / rel, text)
     return journal.record_undo(plan.entry, source="cli")
