@@ -43,10 +43,10 @@ async def analyze_document(server: CoderevServer, uri: str, folder: FolderState 
                     settings.max_file_bytes)
         findings = []
     else:
-        analyzer = server.analyzer_of(folder)
         loop = asyncio.get_running_loop()
-        try:
-            findings = await loop.run_in_executor(server.executor, analyzer.analyze, snapshot, path)
+        try:  # the Analyzer too is built on the pool (its registry loads on first use)
+            findings = await loop.run_in_executor(
+                server.executor, lambda: server.analyzer_of(folder).analyze(snapshot, path))
         except Exception:
             log.exception("analysis of %s failed", path)
             findings = []
