@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from ai_core.findings import Finding, Severity, Span
+from ai_core.findings import Finding, Severity, Span, TextEdit
 from ai_core.parsing import ContentChange, PositionEncoding, PositionMap
+
+log = logging.getLogger(__name__)
 
 SOURCE = "coderev"
 
@@ -86,3 +90,45 @@ def to_content_changes(changes: list[types.TextDocumentContentChangeEvent]) -> l
         else:
             result.append(ContentChange(change.text))
     return result
+
+
+def to_diagnostics(
+    findings: Sequence[Finding],
+    positions: PositionMap,
+    encoding: PositionEncoding,
+    version: int,
+    positions_of: Callable[[str], PositionMap | None] = lambda _path: None,
+) -> tuple[list[types.Diagnostic], str]:
+    """The diagnostics of one analysis and their result id (a finding that cannot be converted is logged)."""
+    diagnostics = []
+    for finding in findings:
+        try:
+            diagnostics.append(to_diagnostic(finding, positions, encoding, positions_of))
+        except Exception:
+            log.exception("cannot convert finding %s", finding.rule)
+    digest = hashlib.sha256(repr([(d.range, d.code, d.message) for d in diagnostics]).encode())
+    return diagnostics, f"{version}-{digest.hexdigest()[:12]}"
+
+
+def offsets_of(lsp_range: types.Range, positions: PositionMap, encoding: PositionEncoding) -> tuple[int, int]:
+    """The byte offsets [start, end) of an LSP range."""
+    return (positions.offset_at(lsp_range.start.line, lsp_range.start.character, encoding),
+            positions.offset_at(lsp_range.end.line, lsp_range.end.character, encoding))
+
+
+def to_text_edits(edits: Sequence[TextEdit], positions: PositionMap, encoding: PositionEncoding
+                  ) -> list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit]:
+    """LSP text edits for byte-offset edits of one text."""
+    return [types.TextEdit(range=byte_range(e.start_byte, e.end_byte, positions, encoding), new_text=e.new_text)
+            for e in edits]
+
+
+def to_workspace_edit(files: Sequence[tuple[str, int | None, PositionMap, Sequence[TextEdit]]],
+                      encoding: PositionEncoding) -> types.WorkspaceEdit:
+    """A WorkspaceEdit of versioned TextDocumentEdits, one per (uri, version, positions, edits)."""
+    changes: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = [
+        types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+            edits=to_text_edits(edits, positions, encoding))
+        for uri, version, positions, edits in files]
+    return types.WorkspaceEdit(document_changes=changes)

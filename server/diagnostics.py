@@ -1,59 +1,31 @@
-"""Document sync and diagnostics: debounced push, pull, stale results dropped, analysis off the loop."""
+"""Document sync and diagnostics: debounced push, pull, stale results dropped, parsing and analysis off the loop.
+
+Handlers (registered by `register`): didOpen, didChange, didSave, didClose and textDocument/diagnostic.
+The document notifications are coroutines that take the document's lock in the order they arrived, so an
+open, its edits, a save and a close are handled in that order although parsing runs on a worker thread.
+The folder (and so the settings) of a document is looked up once per edit and passed down the pipeline.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
-from ai_core.findings import Finding
-from ai_core.parsing import ParsedDocument, PositionMap
-from server.app import Analysed, CoderevServer
-from server.convert import to_content_changes, to_diagnostic
+from server.convert import to_content_changes, to_diagnostics
+from server.session import Analyzed, CoderevServer, FolderState, notify, path_of
 
 log = logging.getLogger(__name__)
 
 SETTINGS_WAIT_S = 3.0
+PULL_ATTEMPTS = 3
 
 
-def path_of(uri: str) -> str:
-    """The filesystem path of a document uri (the uri itself for untitled documents)."""
-    return to_fs_path(uri) or uri
-
-
-def _positions_of(server: CoderevServer, path: str) -> PositionMap | None:
-    for uri, doc in server.documents.items():
-        if path_of(uri) == path:
-            return doc.positions
-    try:
-        with open(path, "rb") as handle:
-            return PositionMap(handle.read())
-    except OSError:
-        return None
-
-
-def _analyse(server: CoderevServer, uri: str, doc: ParsedDocument) -> list[Finding]:
-    """Runs on the analysis pool: never raises."""
-    path = path_of(uri)
-    settings = server.settings_for(path)
-    if len(doc.data) > settings.max_file_bytes:
-        log.warning("%s is %d bytes, over max_file_bytes=%d: not analysed", path, len(doc.data),
-                    settings.max_file_bytes)
-        return []
-    try:
-        return server.analyzer_for(path).analyze(doc, path)
-    except Exception:
-        log.exception("analysis of %s failed", path)
-        return []
-
-
-async def analyse_document(server: CoderevServer, uri: str) -> Analysed | None:
-    """Analyse the current version of a document off the loop; None if it changed or closed meanwhile."""
-    doc = server.documents.get(uri)
+async def analyze_document(server: CoderevServer, uri: str, folder: FolderState | None = None) -> Analyzed | None:
+    """Analyze the current version of a document off the loop; None if it changed or closed meanwhile."""
+    doc = await server.documents.current(uri)
     if doc is None:
         return None
     cached = server.results.get(uri)
@@ -62,25 +34,30 @@ async def analyse_document(server: CoderevServer, uri: str) -> Analysed | None:
     if server.settings_ready is not None and not server.settings_ready.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(server.settings_ready.wait(), SETTINGS_WAIT_S)
+    path = path_of(uri)
+    folder = folder or server.folder_for(path)
+    settings = folder.settings
     snapshot = doc.snapshot()
-    loop = asyncio.get_running_loop()
-    findings = await loop.run_in_executor(server.executor, _analyse, server, uri, snapshot)
+    if len(snapshot.data) > settings.max_file_bytes:
+        log.warning("%s is %d bytes, over max_file_bytes=%d: not analyzed", path, len(snapshot.data),
+                    settings.max_file_bytes)
+        findings = []
+    else:
+        loop = asyncio.get_running_loop()
+        try:  # the Analyzer too is built on the pool (its registry loads on first use)
+            findings = await loop.run_in_executor(
+                server.executor, lambda: server.analyzer_of(folder).analyze(snapshot, path))
+        except Exception:
+            log.exception("analysis of %s failed", path)
+            findings = []
     current = server.documents.get(uri)
     if current is None or current.version != snapshot.version:
         log.debug("dropping results for %s v%d (now %s)", uri, snapshot.version,
                   current.version if current else "closed")
         return None
-    encoding = server.encoding
-    diagnostics = []
-    for finding in findings:
-        try:
-            diagnostics.append(to_diagnostic(finding, snapshot.positions, encoding,
-                                             lambda p: _positions_of(server, p)))
-        except Exception:
-            log.exception("cannot convert finding %s", finding.rule)
-    digest = hashlib.sha256(repr([(d.range, d.code, d.message) for d in diagnostics]).encode())
-    result = Analysed(snapshot.version, findings, diagnostics,
-                      f"{snapshot.version}-{digest.hexdigest()[:12]}")
+    diagnostics, result_id = to_diagnostics(findings, snapshot.positions, server.encoding, snapshot.version,
+                                            server.positions_of)
+    result = Analyzed(snapshot.version, findings, diagnostics, result_id)
     server.results[uri] = result
     return result
 
@@ -91,20 +68,20 @@ def client_pulls(server: CoderevServer) -> bool:
     return bool(text_document and text_document.diagnostic is not None)
 
 
-def pushes(server: CoderevServer, uri: str) -> bool:
-    """Whether diagnostics of `uri` are pushed, per the diagnostic_mode setting (a client never gets both
-    unless asked: editors that pull and receive pushes show every finding twice)."""
-    mode = server.settings_for(path_of(uri)).diagnostic_mode
+def pushes(server: CoderevServer, folder: FolderState) -> bool:
+    """Whether diagnostics of the folder's documents are pushed, per its diagnostic_mode (a client never gets
+    both unless asked: editors that pull and receive pushes show every finding twice)."""
+    mode = folder.settings.diagnostic_mode
     return mode in ("push", "both") or (mode == "auto" and not client_pulls(server))
 
 
-async def publish(server: CoderevServer, uri: str, delay_s: float = 0.0) -> None:
-    """Wait `delay_s` (debounce), analyse, and push diagnostics if the version is still current."""
+async def publish(server: CoderevServer, uri: str, folder: FolderState, delay_s: float = 0.0) -> None:
+    """Wait `delay_s` (debounce), analyze, and push diagnostics if the version is still current."""
     try:
         if delay_s:
             await asyncio.sleep(delay_s)
-        result = await analyse_document(server, uri)
-        if result is None or not pushes(server, uri):
+        result = await analyze_document(server, uri, folder)
+        if result is None or not pushes(server, folder):
             return
         server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=result.version, diagnostics=result.diagnostics))
@@ -116,90 +93,91 @@ async def publish(server: CoderevServer, uri: str, delay_s: float = 0.0) -> None
 
 def schedule(server: CoderevServer, uri: str, debounce: bool) -> None:
     """(Re)start the debounced analysis of a document, cancelling a pending one."""
-    pending = server.pending.pop(uri, None)
-    if pending is not None and not pending.done():
-        pending.cancel()
-    delay = server.settings_for(path_of(uri)).debounce_ms / 1000 if debounce else 0.0
-    task = asyncio.get_running_loop().create_task(publish(server, uri, delay))
-    server.pending[uri] = task
-    task.add_done_callback(lambda t: server.pending.pop(uri, None) if server.pending.get(uri) is t else None)
+    previous = server.scheduled.pop(uri, None)
+    if previous is not None and not previous.done():
+        previous.cancel()
+    folder = server.folder_for(path_of(uri))
+    delay = folder.settings.debounce_ms / 1000 if debounce else 0.0
+    task = asyncio.get_running_loop().create_task(publish(server, uri, folder, delay))
+    server.scheduled[uri] = task
+    task.add_done_callback(lambda t: server.scheduled.pop(uri, None) if server.scheduled.get(uri) is t else None)
 
 
 def reanalyze_all(server: CoderevServer) -> None:
     """Drop cached results and re-publish every open document (after a settings or model change)."""
     server.results.clear()
-    for uri in list(server.documents):
+    for uri in server.documents:
         schedule(server, uri, debounce=False)
     workspace = server.client_capabilities.workspace
     if client_pulls(server) and workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
         server.workspace_diagnostic_refresh(None)  # ask pulling clients to pull again
 
 
+async def did_open(ls: CoderevServer, params: types.DidOpenTextDocumentParams) -> None:
+    """Parse the opened document (off the loop) and analyze it now."""
+    item = params.text_document
+    try:
+        await ls.open_document(item.uri, item.text, item.version)
+    except Exception:
+        log.exception("cannot parse %s", item.uri)
+        return
+    schedule(ls, item.uri, debounce=False)
+
+
+async def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Apply the edits (off the loop, in order) and analyze after the debounce."""
+    uri = params.text_document.uri
+    try:
+        changed = await ls.change_document(uri, to_content_changes(list(params.content_changes)),
+                                           params.text_document.version)
+    except Exception:
+        log.exception("cannot apply changes to %s; it is analyzed again once the editor reopens it", uri)
+        ls.close_document(uri)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        return
+    if changed is None:
+        log.warning("didChange for unopened %s ignored", uri)
+        return
+    schedule(ls, uri, debounce=True)
+
+
+async def did_save(ls: CoderevServer, params: types.DidSaveTextDocumentParams) -> None:
+    """Tell the save listeners (indexing, project) and analyze unless an analysis is pending."""
+    uri = params.text_document.uri
+    await ls.documents.current(uri)  # after the edits that came before the save
+    notify(ls.listeners.saved, "save", uri)
+    if uri in ls.documents and uri not in ls.scheduled:
+        schedule(ls, uri, debounce=False)
+
+
+async def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Forget the document (after the edits that came before) and clear its diagnostics."""
+    uri = params.text_document.uri
+    async with ls.documents.lock(uri):
+        ls.close_document(uri)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+async def pull(ls: CoderevServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
+    """textDocument/diagnostic: the current version's diagnostics (unchanged when the result id matches)."""
+    uri = params.text_document.uri
+    result = None
+    for _ in range(PULL_ATTEMPTS):  # the document may change while we analyze; try its newest version
+        result = await analyze_document(ls, uri)
+        if result is not None:
+            break
+    if result is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    if params.previous_result_id == result.result_id:
+        return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
+    return types.RelatedFullDocumentDiagnosticReport(items=result.diagnostics, result_id=result.result_id)
+
+
 def register(server: CoderevServer) -> None:
     """Register document sync and diagnostics handlers."""
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: CoderevServer, params: types.DidOpenTextDocumentParams) -> None:
-        item = params.text_document
-        try:
-            ls.documents[item.uri] = ParsedDocument(item.text, path=path_of(item.uri), version=item.version)
-        except Exception:
-            log.exception("cannot parse %s", item.uri)
-            return
-        ls.results.pop(item.uri, None)
-        schedule(ls, item.uri, debounce=False)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        doc = ls.documents.get(uri)
-        if doc is None:
-            log.warning("didChange for unopened %s ignored", uri)
-            return
-        try:
-            changes = to_content_changes(list(params.content_changes))
-            doc.apply_changes(changes, ls.encoding, params.text_document.version)
-        except Exception:
-            log.exception("cannot apply changes to %s; resyncing from the editor's copy", uri)
-            text = ls.workspace.get_text_document(uri).source
-            ls.documents[uri] = ParsedDocument(text, path=path_of(uri), version=params.text_document.version)
-        schedule(ls, uri, debounce=True)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: CoderevServer, params: types.DidSaveTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        for listener in ls.listeners.saved:
-            try:
-                listener(uri)
-            except Exception:
-                log.exception("save listener failed for %s", uri)
-        if uri in ls.documents and uri not in ls.pending:
-            schedule(ls, uri, debounce=False)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: CoderevServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.documents.pop(uri, None)
-        ls.results.pop(uri, None)
-        pending = ls.pending.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-    @server.feature(
-        types.TEXT_DOCUMENT_DIAGNOSTIC,
-        types.DiagnosticOptions(identifier="coderev", inter_file_dependencies=True,
-                                workspace_diagnostics=False),
-    )
-    async def pull(ls: CoderevServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
-        uri = params.text_document.uri
-        result = None
-        for _ in range(3):  # the document may change while we analyse; try its newest version
-            result = await analyse_document(ls, uri)
-            if result is not None:
-                break
-        if result is None:
-            return types.RelatedFullDocumentDiagnosticReport(items=[])
-        if params.previous_result_id == result.result_id:
-            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=result.diagnostics, result_id=result.result_id)
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    server.feature(types.TEXT_DOCUMENT_DID_SAVE)(did_save)
+    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+        identifier="coderev", inter_file_dependencies=True, workspace_diagnostics=False))(pull)

@@ -1,4 +1,8 @@
-"""initialize / initialized / configuration: how settings reach the server and change it live."""
+"""initialize / initialized / configuration: how settings reach the server and change it live.
+
+Handlers (registered by `register`): initialize, initialized, workspace/didChangeConfiguration and
+workspace/didChangeWorkspaceFolders.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from typing import Any
 from lsprotocol import types
 
 from server import logs
-from server.app import CONFIG_SECTION, CoderevServer
+from server.diagnostics import reanalyze_all
+from server.session import CONFIG_SECTION, CoderevServer, notify
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +35,7 @@ async def fetch_configuration(server: CoderevServer) -> None:
     capabilities = server.client_capabilities
     if not (capabilities.workspace and capabilities.workspace.configuration):
         return
-    folder_uris = list(server._folder_paths())
+    folder_uris = list(server.folder_uris())
     items = [types.ConfigurationItem(section=CONFIG_SECTION)]
     items += [types.ConfigurationItem(scope_uri=uri, section=CONFIG_SECTION) for uri in folder_uris]
     try:
@@ -48,46 +53,44 @@ async def fetch_configuration(server: CoderevServer) -> None:
     server.reconfigure()
 
 
+def initialize(ls: CoderevServer, params: types.InitializeParams) -> None:
+    """Take the initializationOptions and create the workspace folders' states."""
+    ls.init_options = _section(params.initialization_options)
+    ls.settings_ready = asyncio.Event()
+    ls.load_folders()
+
+
+async def initialized(ls: CoderevServer, _params: types.InitializedParams) -> None:
+    """Forward logs to the client, ask it for settings, then start the features that wait for both."""
+    logs.install(ls, asyncio.get_running_loop())
+    log.info("coderev %s ready (positions: %s)", ls.version, ls.encoding.value)
+    try:
+        await fetch_configuration(ls)
+    finally:
+        if ls.settings_ready is not None:
+            ls.settings_ready.set()
+    notify(ls.listeners.initialized, "initialized")
+
+
+async def did_change_configuration(ls: CoderevServer, params: types.DidChangeConfigurationParams) -> None:
+    """Take pushed settings (or ask for them), reconfigure live and analyze the open documents again."""
+    pushed = _section(params.settings)
+    if pushed:  # clients that push settings instead of answering workspace/configuration
+        ls.client_settings[""] = pushed
+        ls.reconfigure()
+    await fetch_configuration(ls)
+    reanalyze_all(ls)
+
+
+async def did_change_folders(ls: CoderevServer, _params: types.DidChangeWorkspaceFoldersParams) -> None:
+    """Create states for new workspace folders and fetch their settings."""
+    ls.load_folders()
+    await fetch_configuration(ls)
+
+
 def register(server: CoderevServer) -> None:
     """Register the lifecycle handlers."""
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: CoderevServer, params: types.InitializeParams) -> None:
-        ls.init_options = _section(params.initialization_options)
-        ls.settings_ready = asyncio.Event()
-        ls.load_folders()
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: CoderevServer, _params: types.InitializedParams) -> None:
-        logs.install(ls, asyncio.get_running_loop())
-        log.info("coderev %s ready (positions: %s)", ls.version, ls.encoding.value)
-        try:
-            await fetch_configuration(ls)
-        finally:
-            if ls.settings_ready is not None:
-                ls.settings_ready.set()
-        for listener in ls.listeners.initialized:
-            try:
-                listener()
-            except Exception:
-                log.exception("initialized listener failed")
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: CoderevServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        pushed = _section(params.settings)
-        if pushed:  # clients that push settings instead of answering workspace/configuration
-            ls.client_settings[""] = pushed
-            ls.reconfigure()
-        await fetch_configuration(ls)
-        from server.diagnostics import reanalyze_all
-
-        reanalyze_all(ls)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    async def did_change_folders(
-        ls: CoderevServer, _params: types.DidChangeWorkspaceFoldersParams
-    ) -> None:
-        ls.load_folders()
-        await fetch_configuration(ls)
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(did_change_folders)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 
 from ai_core.analysis.project import Project
 from ai_core.parsing import ParsedDocument
-from server.app import CoderevServer
-from server.diagnostics import path_of, schedule
+from server.diagnostics import schedule
+from server.session import CoderevServer, path_of
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +40,8 @@ class ProjectFeature:
 
     def overlay(self, path: str) -> ParsedDocument | None:
         """The open editor document at `path` (a snapshot), else None so the file on disk is used."""
-        for uri, doc in list(self.server.documents.items()):
-            if os.path.normpath(path_of(uri)) == path:
-                return doc.snapshot()
-        return None
+        doc = self.server.documents.find(path)
+        return doc.snapshot() if doc is not None else None
 
     def initialized(self) -> None:
         """Set the roots from the workspace folders and build the symbol table on the analysis pool."""
@@ -84,14 +81,14 @@ class ProjectFeature:
             log.exception("refreshing %s in the project symbol table failed", path)
 
     def on_invalidated(self, keys: set[str]) -> None:
-        """Re-analyse open documents that used functions whose cached results were just dropped."""
+        """Re-analyze open documents that used functions whose cached results were just dropped."""
         changed = {key.split("::", 1)[0] for key in keys if "#" not in key}  # edited, not merely dependent
         files = self.project.dependent_files(keys) - changed
         if not files or self.loop is None:
             return
-        uris = [uri for uri in list(self.server.documents) if os.path.normpath(path_of(uri)) in files]
+        uris = [uri for uri in map(self.server.documents.uri_for, sorted(files)) if uri is not None]
         if uris:
-            log.debug("re-analysing %d open documents that depend on %s", len(uris), sorted(changed))
+            log.debug("re-analyzing %d open documents that depend on %s", len(uris), sorted(changed))
             self.loop.call_soon_threadsafe(self._reschedule, uris)
 
     def _reschedule(self, uris: list[str]) -> None:
@@ -103,8 +100,7 @@ class ProjectFeature:
 
 def register(server: CoderevServer) -> None:
     """Create server.project and keep it current (start-up build, saves, edits via the overlay)."""
-    feature = ProjectFeature(server)
-    server.project_feature = feature  # type: ignore[attr-defined]
+    feature = server.state(ProjectFeature)
     server.listeners.initialized.append(feature.initialized)
     server.listeners.saved.append(feature.on_saved)
 

@@ -1,6 +1,6 @@
 """Verified fixes: rewriters per class, import insertion, verification, the fix journal, the generative fixer."""
 
-from ai_core.fixes.engine import Candidate, FixAllResult, Fixer, Proposal
+from ai_core.fixes.engine import Candidate, FixAllResult, Fixer, Proposal, make_fixer
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused
 from ai_core.fixes.ruff_runner import Ruff
 from ai_core.fixes.testrunner import TestRunner
@@ -10,5 +10,6 @@ from ai_core.fixes.verify import Verifier
 
 __all__ = [
     "Candidate", "Entry", "FixAllResult", "Fixer", "Journal", "OutsideWorkspace", "Proposal", "Ruff", "TestRunner",
-    "UndoRefused", "Verdict", "Verifier", "apply_edits", "diff_edits", "sha256_text", "unified_diff",
+    "UndoRefused", "Verdict", "Verifier", "apply_edits", "diff_edits", "make_fixer", "sha256_text",
+    "unified_diff",
 ]

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Protocol
 
 from ai_core.analysis import Analyzer
+from ai_core.config import Settings
 from ai_core.files import SourceError, read_source
 from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
 from ai_core.fixes.context import Draft, FixContext, ProjectInfo, project_info
 from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
 from ai_core.fixes.rewriters import rewriters_for
 from ai_core.fixes.ruff_runner import changed_lines
+from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import EditError, apply_edits_bytes, diff_edits, sorted_edits
 from ai_core.fixes.verdict import Verdict, VerificationError
 from ai_core.fixes.verify import Verifier
@@ -404,6 +406,18 @@ class Fixer:
                 self._pending[key] = other_after
             current = ParsedDocument(proposal.after, path=path, version=version)
         return current
+
+
+def make_fixer(root: Path, settings: Settings, analyzer: Analyzer | None = None,
+               overlay: Callable[[str], str | None] | None = None) -> Fixer:
+    """The Fixer of a workspace folder, as both front ends build it: tests per run_tests_on_fix, the generative
+    fixer per its settings, other files read through `overlay` (the editor's buffers) before the disk."""
+    from ai_core.fixes.generative import from_settings  # providers load only for a fixer
+
+    analyzer = analyzer or Analyzer(settings)
+    tests = TestRunner(root, settings.test_timeout_s) if settings.run_tests_on_fix else None
+    return Fixer(analyzer, root, verifier=Verifier(analyzer, root, tests=tests),
+                 generator=from_settings(settings, root), overlay=overlay)
 
 
 def _replaced_imports(doc: ParsedDocument, ctx: FixContext, edits: list[TextEdit]) -> list[str]:

@@ -36,6 +36,10 @@ class UndoRefused(Exception):
     """An undo that cannot be applied; the message says why."""
 
 
+class NothingToUndo(UndoRefused):
+    """An undo asked for a fix the journal does not have (or every fix was undone)."""
+
+
 def inside(root: Path, path: str | Path) -> Path:
     """`path` resolved (symlinks too) and checked to lie inside `root`; raise OutsideWorkspace otherwise."""
     base = root.resolve()

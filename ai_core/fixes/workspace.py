@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.files import SourceError, iter_python_files, read_source
-from ai_core.findings import Fix, TextEdit, VulnClass
-from ai_core.fixes.engine import Fixer, Proposal
-from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused, inside, write_atomic
-from ai_core.fixes.testrunner import TestRunner
-from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
-from ai_core.fixes.verify import Verifier
+from ai_core.findings import VulnClass
+from ai_core.fixes.apply import (
+    find_fix,
+    fix_all_details,
+    fix_all_fix,
+    plan_undo,
+    record_applied,
+    stale_files,
+    texts_before,
+)
+from ai_core.fixes.engine import FixAllResult, Fixer, Proposal, make_fixer
+from ai_core.fixes.journal import Entry, Journal, UndoRefused, inside, write_atomic
+from ai_core.fixes.text import apply_edits
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -24,20 +29,34 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class FileFix:
-    """The outcome of fixing one file: texts before/after, what was fixed and what was not (with reasons)."""
+    """The outcome of fixing one file in memory: texts before/after, what was fixed and what was not (with reasons)."""
 
     path: Path
     rel: str
     before: str
-    after: str
-    edits: tuple[TextEdit, ...] = ()
-    fixed: list[Proposal] = field(default_factory=list)
-    skipped: list[Proposal] = field(default_factory=list)
-    extra_files: dict[str, list[TextEdit]] = field(default_factory=dict)
+    outcome: FixAllResult | None = None
     error: str = ""
     entry: Entry | None = None
-    others: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Other files changed by cross-file fixes: path -> (text before, text after)."""
+
+    @property
+    def after(self) -> str:
+        """The file's text with every verified fix."""
+        return self.outcome.after if self.outcome is not None else self.before
+
+    @property
+    def fixed(self) -> list[Proposal]:
+        """The verified fixes, in the order they were applied."""
+        return self.outcome.fixed if self.outcome is not None else []
+
+    @property
+    def skipped(self) -> list[Proposal]:
+        """The findings without a verified fix (each proposal says why)."""
+        return self.outcome.skipped if self.outcome is not None else []
+
+    @property
+    def others(self) -> dict[str, tuple[str, str]]:
+        """Other files changed by cross-file fixes: path -> (text before, text after)."""
+        return self.outcome.others if self.outcome is not None else {}
 
     @property
     def changed(self) -> bool:
@@ -55,16 +74,6 @@ def find_root(path: Path) -> Path:
     return folder
 
 
-def make_fixer(root: Path, settings: Settings, analyzer: Analyzer | None = None) -> Fixer:
-    """A Fixer for a workspace, honouring run_tests_on_fix and the generative settings."""
-    from ai_core.fixes.generative import from_settings
-
-    analyzer = analyzer or Analyzer(settings)
-    tests = TestRunner(root, settings.test_timeout_s) if settings.run_tests_on_fix else None
-    return Fixer(analyzer, root, verifier=Verifier(analyzer, root, tests=tests),
-                 generator=from_settings(settings, root))
-
-
 def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[VulnClass] | None = None,
               fixer: Fixer | None = None) -> Iterator[FileFix]:
     """Fix every Python file under `target` (in memory); yields one FileFix per file with findings."""
@@ -76,105 +85,48 @@ def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[Vu
         try:
             text = read_source(path, settings.max_file_bytes)
         except SourceError as exc:
-            yield FileFix(path, rel, "", "", error=str(exc))
+            yield FileFix(path, rel, "", error=str(exc))
             continue
         doc = ParsedDocument(text, path=str(path.resolve()))
         findings = [f for f in fixer.analyzer.analyze(doc, doc.path) if wanted is None or f.vuln_class in wanted]
         if not findings:
             continue
-        outcome = fixer.fix_all(doc, findings)
-        extra: dict[str, list[TextEdit]] = {}
-        others = {os.path.abspath(p) for p in outcome.others}
-        for proposal in outcome.fixed:
-            if proposal.fix is not None:
-                for extra_path, edits in proposal.fix.extra_files:
-                    if os.path.abspath(extra_path) not in others:  # .env.example appends
-                        extra.setdefault(extra_path, []).extend(edits)
-        yield FileFix(path, rel, text, outcome.after, outcome.edits, outcome.fixed, outcome.skipped, extra,
-                      others=dict(outcome.others))
+        yield FileFix(path, rel, text, fixer.fix_all(doc, findings))
+
+
+def read_disk_text(path: str) -> str | None:
+    """A file's text on disk (a BOM dropped), None when it cannot be read."""
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig", errors="surrogatepass")
+    except OSError:
+        return None
 
 
 def apply_file_fix(journal: Journal, result: FileFix) -> Entry:
-    """Write a fixed file atomically (refusing if it changed since it was read) and journal the fix."""
+    """Write a fixed file atomically (refusing if it or another file of the fix changed since) and journal it."""
+    if result.outcome is None or not result.fixed:
+        raise UndoRefused(f"{result.rel} has no verified fix to write")
     path = inside(journal.root, result.path)
-    current = path.read_bytes().decode("utf-8-sig", errors="surrogatepass")
-    if sha256_text(current) != sha256_text(result.before):
-        raise UndoRefused(f"{result.rel} changed while it was being fixed; nothing written")
-    texts = {str(path): result.before}
-    extra_files: list[tuple[str, tuple[TextEdit, ...]]] = []
-    for other, (other_before, other_after) in result.others.items():
-        target = inside(journal.root, other)
-        current_other = target.read_bytes().decode("utf-8-sig", errors="surrogatepass")
-        if sha256_text(current_other) != sha256_text(other_before):
-            raise UndoRefused(f"{target.name} changed while {result.rel} was being fixed; nothing written")
-        texts[str(target)] = other_before
-        extra_files.append((str(target), diff_edits(other_before, other_after)))
-    for extra_path, edits in result.extra_files.items():
-        target = inside(journal.root, extra_path)
-        before = target.read_bytes().decode("utf-8", errors="surrogatepass") if target.exists() else ""
-        merged = _merge_appends(edits)
-        texts[str(target)] = before
-        extra_files.append((str(target), merged))
-    classes = sorted({p.finding.vuln_class.value for p in result.fixed})
-    fix = Fix(title=f"Fix {len(result.fixed)} finding(s): {', '.join(classes)}", edits=result.edits,
-              path=str(path), vuln_class=result.fixed[0].finding.vuln_class,
-              rule=",".join(p.finding.rule for p in result.fixed), verified=True, extra_files=tuple(extra_files))
+    others = {str(inside(journal.root, p)): before for p, (before, _after) in result.others.items()}
+    for stale in stale_files({str(path): result.before, **others}, read_disk_text):
+        what = result.rel if stale == str(path) else Path(stale).name
+        raise UndoRefused(f"{what} changed while {result.rel} was being fixed; nothing written")
+    fix = fix_all_fix(result.outcome, str(path))
+    for extra_path, _edits in fix.extra_files:
+        inside(journal.root, extra_path)
+    texts = texts_before(fix, result.before, read_disk_text)
     write_atomic(path, result.after)
-    for extra_path, extra_edits in extra_files:
+    for extra_path, extra_edits in fix.extra_files:
         write_atomic(Path(extra_path), apply_edits(texts[extra_path], extra_edits))
-    extra = {"fixes": [{"class": p.finding.vuln_class.value, "rule": p.finding.rule,
-                        "title": p.fix.title if p.fix else "", "line": p.finding.span.start_line + 1}
-                       for p in result.fixed]}
-    entry = journal.record_fix(fix, texts, source="cli", extra=extra)
-    for proposal in result.fixed:
-        _feedback(journal.root, proposal)
+    entry = record_applied(journal, fix, texts, source="cli", extra=fix_all_details(result.outcome),
+                           accepted=[p.finding for p in result.fixed])
     result.entry = entry
     return entry
 
 
-def _merge_appends(edits: list[TextEdit]) -> tuple[TextEdit, ...]:
-    if not edits:
-        return ()
-    point = edits[0].start_byte
-    if any(e.start_byte != point or e.end_byte != point for e in edits):
-        return (edits[0],)
-    lines: list[str] = []
-    lead = ""
-    for edit in edits:
-        text = edit.new_text
-        if text.startswith("\n"):
-            lead, text = "\n", text[1:]
-        lines.extend(line for line in text.splitlines(keepends=True) if line not in lines)
-    return (TextEdit(point, point, lead + "".join(lines)),)
-
-
-def _feedback(root: Path, proposal: Proposal) -> None:
-    try:
-        from ai_core.model.feedback import record_feedback
-    except ImportError:
-        return
-    try:
-        record_feedback(root, "accepted", proposal.finding)
-    except Exception:
-        log.exception("recording feedback failed")
-
-
 def undo_on_disk(journal: Journal, entry_id: str | None = None) -> Entry:
     """Revert a journaled fix in the files on disk (the last one by default); UndoRefused when they changed."""
-    entry = journal.find(entry_id) if entry_id else journal.last_undoable()
-    if entry is None:
-        raise UndoRefused(f"no fix {entry_id} in {journal.path}" if entry_id else f"no fix to undo in {journal.path}")
-    current: dict[str, str] = {}
-    for change in entry.changes:
-        try:
-            path = inside(journal.root, change.file)
-        except OutsideWorkspace as exc:
-            raise UndoRefused(str(exc)) from exc
-        try:
-            current[change.file] = path.read_bytes().decode("utf-8", errors="surrogatepass")
-        except OSError as exc:
-            raise UndoRefused(f"cannot read {change.file}: {exc.strerror or exc}") from exc
-    plan = journal.plan_undo(entry, current)
-    for rel, edits in plan.items():
-        write_atomic(journal.root / rel, apply_edits(current[rel], edits))
-    return journal.record_undo(entry, source="cli")
+    plan = plan_undo(journal, find_fix(journal, entry_id), lambda rel: read_disk_text(str(journal.root / rel)))
+    for rel, text in plan.restored().items():
+        write_atomic(journal.root / rel, text)
+    return journal.record_undo(plan.entry, source="cli")

@@ -16,8 +16,8 @@ from typing import Any
 
 from ai_core.config import Settings
 from ai_core.findings import Finding
-from server import diagnostics
-from server.app import CoderevServer
+from server.diagnostics import reanalyze_all
+from server.session import CoderevServer, path_of
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +26,9 @@ DISMISS = "coderev.dismiss"
 _MODEL_KEYS = ("model_enabled", "model_variant", "adapter", "adapter_registry")
 
 
-def workspace_root(server: CoderevServer) -> Path | None:
-    """The first workspace folder (adapters and feedback live under its `.coderev/`)."""
-    roots = sorted(state.root for state in server.folders.values())
-    return roots[0] if roots else None
-
-
 def model_settings(server: CoderevServer) -> Settings:
     """The settings that decide which model to load (the first workspace folder's)."""
-    root = workspace_root(server)
+    root = server.first_root()
     return server.settings_for(str(root / "__init__.py")) if root is not None else Settings()
 
 
@@ -58,7 +52,7 @@ class ModelFeature:
             if self.server.scorer is not None:
                 log.info("model turned off; rules only")
                 self.server.scorer = None
-                diagnostics.reanalyze_all(self.server)
+                reanalyze_all(self.server)
             self.loaded_key = self.key(settings)
             return None
         if not force and self.loaded_key == self.key(settings):
@@ -69,7 +63,7 @@ class ModelFeature:
         return self.task
 
     async def _load(self, settings: Settings, generation: int, adapter: str = "") -> None:
-        root = workspace_root(self.server)
+        root = self.server.first_root()
         loop = asyncio.get_running_loop()
         try:
             from ai_core.model.predictor import ModelUnavailable, load_scorer
@@ -89,14 +83,14 @@ class ModelFeature:
         self.server.scorer = scorer
         info = scorer.info
         log.info("model loaded: adapter %s (%s) in %.1f s", info.adapter, info.variant, info.load_seconds)
-        diagnostics.reanalyze_all(self.server)
+        reanalyze_all(self.server)
 
     async def activate(self, version: str) -> dict[str, Any]:
         """Make `version` the active adapter in the workspace registry and load it now."""
         from ai_core.model.adapters import AdapterRegistry
 
         settings = model_settings(self.server)
-        registry = AdapterRegistry.for_workspace(workspace_root(self.server), settings.adapter_registry)
+        registry = AdapterRegistry.for_workspace(self.server.first_root(), settings.adapter_registry)
         loop = asyncio.get_running_loop()
         adapter = await loop.run_in_executor(None, registry.activate, version)
         if not settings.model_enabled:
@@ -130,31 +124,35 @@ def _argument(args: tuple[Any, ...]) -> Mapping[str, Any]:
     raise ValueError("expected {uri, fingerprint, detail?} (or a document uri and its diagnostic)")
 
 
+async def activate_adapter(ls: CoderevServer, *args: Any) -> dict[str, Any]:
+    """coderev.activateAdapter VERSION: make it the active adapter and load it without a restart."""
+    version = args[0].get("version") if args and isinstance(args[0], Mapping) else (args[0] if args else "")
+    if not isinstance(version, str) or not version:
+        raise ValueError("coderev.activateAdapter expects a version such as \"1.1.0\"")
+    return await ls.state(ModelFeature).activate(version)
+
+
+async def dismiss(ls: CoderevServer, *args: Any) -> dict[str, Any]:
+    """coderev.dismiss: record a dismissed diagnostic in .coderev/feedback.jsonl."""
+    from ai_core.model.feedback import record_feedback
+
+    arg = _argument(args)
+    uri = str(arg.get("uri", ""))
+    data = arg.get("data") if isinstance(arg.get("data"), Mapping) else arg
+    fingerprint = str(data.get("fingerprint", "")) if isinstance(data, Mapping) else ""
+    finding = _find(ls, uri, fingerprint)
+    if finding is None:
+        raise ValueError(f"no current diagnostic {fingerprint!r} in {uri}")
+    root = ls.first_root() or Path(path_of(uri)).parent
+    await asyncio.get_running_loop().run_in_executor(
+        None, record_feedback, root, "dismissed", finding, str(arg.get("detail", "")))
+    return {"recorded": True, "fingerprint": fingerprint}
+
+
 def register(server: CoderevServer) -> None:
     """Register the model loader and the adapter/dismiss commands."""
-    feature = ModelFeature(server)
+    feature = server.state(ModelFeature)
     server.listeners.initialized.append(feature.ensure)
     server.listeners.settings_changed.append(feature.ensure)
-
-    @server.command(ACTIVATE_ADAPTER)
-    async def activate_adapter(ls: CoderevServer, *args: Any) -> dict[str, Any]:
-        version = args[0].get("version") if args and isinstance(args[0], Mapping) else (args[0] if args else "")
-        if not isinstance(version, str) or not version:
-            raise ValueError("coderev.activateAdapter expects a version such as \"1.1.0\"")
-        return await feature.activate(version)
-
-    @server.command(DISMISS)
-    async def dismiss(ls: CoderevServer, *args: Any) -> dict[str, Any]:
-        from ai_core.model.feedback import record_feedback
-
-        arg = _argument(args)
-        uri = str(arg.get("uri", ""))
-        data = arg.get("data") if isinstance(arg.get("data"), Mapping) else arg
-        fingerprint = str(data.get("fingerprint", "")) if isinstance(data, Mapping) else ""
-        finding = _find(ls, uri, fingerprint)
-        if finding is None:
-            raise ValueError(f"no current diagnostic {fingerprint!r} in {uri}")
-        root = workspace_root(ls) or Path(diagnostics.path_of(uri)).parent
-        await asyncio.get_running_loop().run_in_executor(
-            None, record_feedback, root, "dismissed", finding, str(arg.get("detail", "")))
-        return {"recorded": True, "fingerprint": fingerprint}
+    server.command(ACTIVATE_ADAPTER)(activate_adapter)
+    server.command(DISMISS)(dismiss)
