@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from ai_core.findings import Finding
+from ai_core.findings import Finding, VulnClass
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.positions import PositionEncoding, PositionMap
 from ai_core.report.fingerprint import fingerprints
@@ -62,6 +62,14 @@ class Report:
     seconds: float = 0.0
     hidden: Counter[str] = field(default_factory=Counter)
     """Findings left out, by reason ("baseline", "diff", ...)."""
+    secrets: set[str] = field(default_factory=set)
+    """Values of hardcoded secrets found: masked wherever a report shows code."""
+
+    def mask(self, text: str) -> str:
+        """`text` with every secret value found replaced by asterisks (same length, first two characters kept)."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, mask_value(secret))
+        return text
 
     @property
     def active(self) -> list[Item]:
@@ -76,6 +84,7 @@ class Report:
 
     def add(self, items: list[Item]) -> None:
         """Add items (suppressed findings), keeping the report ordered by file and position."""
+        self.secrets.update(secret_values(item.finding for item in items))
         order = {path: i for i, path in enumerate(dict.fromkeys(i.finding.path for i in self.items))}
         self.items = sorted([*self.items, *items], key=lambda i: (
             order.get(i.finding.path, len(order)), i.finding.path, i.finding.span.start_byte, i.finding.rule))
@@ -104,6 +113,27 @@ def column_of(positions: PositionMap | None, line: int, byte_col: int) -> int:
     return positions.character_of(line, byte_col, PositionEncoding.UTF32) + 1
 
 
+_QUOTES = "\"'"
+
+
+def mask_value(value: str) -> str:
+    """A secret shown safely: the first two characters (of long values), the rest asterisks."""
+    keep = 2 if len(value) >= 8 else 0
+    return value[:keep] + "*" * (len(value) - keep)
+
+
+def secret_values(findings: Iterable[Finding]) -> set[str]:
+    """The literal values flagged by hardcoded-secret findings (without prefix and quotes)."""
+    values = set()
+    for finding in findings:
+        if finding.vuln_class is not VulnClass.HARDCODED_SECRET or not finding.snippet:
+            continue
+        value = finding.snippet.lstrip("rRbBuUfF").strip(_QUOTES)
+        if len(value) >= 4:
+            values.add(value)
+    return values
+
+
 def build_report(result: ScanResult) -> Report:
     """A report of every finding of a scan, fingerprinted."""
     report = Report(root=result.root, skipped=list(result.skipped), files=len(result.files),
@@ -113,6 +143,7 @@ def build_report(result: ScanResult) -> Report:
             continue
         report.texts[scanned.path] = scanned.text
         report.items.extend(items_of(scanned.findings, scanned.text))
+    report.secrets = secret_values(item.finding for item in report.items)
     return report
 
 

@@ -98,7 +98,7 @@ def _fix(fix: FixView) -> dict[str, Any]:
                                 for path, reps in changes.items()]}
 
 
-def _result(item: Item, index: int, positions: _Positions) -> dict[str, Any]:
+def _result(item: Item, index: int, positions: _Positions, report: Report) -> dict[str, Any]:
     f = item.finding
     region = {"startLine": f.span.start_line + 1, "startColumn": item.column,
               "endLine": f.span.end_line + 1, "endColumn": item.end_column}
@@ -124,7 +124,7 @@ def _result(item: Item, index: int, positions: _Positions) -> dict[str, Any]:
             for number, step in enumerate(steps, 1)
             for path in [_relative(step.path, positions.folder) or f.path]]
     if f.snippet:
-        result["locations"][0]["physicalLocation"]["region"]["snippet"] = {"text": f.snippet}
+        result["locations"][0]["physicalLocation"]["region"]["snippet"] = {"text": report.mask(f.snippet)}
     if item.fix is not None:
         result["fixes"] = [_fix(item.fix)]
     if item.suppression is not None:
@@ -162,7 +162,7 @@ def sarif_log(source: Report | ScanResult) -> dict[str, Any]:
         seen = worst.get(key)
         worst[key] = (item.finding, max(item.finding.severity, seen[1] if seen else Severity.INFO))
     order = {key: index for index, key in enumerate(worst)}
-    results = [_result(item, order[rule_id(item.finding)], positions) for item in report.items]
+    results = [_result(item, order[rule_id(item.finding)], positions, report) for item in report.items]
     notifications = [{"level": "warning", "message": {"text": f"skipped {path}: {reason}"},
                       "locations": [_location(path, {"startLine": 1})]} for path, reason in report.skipped]
     root = Path(report.root)
