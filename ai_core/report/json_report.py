@@ -33,8 +33,6 @@ def finding_record(item: Item) -> dict[str, Any]:
             {"path": step.path, "line": step.span.start_line + 1, "label": step.label}
             for step in finding.taint_path.steps
         ]
-    if item.fix is not None:
-        record["fix"] = {"title": item.fix.title, "diff": item.fix.diff}
     return record
 
 
