@@ -1,4 +1,4 @@
-"""SARIF 2.1.0: valid against the official schema, shaped as GitHub code scanning takes it, taint paths as code flows."""
+"""SARIF 2.1.0: valid against the official schema, shaped as GitHub code scanning takes it, paths as code flows."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_taint_path_is_a_code_flow_with_every_step(scanned):
 
 
 def test_verified_fix_replacements_rebuild_the_fixed_file(scanned):
-    root, log = scanned
+    _, log = scanned
     [fix] = results_by_rule(log)["sql.dbapi-execute"]["fixes"]
     [change] = fix["artifactChanges"]
     assert change["artifactLocation"]["uri"] == "app.py"

@@ -62,8 +62,8 @@ def _diff_lines(diff: str) -> list[tuple[str, str]]:
 def _finding(report: Report, item: Item, number: int) -> dict[str, Any]:
     f = item.finding
     helped = rule_help(f.vuln_class, f.rule, f.cwe)
-    steps = [{"label": s.label, "path": s.path or f.path, "line": s.span.start_line + 1}
-             for s in (f.taint_path.steps if f.taint_path is not None else ())]
+    steps: list[dict[str, Any]] = [{"label": s.label, "path": s.path or f.path, "line": s.span.start_line + 1}
+                                   for s in (f.taint_path.steps if f.taint_path is not None else ())]
     tier = tier_of(item)
     return {
         "anchor": f"finding-{number}", "vuln_class": f.vuln_class.value, "title": f.vuln_class.title,
@@ -72,7 +72,7 @@ def _finding(report: Report, item: Item, number: int) -> dict[str, Any]:
         "confidence": f.confidence, "message": f.message, "suppression": item.suppression,
         "excerpt": _excerpt(report, item), "steps": steps, "why": helped.why, "reason": helped.reason,
         "fix": {"title": item.fix.title, "lines": _diff_lines(report.mask(item.fix.diff))} if item.fix else None,
-        "search": " ".join((f.path, f.rule, f.message, f.vuln_class.value, *(s["label"] for s in steps))).lower(),
+        "search": " ".join([f.path, f.rule, f.message, f.vuln_class.value, *(str(s["label"]) for s in steps)]).lower(),
     }
 
 
