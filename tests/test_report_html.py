@@ -156,3 +156,17 @@ def test_suppressed_findings_show_only_on_request(page: Page):
 def test_clicking_a_chart_bar_filters_by_its_class(page: Page):
     page.click("#chart g.bar[data-class=insecure-deserialization] rect")
     assert visible_classes(page) == ["insecure-deserialization"]
+
+
+def test_hardcoded_secret_is_masked_in_code_excerpts(tmp_path: Path):
+    from ai_core.config import Settings
+    from ai_core.report import build_report, to_html
+    from ai_core.scan import scan_path
+
+    secret = "ghp_" + "Zx8Kq2Lm4Np6Rs8Tv0Wx2Yz4Ab6Cd8Ef0Gh2"
+    (tmp_path / "settings.py").write_text(f'GITHUB_TOKEN = "{secret}"\n', encoding="utf-8")
+    report = build_report(scan_path(tmp_path, Settings(model_enabled=False), workers=1))
+    assert [item.finding.vuln_class.value for item in report.items] == ["hardcoded-secret"]
+    html = to_html(report)
+    assert secret not in html
+    assert "GITHUB_TOKEN = &#34;gh" in html

@@ -29,8 +29,8 @@ class Changes:
         """True when any line first..last (0-based) of `path` changed, or the file is new."""
         if path in self.new_files:
             return True
-        changed = self.lines.get(path)
-        return bool(changed) and any(line in changed for line in range(first, last + 1))  # type: ignore[operator]
+        changed = self.lines.get(path, set())
+        return any(line in changed for line in range(first, last + 1))
 
 
 def _git(folder: Path, *args: str) -> str:
