@@ -190,3 +190,26 @@ def test_model_only_findings_of_two_classes_get_two_rules_with_their_own_cwe():
     assert "external/cwe/cwe-22" in rules[1]["properties"]["tags"]
     assert [r["properties"]["cwe"] for r in run["results"]] == ["CWE-89", "CWE-22"]
     assert [rules[r["ruleIndex"]]["id"] for r in run["results"]] == [r["ruleId"] for r in run["results"]]
+
+
+def test_result_message_links_the_source_and_sink_related_locations(scanned):
+    _, log = scanned
+    sql = results_by_rule(log)["sql.dbapi-execute"]
+    assert sql["message"]["text"].endswith("Path: [source: request.args](1) -> [sink: db.execute (sql-injection)](4).")
+
+
+def test_empty_and_model_only_logs_validate_too():
+    text = "def f(x):\n    return x\n"
+    model_only = Report(root="/tmp", items=items_of([_model_only(VulnClass.SSRF, 0)], text), texts={"m.py": text})
+    for report in (Report(root="/tmp"), model_only):
+        jsonschema.Draft4Validator(SCHEMA).validate(sarif_log(report))
+
+
+def test_no_fixes_leaves_out_fixes_and_suppressed_findings(scanned, tmp_path: Path):
+    root, _ = scanned
+    out = tmp_path / "plain.sarif"
+    assert coderev("scan", str(root / "app.py"), "--format", "sarif", "-o", str(out), "--no-model",
+                   "--no-fixes").returncode == 1
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    assert results and not any("fixes" in r or "suppressions" in r for r in results)
+    assert "command.subprocess-shell" not in {r["ruleId"] for r in results}

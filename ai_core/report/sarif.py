@@ -69,6 +69,11 @@ def _location(uri: str, region: dict[str, int], message: str = "", ident: int | 
     return location
 
 
+def _escape(text: str) -> str:
+    """Message text with literal brackets escaped (SARIF reads `[text](id)` as a link to a related location)."""
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
 def _step_kinds(index: int, count: int) -> list[str]:
     if index == 0:
         return ["source"]
@@ -103,9 +108,9 @@ def _result(item: Item, index: int, positions: _Positions, report: Report) -> di
     region = {"startLine": f.span.start_line + 1, "startColumn": item.column,
               "endLine": f.span.end_line + 1, "endColumn": item.end_column}
     steps = f.taint_path.steps if f.taint_path is not None else ()
-    message = f.message
+    message = _escape(f.message)
     if steps:
-        message += f" Path: {' -> '.join(s.label for s in steps)}."
+        message += f" Path: [{_escape(steps[0].label)}](1) -> [{_escape(steps[-1].label)}]({len(steps)})."
     result: dict[str, Any] = {
         "ruleId": rule_id(f),
         "ruleIndex": index,
