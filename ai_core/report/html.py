@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from ai_core import __version__
 from ai_core.findings import Severity
@@ -100,9 +102,19 @@ def _chart(items: list[Item]) -> dict[str, Any]:
             "height": max(24, len(bars) * _CHART["row"] + 4)}
 
 
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """Escaped text with `backticked` spans as <code> (the spec's reasons are written that way)."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
+
+
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("ai_core.report", "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader("ai_core.report", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["inline_code"] = inline_code
+    return env
 
 
 def to_html(source: Report | ScanResult) -> str:
