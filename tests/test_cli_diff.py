@@ -90,3 +90,18 @@ def test_unified_zero_hunks_give_the_new_side_lines():
             "diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n")
     changes = parse_unified_zero(diff)
     assert changes.lines == {"x.py": {2, 3}}
+
+
+def test_pre_commit_hook_fails_only_on_findings_in_the_changes(repo: Path):
+    import shlex
+
+    import yaml
+
+    [hook] = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert (hook["id"], hook["entry"], hook["types"]) == ("coderev", "coderev scan", ["python"])
+    command = [*shlex.split(hook["entry"])[1:], *hook["args"]]
+    assert coderev(*command, cwd=repo).returncode == 0  # the committed finding is not in the changes
+    (repo / "app.py").write_text(OLD + ADDED, encoding="utf-8")
+    failing = coderev(*command, cwd=repo)
+    assert failing.returncode == 1
+    assert f"app.py:{OLD.count(chr(10)) + 6}:" in failing.stdout
