@@ -105,3 +105,19 @@ def test_pre_commit_hook_fails_only_on_findings_in_the_changes(repo: Path):
     failing = coderev(*command, cwd=repo)
     assert failing.returncode == 1
     assert f"app.py:{OLD.count(chr(10)) + 6}:" in failing.stdout
+
+
+def test_a_changed_step_in_another_file_keeps_the_flow(repo: Path):
+    (repo / "db.py").write_text("import sqlite3\n\n\ndef find_user(name):\n    conn = sqlite3.connect('app.db')\n"
+                                "    return conn.execute('SELECT 1 WHERE 1 = 1').fetchall()\n", encoding="utf-8")
+    (repo / "views.py").write_text("from flask import Flask, request\n\nfrom db import find_user\n\n"
+                                   "app = Flask(__name__)\n\n\n@app.route('/user')\ndef user():\n"
+                                   "    return str(find_user(request.args.get('name')))\n", encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "views")
+    sink = "    return conn.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\").fetchall()\n"
+    text = (repo / "db.py").read_text(encoding="utf-8").splitlines(keepends=True)
+    (repo / "db.py").write_text("".join(text[:5]) + sink, encoding="utf-8")
+    result = coderev("scan", ".", "--diff", "HEAD", "--format", "json", "--no-model", cwd=repo)
+    rows = json.loads(result.stdout)
+    assert ("views.py", 10) in {(row["path"], row["line"]) for row in rows}

@@ -213,3 +213,39 @@ def test_no_fixes_leaves_out_fixes_and_suppressed_findings(scanned, tmp_path: Pa
     results = json.loads(out.read_text())["runs"][0]["results"]
     assert results and not any("fixes" in r or "suppressions" in r for r in results)
     assert "command.subprocess-shell" not in {r["ruleId"] for r in results}
+
+
+DB = '''import sqlite3
+
+
+def find_user(name):
+    conn = sqlite3.connect("app.db")
+    return conn.execute("SELECT * FROM users WHERE name = '" + name + "'").fetchall()
+'''
+VIEWS = '''from flask import Flask, request
+
+from db import find_user
+
+app = Flask(__name__)
+
+
+@app.route("/user")
+def user():
+    return str(find_user(request.args.get("name")))
+'''
+
+
+def test_cross_file_flow_has_steps_in_both_files_and_a_fix_in_the_sink_file(tmp_path: Path):
+    (tmp_path / "db.py").write_text(DB, encoding="utf-8")
+    (tmp_path / "views.py").write_text(VIEWS, encoding="utf-8")
+    out = tmp_path / "report.sarif"
+    assert coderev("scan", str(tmp_path), "--format", "sarif", "-o", str(out), "--no-model").returncode == 1
+    log = json.loads(out.read_text())
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    [result] = log["runs"][0]["results"]
+    steps = [(s["location"]["physicalLocation"]["artifactLocation"]["uri"],
+              s["location"]["physicalLocation"]["region"]["startLine"])
+             for s in result["codeFlows"][0]["threadFlows"][0]["locations"]]
+    assert steps[0] == ("views.py", 10) and steps[-1] == ("db.py", 6)
+    [fix] = result["fixes"]
+    assert [change["artifactLocation"]["uri"] for change in fix["artifactChanges"]] == ["db.py"]
