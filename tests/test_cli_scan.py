@@ -88,3 +88,44 @@ def test_exclude_globs_from_pyproject_are_honoured(project: Path):
 def test_text_report_is_the_default(project: Path):
     result = coderev("scan", str(project / "pkg"), "--no-model")
     assert "app.py:6:12: high insecure-deserialization" in result.stdout
+
+
+def test_version_prints_the_version_and_exits_zero():
+    from ai_core import __version__
+
+    result = coderev("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"coderev {__version__}"
+
+
+def test_min_severity_drops_less_severe_findings(tmp_path: Path):
+    (tmp_path / "app.py").write_text(VULNERABLE, encoding="utf-8")
+    everything = json.loads(coderev("scan", str(tmp_path), "--format", "json", "--no-model").stdout)
+    assert [row["severity"] for row in everything] == ["high"]
+    critical = coderev("scan", str(tmp_path), "--format", "json", "--no-model", "--min-severity", "critical")
+    assert critical.returncode == 0
+    assert json.loads(critical.stdout) == []
+    high = coderev("scan", str(tmp_path), "--format", "json", "--no-model", "--min-severity", "high")
+    assert len(json.loads(high.stdout)) == 1
+
+
+def test_min_confidence_drops_less_confident_findings(tmp_path: Path):
+    (tmp_path / "app.py").write_text(VULNERABLE, encoding="utf-8")
+    [row] = json.loads(coderev("scan", str(tmp_path), "--format", "json", "--no-model").stdout)
+    above = coderev("scan", str(tmp_path), "--format", "json", "--no-model",
+                    "--min-confidence", str(min(1.0, row["confidence"] + 0.01)))
+    assert json.loads(above.stdout) == []
+    at = coderev("scan", str(tmp_path), "--format", "json", "--no-model", "--min-confidence", str(row["confidence"]))
+    assert len(json.loads(at.stdout)) == 1
+
+
+def test_min_confidence_outside_zero_to_one_is_a_usage_error(tmp_path: Path):
+    result = coderev("scan", str(tmp_path), "--min-confidence", "1.5")
+    assert result.returncode == 2
+    assert "--min-confidence" in result.stderr
+
+
+def test_exit_zero_reports_findings_but_exits_zero(project: Path):
+    result = coderev("scan", str(project / "pkg"), "--no-model", "--exit-zero")
+    assert result.returncode == 0
+    assert "insecure-deserialization" in result.stdout

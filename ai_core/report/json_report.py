@@ -5,27 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ai_core.findings import Finding
-from ai_core.parsing.positions import PositionEncoding, PositionMap
+from ai_core.report.model import Item, Report, as_report
 from ai_core.scan import ScanResult
 
 
-def column_of(positions: PositionMap | None, line: int, byte_col: int) -> int:
-    """1-based character (code point) column of a 0-based line and byte column."""
-    if positions is None:
-        return byte_col + 1
-    return positions.character_of(line, byte_col, PositionEncoding.UTF32) + 1
-
-
-def finding_record(finding: Finding, positions: PositionMap | None) -> dict[str, Any]:
+def finding_record(item: Item) -> dict[str, Any]:
     """One finding as a plain dict (the JSON report's row)."""
+    finding = item.finding
     span = finding.span
     record: dict[str, Any] = {
         "path": finding.path,
         "line": span.start_line + 1,
         "end_line": span.end_line + 1,
-        "column": column_of(positions, span.start_line, span.start_col),
-        "end_column": column_of(positions, span.end_line, span.end_col),
+        "column": item.column,
+        "end_column": item.end_column,
         "class": finding.vuln_class.value,
         "cwe": finding.cwe,
         "severity": finding.severity.name.lower(),
@@ -33,7 +26,7 @@ def finding_record(finding: Finding, positions: PositionMap | None) -> dict[str,
         "message": finding.message,
         "rule": finding.rule,
         "model_only": finding.model_only,
-        "fingerprint": finding.fingerprint,
+        "fingerprint": item.fingerprint,
     }
     if finding.taint_path:
         record["taint_path"] = [
@@ -43,15 +36,11 @@ def finding_record(finding: Finding, positions: PositionMap | None) -> dict[str,
     return record
 
 
-def finding_records(result: ScanResult) -> list[dict[str, Any]]:
-    """All findings of a scan as dicts, file by file."""
-    records: list[dict[str, Any]] = []
-    for scanned in result.files:
-        positions = PositionMap(scanned.text.encode("utf-8")) if scanned.text else None
-        records.extend(finding_record(f, positions) for f in scanned.findings)
-    return records
+def finding_records(source: Report | ScanResult) -> list[dict[str, Any]]:
+    """The report's findings (not those suppressed in the source) as dicts, file by file."""
+    return [finding_record(item) for item in as_report(source).active]
 
 
-def to_json(result: ScanResult) -> str:
+def to_json(source: Report | ScanResult) -> str:
     """The JSON report."""
-    return json.dumps(finding_records(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(finding_records(source), indent=2, ensure_ascii=False) + "\n"

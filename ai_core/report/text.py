@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from ai_core.report.json_report import finding_records
+from ai_core.report.model import Report, as_report
 from ai_core.scan import ScanResult
 
 
-def to_text(result: ScanResult) -> str:
+def to_text(source: Report | ScanResult) -> str:
     """The human-readable report."""
-    lines = [
-        f"{r['path']}:{r['line']}:{r['column']}: {r['severity']} {r['class']} (CWE-{r['cwe']}, "
-        f"confidence {r['confidence']:.2f}) {r['message']} [{r['rule']}]"
-        for r in finding_records(result)
-    ]
-    lines.extend(f"{path}: skipped: {reason}" for path, reason in result.skipped)
-    count = len(result.findings)
+    report = as_report(source)
+    lines = []
+    for item in report.active:
+        f = item.finding
+        lines.append(f"{f.path}:{f.span.start_line + 1}:{item.column}: {f.severity.name.lower()} "
+                     f"{f.vuln_class.value} (CWE-{f.cwe}, confidence {f.confidence:.2f}) {f.message} [{f.rule}]")
+    lines.extend(f"{path}: skipped: {reason}" for path, reason in report.skipped)
+    count = len(report.active)
+    hidden = ", ".join(f"{n} hidden by {reason}" for reason, n in sorted(report.hidden.items()) if n)
     lines.append(
-        f"{count} finding{'s' if count != 1 else ''} in {len(result.files)} files "
-        f"({result.lines} lines, {len(result.skipped)} skipped) in {result.seconds:.2f}s"
+        f"{count} finding{'s' if count != 1 else ''} in {report.files} files "
+        f"({report.lines} lines, {len(report.skipped)} skipped) in {report.seconds:.2f}s"
+        + (f"; {hidden}" if hidden else "")
     )
     return "\n".join(lines) + "\n"

@@ -8,20 +8,28 @@ import os
 import sys
 from collections.abc import Sequence
 
-from server.cli import adapter, fix, index, model, scan, serve, train
+from server.cli import adapter, baseline, fix, index, model, scan, serve, train
 
 # Each subcommand module exposes `add_parser(subparsers)`; its parser sets `func`.
-SUBCOMMANDS = [scan, serve, train, adapter, model, index, fix]
+SUBCOMMANDS = [scan, baseline, serve, train, adapter, model, index, fix]
 
 
 class UsageError(Exception):
     """Bad arguments or input: reported on one line, exit code 2."""
 
 
+def add_version_argument(parser: argparse.ArgumentParser) -> None:
+    """`coderev --version`: the version of coderev and of its engine."""
+    from ai_core import __version__
+
+    parser.add_argument("--version", action="version", version=f"coderev {__version__}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="coderev", description="AI code review for Python security.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
+    add_version_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(sub)
