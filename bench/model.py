@@ -39,6 +39,7 @@ from ai_core.model.data.dataset import DataConfig, build, val_families  # noqa: 
 from ai_core.model.data.generator import generate  # noqa: E402
 from ai_core.model.data.templates import FAMILIES  # noqa: E402
 from ai_core.model.predictor import ModelScorer, load_scorer  # noqa: E402
+from ai_core.model.review import Reviewer  # noqa: E402
 from ai_core.scan import iter_python_files, read_source  # noqa: E402
 from tests.corpus.make_labels import collect  # noqa: E402
 
@@ -317,8 +318,8 @@ def main() -> None:
             base = dataclasses.replace(base, model_threshold=threshold)
         if function_threshold is not None:
             base = dataclasses.replace(base, model_function_threshold=function_threshold)
-        return {"rules": rules, "rules+model": Analyzer(base, scorer=chosen),
-                "rules+threshold": Analyzer(dataclasses.replace(base, model_function_level=False), scorer=chosen)}
+        return {"rules": rules, "rules+model": Reviewer(base, scorer=chosen),
+                "rules+threshold": Reviewer(dataclasses.replace(base, model_function_level=False), scorer=chosen)}
 
     files = validation_files(args.per_family, seed=101)
     t0 = time.perf_counter()

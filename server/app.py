@@ -17,9 +17,9 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from ai_core import __version__
-from ai_core.analysis import Analyzer
 from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding
+from ai_core.model.review import Reviewer
 from ai_core.parsing import ParsedDocument, PositionEncoding
 from server.convert import encoding_of
 
@@ -55,11 +55,11 @@ class Analysed:
 
 @dataclass
 class FolderState:
-    """Per workspace folder: its settings and the Analyzer built from them."""
+    """Per workspace folder: its settings and the Reviewer (rules + model) built from them."""
 
     root: Path
     settings: Settings
-    analyzer: Analyzer | None = None
+    analyzer: Reviewer | None = None
 
 
 @dataclass
@@ -113,11 +113,11 @@ class CoderevServer(LanguageServer):
             best = self.folders.setdefault(str(root), FolderState(root, self._settings_for(str(root), "")))
         return best
 
-    def analyzer_for(self, path: str) -> Analyzer:
-        """The Analyzer configured for the folder of `path`."""
+    def analyzer_for(self, path: str) -> Reviewer:
+        """The Reviewer (rules + model) configured for the folder of `path`."""
         state = self.folder_for(path)
         if state.analyzer is None or state.analyzer.scorer is not self.scorer:
-            state.analyzer = Analyzer(state.settings, scorer=self.scorer, project=self.project)
+            state.analyzer = Reviewer(state.settings, scorer=self.scorer, project=self.project)
         return state.analyzer
 
     def settings_for(self, path: str) -> Settings:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ai_core.model.adapters import Adapter, AdapterRegistry, make_manifest, read_adapter, write_adapter
-from ai_core.model.base import LABELS
 from ai_core.model.data.dataset import DataConfig, Dataset, build, hash_examples
 from ai_core.model.data.generator import Example
 from ai_core.model.feedback import load_feedback
+from ai_core.model.minilm import LABELS
 from ai_core.model.training import TrainConfig, TrainResult, evaluate, train
 
 log = logging.getLogger(__name__)

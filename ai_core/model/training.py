@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.base import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
 from ai_core.model.classifier import (
     DEFAULT_MAX_LENGTH,
     LoraSettings,
@@ -23,6 +22,7 @@ from ai_core.model.classifier import (
 )
 from ai_core.model.data.generator import Example
 from ai_core.model.metrics import report
+from ai_core.model.minilm import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
 
 log = logging.getLogger(__name__)
 
