@@ -26,12 +26,12 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules"
 
 
 class SourceError(Exception):
-    """A file that cannot be analysed (unreadable, binary, not UTF-8, too large)."""
+    """A file that cannot be analyzed (unreadable, binary, not UTF-8, too large)."""
 
 
 @dataclass
 class ScannedFile:
-    """One analysed file: its path relative to the scan root, findings, and text (kept only if needed)."""
+    """One analyzed file: its path relative to the scan root, findings, and text (kept only if needed)."""
 
     path: str
     findings: list[Finding]
@@ -55,7 +55,7 @@ class ScanResult:
 
     @property
     def lines(self) -> int:
-        """Lines analysed."""
+        """Lines analyzed."""
         return sum(scanned.lines for scanned in self.files)
 
 
@@ -134,7 +134,7 @@ def scan_path(
     on_file: Callable[[str], None] | None = None,
     scorer: Scorer | None = None,
 ) -> ScanResult:
-    """Analyse every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
+    """Analyze every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
 
     Workers run the rules; when `settings.model_enabled`, this process then scores the findings with
     `scorer` (default: the workspace's model, loaded here; rules alone if it cannot be loaded).

@@ -30,7 +30,7 @@ class Analyzer:
         self.project = project
 
     def analyze_text(self, text: str, path: str) -> list[Finding]:
-        """Parse `text` and analyse it."""
+        """Parse `text` and analyze it."""
         return self.analyze(ParsedDocument(text, path=path), path)
 
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:

@@ -8,7 +8,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,13 @@ class TrainConfig:
     """Also evaluate every N steps (0: once per epoch)."""
     init_from: Path | None = None
     """Start from an existing adapter folder instead of a fresh adapter (used by `train --feedback`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for manifests: every field, LoRA settings under `lora`, the init folder as a string."""
+        data = asdict(self)
+        data["lora"] = self.lora.to_dict()
+        data["init_from"] = str(self.init_from) if self.init_from is not None else None
+        return data
 
 
 @dataclass

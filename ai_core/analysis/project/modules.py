@@ -78,7 +78,7 @@ class ModuleTable:
         self.lock = threading.RLock()
         self.stats = ProjectStats()
         self.listeners: list[Callable[[set[str]], None]] = []
-        """Called with the keys of invalidated functions (the server re-analyses open dependents)."""
+        """Called with the keys of invalidated functions (the server re-analyzes open dependents)."""
         self._modules: OrderedDict[str, _Entry] = OrderedDict()
         self._files: set[str] | None = None
         self._exists: dict[str, bool] = {}
@@ -141,7 +141,7 @@ class ModuleTable:
         return key
 
     def module_for(self, doc: ParsedDocument, path: str) -> ModuleInfo:
-        """The module for a document being analysed (registered so other files resolve into it)."""
+        """The module for a document being analyzed (registered so other files resolve into it)."""
         key = self.key_of(path)
         with self.lock:
             entry = self._modules.get(key)

@@ -21,7 +21,7 @@ class Project(NameResolver):
     """Modules of a project by path, name resolution across them, and cached per-function results."""
 
     def view_for(self, doc: ParsedDocument, path: str) -> tuple[Project, ModuleInfo]:
-        """The project to analyse `doc` in, and its module: this project when `doc` is the current text of
+        """The project to analyze `doc` in, and its module: this project when `doc` is the current text of
         `path`, a scratch copy when an open editor buffer says otherwise (a fix being verified, an outdated
         snapshot), so hypothetical text never replaces what other files resolve into."""
         key = self.key_of(path)
@@ -90,12 +90,12 @@ class Project(NameResolver):
                 self._dependents.setdefault(dep, set()).add(key)
 
     def record_file_deps(self, path: str, deps: Iterable[str]) -> None:
-        """Remember which function keys an analysed file used (to re-analyse it when they change)."""
+        """Remember which function keys an analyzed file used (to re-analyze it when they change)."""
         with self.lock:
             self._file_deps[self.key_of(path)] = set(deps)
 
     def dependent_files(self, keys: set[str]) -> set[str]:
-        """Analysed files that used any of `keys` (function keys, with or without a '#kind' suffix)."""
+        """Analyzed files that used any of `keys` (function keys, with or without a '#kind' suffix)."""
         bare = {k.split("#", 1)[0] for k in keys}
         with self.lock:
             return {path for path, deps in self._file_deps.items() if deps & bare}

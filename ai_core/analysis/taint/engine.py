@@ -1,6 +1,6 @@
 """The intra-procedural taint evaluator: one pass over a function's statements, in order.
 
-Branches are analysed on copies of the environment and merged (a branch that returns, raises or
+Branches are analyzed on copies of the environment and merged (a branch that returns, raises or
 aborts does not reach the code after the `if`, which is how `if x not in ALLOWED: abort()` sanitises
 `x`); loop bodies run twice so values carried around the loop are seen; calls are resolved to specs
 (sources, sinks, sanitizers, propagators) or to project functions, whose summaries say what they do
@@ -48,7 +48,7 @@ class FunctionEval(StatementEval, ExpressionEval, CallSiteEval):
     # ------------------------------------------------------------------ entry
 
     def run(self) -> FunctionResult:
-        """Analyse the whole function (or module) once."""
+        """Analyze the whole function (or module) once."""
         info = self.info
         if info is None:
             for stmt in self.module.statements:
