@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_core.analysis.symbols import SOURCE_TOKENS
-from ai_core.analysis.taint.frameworks import ROUTE_METHODS
+from ai_core.analysis.symbols import FunctionInfo, build_module, function_info
+from ai_core.analysis.taint.frameworks import declared_kinds, reads_untrusted_input
 from ai_core.findings import Finding, Span
 from ai_core.parsing import ParsedDocument
 
@@ -27,12 +27,6 @@ FLAG_MARK = "  # <- flagged"
 CONTEXT_MAX_LINES = 10
 """Lines of a called helper's code given to the model as context."""
 CONTEXT_MAX_CALLEES = 2
-_HANDLER_NAMES = "|".join(sorted({*ROUTE_METHODS, "command", "callback", "api_view", "action"}))
-HANDLER_DECORATOR = re.compile(rf"@[\w.]*\b(?:{_HANDLER_NAMES})\b")
-"""Decorators that make a function an entry point for outside data (routes, CLI commands, DRF views)."""
-NOT_THE_REQUEST = re.compile(r"(?<!\bself)\.request\b")
-"""`urllib.request`, `conn.request(...)`: the source word as a module or method name (`self.request` is one)."""
-
 # Function-level mode only asks the model about functions that touch something security relevant.
 INTERESTING = re.compile(
     r"execute|cursor|\.raw\(|\.extra\(|text\(|subprocess|os\.system|popen|eval\(|exec\(|request|open\(|"
@@ -55,7 +49,7 @@ class Candidate:
     name: str = ""
     """The function's name, for function-level candidates."""
     reads_input: bool = True
-    """Function-level: the function reads untrusted input itself (a source word, or a handler decorator)."""
+    """Function-level: the function reads untrusted input itself (taint.frameworks.reads_untrusted_input)."""
 
     def render(self) -> str:
         """The text the classifier reads: taint path first (so truncation never cuts it), code, context."""
@@ -221,6 +215,9 @@ def _functions(node: object) -> Iterator[object]:
 def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> list[Candidate]:
     """Function-level inputs: security-relevant functions of `doc` in which no rule fired."""
     flagged = [f.span for f in findings]
+    module = build_module(doc, doc.path or "<document>", doc.path or "", None)
+    known = {info.node.start_byte: info for info in module.functions.values()}
+    kinds = declared_kinds(module)
     out: list[Candidate] = []
     for func in _functions(doc.tree.root_node):
         span = Span.of_node(func)
@@ -235,12 +232,13 @@ def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> lis
         name_node = func.child_by_field_name("name")  # type: ignore[attr-defined]
         name = doc.node_text(name_node) if name_node is not None else "<lambda>"
         decorated = func.parent  # type: ignore[attr-defined]
-        if decorated is not None and decorated.type == "decorated_definition":
-            prefix = [doc.node_text(d) for d in decorated.children if d.type == "decorator"]
-            body = "\n".join([*prefix, body])
+        decorators = [d for d in decorated.children if d.type == "decorator"] \
+            if decorated is not None and decorated.type == "decorated_definition" else []
+        if decorators:
+            body = "\n".join([*(doc.node_text(d) for d in decorators), body])
         context = callee_context(doc, span.start_line, span.end_line, doc.path or "")
-        reads_input = bool(SOURCE_TOKENS.search(NOT_THE_REQUEST.sub("", body).encode())
-                           or HANDLER_DECORATOR.search(body))
+        info: FunctionInfo = known.get(span.start_byte) or function_info(module, func, decorators, None)  # type: ignore[arg-type]
+        reads_input = reads_untrusted_input(module, info, kinds)
         out.append(Candidate(code=body, context=context, name=name, reads_input=reads_input,
                              span=Span.of_node(name_node) if name_node is not None else span))
         if len(out) >= FUNCTION_LEVEL_MAX_PER_FILE:
