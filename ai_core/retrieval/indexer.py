@@ -21,9 +21,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ai_core.config import Settings
-from ai_core.retrieval.chunker import KINDS, Chunk, chunk_source
+from ai_core.retrieval.chunker import chunk_source
+from ai_core.retrieval.chunks import KINDS, Chunk
 from ai_core.retrieval.embeddings import Embedder, default_embedder
-from ai_core.retrieval.store import FileState, IndexStore, SearchResult, StoreError, in_list, quote, resolve_uri
+from ai_core.retrieval.store import FileState, IndexStore, SearchResult, StoreError, resolve_uri
+from ai_core.retrieval.tables import in_list, quote
 from ai_core.scan import SKIPPED_DIRS, SourceError, is_excluded, iter_python_files, read_source, relative
 
 log = logging.getLogger(__name__)
