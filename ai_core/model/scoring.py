@@ -110,9 +110,3 @@ def score_documents(scorer: Scorer, documents: Sequence[tuple[ParsedDocument, Se
         out.append(apply_scores(findings, rule_scores, settings, path)
                    + model_only_findings(functions, function_scores, settings, path))
     return out
-
-
-def score_document(scorer: Scorer, doc: ParsedDocument, findings: Sequence[Finding], settings: Settings,
-                   path: str) -> list[Finding]:
-    """Rule findings re-scored by the model plus function-level findings; rules alone if the model fails."""
-    return score_documents(scorer, [(doc, findings, path)], settings)[0]
