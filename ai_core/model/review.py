@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from ai_core.analysis.analyzer import Analyzer, sort_findings
@@ -11,8 +10,6 @@ from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.model.scoring import Scorer, score_documents
 from ai_core.parsing import ParsedDocument
-
-log = logging.getLogger(__name__)
 
 
 class Reviewer(Analyzer):

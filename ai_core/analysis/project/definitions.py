@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,7 +9,6 @@ from typing import Protocol
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.parsing import ParsedDocument
 
-log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ExternalDefinition:
@@ -40,7 +38,6 @@ class GlobalRef:
 
     module: ModuleInfo
     name: str
-
 
 
 Resolved = FunctionInfo | ClassInfo | ModuleInfo | GlobalRef

@@ -55,7 +55,6 @@ class ProjectStats:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-
 class ModuleTable:
     """Modules of a project by path (LRU-bounded), with the invalidation of what depended on them."""
 

@@ -25,7 +25,6 @@ _NOT_PROVIDED = frozenset(sys.stdlib_module_names) | {
 """Top-level packages the definition provider is never asked about (libraries, not project code)."""
 
 
-
 class NameResolver(ModuleTable):
     """Resolves dotted names seen from a module to functions, classes, modules and globals of the project."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -13,8 +12,6 @@ from ai_core.analysis.project.modules import SCAN_MAX_MODULES, CachedResult
 from ai_core.analysis.project.resolution import NameResolver
 from ai_core.analysis.symbols import FunctionInfo, ModuleInfo
 from ai_core.parsing import ParsedDocument
-
-log = logging.getLogger(__name__)
 
 
 class Project(NameResolver):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from tree_sitter import Node
@@ -13,18 +12,8 @@ from ai_core.analysis.taint.calls import ProjectCalls
 from ai_core.analysis.taint.guards import Guards
 from ai_core.analysis.taint.state import FALSY, EvalState, short_text
 from ai_core.analysis.taint.summary import SinkFlow
-from ai_core.analysis.taint.values import (
-    CLEAN,
-    Fact,
-    Val,
-    class_marks,
-    join,
-    join2,
-    marked,
-)
+from ai_core.analysis.taint.values import CLEAN, Fact, Val, class_marks, join, join2, marked
 from ai_core.findings import Finding, Span, TaintPath, TaintStep
-
-log = logging.getLogger(__name__)
 
 
 class CallSiteEval(EvalState):

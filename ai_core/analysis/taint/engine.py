@@ -5,8 +5,10 @@ aborts does not reach the code after the `if`, which is how `if x not in ALLOWED
 `x`); loop bodies run twice so values carried around the loop are seen; calls are resolved to specs
 (sources, sinks, sanitizers, propagators) or to project functions, whose summaries say what they do
 with their arguments.
-"""
 
+FunctionEval is made of StatementEval (statements.py), ExpressionEval (expressions.py) and
+CallSiteEval (call_sites.py), all over one EvalState (state.py), which Guards and ProjectCalls also use.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +27,7 @@ from ai_core.analysis.taint.guards import Guards
 from ai_core.analysis.taint.state import TaintHost
 from ai_core.analysis.taint.statements import StatementEval
 from ai_core.analysis.taint.summary import FunctionResult, Summary
-from ai_core.analysis.taint.values import (
-    Fact,
-    Origin,
-    Val,
-    join,
-)
+from ai_core.analysis.taint.values import Fact, Origin, Val, join
 from ai_core.findings import Span, TaintStep
 
 log = logging.getLogger(__name__)

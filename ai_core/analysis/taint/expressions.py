@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from tree_sitter import Node
 
 from ai_core.analysis.specs.model import Source
 from ai_core.analysis.taint.calls import ProjectCalls
 from ai_core.analysis.taint.guards import LITERALS, SSRF_MARK, Guards
 from ai_core.analysis.taint.state import FIXED_HOST, XSS_MARK, EvalState
-from ai_core.analysis.taint.values import (
-    CLEAN,
-    CONST,
-    Fact,
-    Origin,
-    Val,
-    class_marks,
-    join,
-    join2,
-    marked,
-)
-
-log = logging.getLogger(__name__)
+from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Origin, Val, class_marks, join, join2, marked
 
 
 class ExpressionEval(EvalState):

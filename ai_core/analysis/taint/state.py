@@ -6,7 +6,6 @@ expressions, call sites) and the helpers they use (guards, project calls) all wo
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Protocol
 
@@ -20,8 +19,6 @@ from ai_core.analysis.taint.frameworks import Route
 from ai_core.analysis.taint.summary import FunctionResult, SinkFlow
 from ai_core.analysis.taint.values import CLEAN, CONST, Val, join2
 from ai_core.findings import Finding, Span, TaintStep, VulnClass
-
-log = logging.getLogger(__name__)
 
 DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 FIXED_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://[^/?#{}\s]+[/?#]")
@@ -59,7 +56,6 @@ def merge_envs(envs: list[dict[str, Val]]) -> dict[str, Val]:
                 head = join2(current.head, val.head) if current.head is not None and val.head is not None else None
                 result[key] = Val(merged.facts, merged.const, kind, head) if kind or head else merged
     return result
-
 
 
 class TaintHost(Protocol):

@@ -18,14 +18,7 @@ from ai_core.analysis.taint.state import (
     EvalState,
     merge_envs,
 )
-from ai_core.analysis.taint.values import (
-    CLEAN,
-    CONST,
-    Val,
-    join,
-    join2,
-    stepped,
-)
+from ai_core.analysis.taint.values import CLEAN, CONST, Val, join, join2, stepped
 from ai_core.findings import VulnClass
 
 log = logging.getLogger(__name__)
