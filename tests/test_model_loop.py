@@ -243,3 +243,26 @@ def test_coderev_scan_uses_the_model_unless_no_model(tmp_path: Path):
     rules, scored = scan("--no-model"), scan()
     assert {(r["line"], r["class"]) for r in scored} == {(r["line"], r["class"]) for r in rules}
     assert [r["confidence"] for r in scored] != [r["confidence"] for r in rules]
+
+
+MODULE_NAMED_REQUEST = '''import subprocess
+import urllib.request
+
+
+def fetch(url):
+    with urllib.request.urlopen(url) as response:
+        subprocess.run(["logger", response.read()], check=True)
+
+
+class ReportView:
+    def get(self):
+        subprocess.run(["report", self.request.GET["name"]], check=True)
+'''
+
+
+def test_the_model_input_gate_tells_a_module_named_request_from_the_request():
+    every_class = Settings(model_function_classes=frozenset(VulnClass))
+    findings = Reviewer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
+        MODULE_NAMED_REQUEST, "views.py")
+    # fetch only names urllib.request (its url is a parameter); get reads the view's own request
+    assert [f.message.split(" in ")[1].split("(")[0] for f in findings] == ["get"]
