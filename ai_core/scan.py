@@ -1,4 +1,4 @@
-"""Scanning a folder or file: analyse its Python files on a process pool, then score them with the model."""
+"""Scanning a folder or file: find Python files, read them safely, analyze them on a process pool."""
 
 from __future__ import annotations
 
@@ -11,18 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai_core.analysis import Analyzer
-from ai_core.analysis.candidates import (
-    Candidate,
-    Scorer,
-    apply_scores,
-    candidate_for,
-    function_candidates,
-    model_only_findings,
-)
 from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
 from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.findings import Finding
+from ai_core.model.review import Reviewer
+from ai_core.model.scoring import Scorer
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -30,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ScannedFile:
-    """One analysed file: its path relative to the scan root, findings, and text (kept only if needed)."""
+    """One analyzed file: its path relative to the scan root, findings, and text (kept only if needed)."""
 
     path: str
     findings: list[Finding]
@@ -54,7 +48,7 @@ class ScanResult:
 
     @property
     def lines(self) -> int:
-        """Lines analysed."""
+        """Lines analyzed."""
         return sum(scanned.lines for scanned in self.files)
 
 
@@ -89,7 +83,7 @@ def scan_path(
     on_file: Callable[[str], None] | None = None,
     scorer: Scorer | None = None,
 ) -> ScanResult:
-    """Analyse every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
+    """Analyze every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
 
     Workers run the rules; when `settings.model_enabled`, this process then scores the findings with
     `scorer` (default: the workspace's model, loaded here; rules alone if it cannot be loaded).
@@ -122,7 +116,7 @@ def scan_path(
 
 
 def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer: Scorer | None) -> None:
-    """The model step of a scan: every file's candidates scored together in batches, in this process."""
+    """The model step of a scan: the Reviewer scores every file's findings together, in this process."""
     if scorer is None:
         try:
             from ai_core.model.predictor import load_scorer
@@ -131,7 +125,7 @@ def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer
         except Exception as exc:  # no adapter, no torch, unreadable weights: the rules still stand
             log.warning("model unavailable (%s); reporting rule findings only", exc)
             return
-    jobs: list[tuple[ScannedFile, str, list[Candidate], list[Candidate]]] = []
+    jobs: list[tuple[ScannedFile, ParsedDocument]] = []
     for scanned in result.files:
         if not scanned.findings and not settings.model_function_level:
             continue
@@ -141,24 +135,10 @@ def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer
                 text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
             except SourceError:
                 continue
-        doc = ParsedDocument(text, path=scanned.path)
-        functions = function_candidates(doc, scanned.findings) if settings.model_function_level else []
-        jobs.append((scanned, text, [candidate_for(doc, f) for f in scanned.findings], functions))
-    batch = [c for _, _, rules, functions in jobs for c in (*rules, *functions)]
-    if not batch:
-        return
-    try:
-        scores = scorer.score(batch)
-    except Exception:
-        log.exception("model scoring failed; reporting rule findings only")
-        return
-    at = 0
-    for scanned, text, rules, functions in jobs:
-        rule_scores, at = scores[at: at + len(rules)], at + len(rules)
-        function_scores, at = scores[at: at + len(functions)], at + len(functions)
-        scanned.findings = sorted(
-            apply_scores(scanned.findings, rule_scores, settings, scanned.path)
-            + model_only_findings(functions, function_scores, settings, scanned.path),
-            key=lambda f: (f.span.start_byte, f.vuln_class.value, f.rule))
-        if scanned.findings and not scanned.text:
-            scanned.text = text
+        jobs.append((scanned, ParsedDocument(text, path=scanned.path)))
+    reviewer = Reviewer(settings, scorer=scorer)
+    scored = reviewer.score([(doc, scanned.findings, scanned.path) for scanned, doc in jobs])
+    for (scanned, doc), findings in zip(jobs, scored, strict=True):
+        scanned.findings = findings
+        if findings and not scanned.text:
+            scanned.text = doc.text

@@ -40,6 +40,7 @@ from ai_core.model.data.dataset import DataConfig, build, val_families  # noqa: 
 from ai_core.model.data.generator import generate  # noqa: E402
 from ai_core.model.data.templates import FAMILIES  # noqa: E402
 from ai_core.model.predictor import ModelScorer, load_scorer  # noqa: E402
+from ai_core.model.review import Reviewer  # noqa: E402
 from tests.corpus.make_labels import collect  # noqa: E402
 
 CLASSES = [c.value for c in VulnClass]
@@ -102,14 +103,22 @@ def print_table(title: str, tallies: dict[str, Tally]) -> None:
 
 
 # ---------------------------------------------------------------- validation families as files
+def data_config_of(adapter: Adapter) -> DataConfig:
+    """The data recipe `adapter` was trained on, read from its manifest (defaults for what it does not record)."""
+    recorded = adapter.manifest.get("data_config", {})
+    known = {f.name for f in dataclasses.fields(DataConfig)}
+    return DataConfig(**{key: value for key, value in recorded.items() if key in known})
+
+
 def family_split(adapter: Adapter) -> bool:
     """Whether `adapter` was validated on held-out template families (not on a random sample of all of them)."""
-    return float(adapter.manifest.get("data_config", {}).get("val_share", 0.2)) > 0
+    return data_config_of(adapter).val_share > 0
 
 
-def validation_files(per_family: int, seed: int) -> list[tuple[str, str]]:
-    """(text, gold label) for `per_family` vulnerable and safe files of each held-out family."""
-    held = val_families(DataConfig().seed, DataConfig().val_share)
+def validation_files(adapter: Adapter, per_family: int, seed: int) -> list[tuple[str, str]]:
+    """(text, gold label) for `per_family` vulnerable and safe files of each family `adapter` held out."""
+    config = data_config_of(adapter)
+    held = val_families(config.seed, config.val_share)
     rng = random.Random(seed)
     files = []
     for family in FAMILIES:
@@ -216,8 +225,8 @@ def tally_corpus(labels: list[dict[str, Any]], findings: dict[str, list[tuple[Fi
 _MARKER = re.compile(r"\s*#\s*label:.*$")
 
 
-def analyse_corpus(corpus: Path, analyzer: Analyzer) -> dict[str, list[tuple[Finding, tuple[int, int]]]]:
-    """Findings per corpus-relative path, analysed with the `# label:` markers blanked out (same lines)."""
+def analyze_corpus(corpus: Path, analyzer: Analyzer) -> dict[str, list[tuple[Finding, tuple[int, int]]]]:
+    """Findings per corpus-relative path, analyzed with the `# label:` markers blanked out (same lines)."""
     out: dict[str, list[tuple[Finding, tuple[int, int]]]] = {}
     for path in iter_python_files(corpus, Settings().exclude):
         if path.parent == corpus:
@@ -318,10 +327,10 @@ def main() -> None:
             base = dataclasses.replace(base, model_threshold=threshold)
         if function_threshold is not None:
             base = dataclasses.replace(base, model_function_threshold=function_threshold)
-        return {"rules": rules, "rules+model": Analyzer(base, scorer=chosen),
-                "rules+threshold": Analyzer(dataclasses.replace(base, model_function_level=False), scorer=chosen)}
+        return {"rules": rules, "rules+model": Reviewer(base, scorer=chosen),
+                "rules+threshold": Reviewer(dataclasses.replace(base, model_function_level=False), scorer=chosen)}
 
-    files = validation_files(args.per_family, seed=101)
+    files = validation_files(heldout, args.per_family, seed=101)
     t0 = time.perf_counter()
     tallies = {name: tally_files(files, analyzer) for name, analyzer in systems(held_scorer).items()}
     print_table(f"held-out validation families as files, adapter {heldout.version} ({len(files)} files, "
@@ -344,7 +353,7 @@ def main() -> None:
         if not labels:
             print(f"\ncorpus: no labels in {corpus}; skipped")
             continue
-        corpus_tallies = {name: tally_corpus(labels, analyse_corpus(corpus, analyzer))
+        corpus_tallies = {name: tally_corpus(labels, analyze_corpus(corpus, analyzer))
                           for name, analyzer in systems(scorer).items()}
         print_table(f"corpus {corpus.resolve().relative_to(ROOT)}, adapter {adapter.version} ({len(labels)} labels)",
                     corpus_tallies)

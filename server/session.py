@@ -20,9 +20,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from ai_core import __version__
-from ai_core.analysis import Analyzer
 from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding
+from ai_core.model.review import Reviewer
 from ai_core.parsing import ContentChange, ParsedDocument, PositionEncoding, PositionMap
 from server.convert import encoding_of
 from server.protocol import SYNC_KIND, CoderevProtocol
@@ -117,11 +117,11 @@ class Analyzed:
 
 @dataclass
 class FolderState:
-    """Per workspace folder: its settings and the Analyzer built from them."""
+    """Per workspace folder: its settings and the Reviewer (rules + model) built from them."""
 
     root: Path
     settings: Settings
-    analyzer: Analyzer | None = None
+    analyzer: Reviewer | None = None
 
 
 @dataclass
@@ -242,14 +242,14 @@ class CoderevServer(LanguageServer):
             best = self.folders.setdefault(str(root), FolderState(root, self._settings_for(str(root), "")))
         return best
 
-    def analyzer_of(self, folder: FolderState) -> Analyzer:
-        """The Analyzer of a folder, rebuilt when its settings or the model scorer changed."""
+    def analyzer_of(self, folder: FolderState) -> Reviewer:
+        """The Reviewer (rules + model) of a folder, rebuilt when its settings or the model scorer changed."""
         if folder.analyzer is None or folder.analyzer.scorer is not self.scorer:
-            folder.analyzer = Analyzer(folder.settings, scorer=self.scorer, project=self.project)
+            folder.analyzer = Reviewer(folder.settings, scorer=self.scorer, project=self.project)
         return folder.analyzer
 
-    def analyzer_for(self, path: str) -> Analyzer:
-        """The Analyzer configured for the folder of `path`."""
+    def analyzer_for(self, path: str) -> Reviewer:
+        """The Reviewer (rules + model) configured for the folder of `path`."""
         return self.analyzer_of(self.folder_for(path))
 
     def settings_for(self, path: str) -> Settings:

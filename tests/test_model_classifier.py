@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from ai_core.analysis import Analyzer
-from ai_core.analysis.candidates import candidate_for, function_candidates
 from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL
 from ai_core.model.adapters import AdapterRegistry, merge_states, write_adapter
-from ai_core.model.base import LABELS
+from ai_core.model.candidates import candidate_for, function_candidates
 from ai_core.model.classifier import adapter_state, load_adapter_weights, load_lora_model, logits
+from ai_core.model.minilm import LABELS
 from ai_core.parsing import ParsedDocument
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from ai_core.analysis import Analyzer
-from ai_core.analysis.candidates import FUNCTION_LEVEL_RULE, Candidate, Score, candidate_for, function_candidates
 from ai_core.analysis.rules import Registry
 from ai_core.config import Settings
 from ai_core.findings import Severity, VulnClass
+from ai_core.model.candidates import Candidate, candidate_for, function_candidates
 from ai_core.model.predictor import ModelScorer, ModelUnavailable, load_scorer
+from ai_core.model.review import Reviewer
+from ai_core.model.scoring import FUNCTION_LEVEL_RULE, Score
 from ai_core.parsing import ParsedDocument
 from ai_core.scan import scan_path
 
@@ -115,7 +117,7 @@ class BrokenScorer:
 
 def test_each_rule_finding_gets_the_models_confidence(scorer):
     rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
-    scored = Analyzer(Settings(model_function_level=False), scorer=scorer).analyze_text(VULNERABLE_APP, "app.py")
+    scored = Reviewer(Settings(model_function_level=False), scorer=scorer).analyze_text(VULNERABLE_APP, "app.py")
     assert {(f.rule, f.span.start_line) for f in scored} == {(f.rule, f.span.start_line) for f in rules}
     assert any(f.vuln_class.value == "insecure-deserialization" and f.span.start_line == 11 for f in scored)
     for finding in scored:
@@ -124,64 +126,64 @@ def test_each_rule_finding_gets_the_models_confidence(scorer):
 
 def test_findings_the_model_judges_safe_are_dropped_unless_shown_as_hints():
     settings = Settings(model_threshold=0.8, model_function_level=False)
-    assert Analyzer(settings, scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py") == []
-    kept = Analyzer(settings, scorer=FixedScorer(0.7)).analyze_text(VULNERABLE_APP, "app.py")
+    assert Reviewer(settings, scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py") == []
+    kept = Reviewer(settings, scorer=FixedScorer(0.7)).analyze_text(VULNERABLE_APP, "app.py")
     assert kept and all(f.confidence == 0.3 for f in kept)
-    shown = Analyzer(dataclasses.replace(settings, show_model_dropped=True),
-                     scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py")
+    shown = Reviewer(dataclasses.replace(settings, show_model_dropped=True),
+                      scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py")
     assert shown and all(f.severity is Severity.INFO and "judged this safe" in f.message for f in shown)
 
 
 def test_a_failing_model_leaves_the_rule_findings():
     rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
-    assert Analyzer(Settings(), scorer=BrokenScorer()).analyze_text(VULNERABLE_APP, "app.py") == rules
+    assert Reviewer(Settings(), scorer=BrokenScorer()).analyze_text(VULNERABLE_APP, "app.py") == rules
 
 
 def test_the_model_off_means_rules_only(scorer):
     rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
-    assert Analyzer(Settings(model_enabled=False), scorer=scorer).analyze_text(VULNERABLE_APP, "app.py") == rules
+    assert Reviewer(Settings(model_enabled=False), scorer=scorer).analyze_text(VULNERABLE_APP, "app.py") == rules
 
 
 def test_function_level_mode_flags_a_function_no_rule_names_as_model_only(scorer):
     silent = Registry()  # no rule can fire: whatever is reported comes from the model alone
-    findings = Analyzer(Settings(), registry=silent, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
+    findings = Reviewer(Settings(), registry=silent, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
     [finding] = findings
     assert finding.model_only and finding.rule == FUNCTION_LEVEL_RULE
     assert finding.vuln_class.value == "broken-auth"
     assert finding.severity is Severity.LOW and finding.span.start_line == 8  # the function's name
-    off = Analyzer(Settings(model_function_level=False), registry=silent, scorer=scorer)
+    off = Reviewer(Settings(model_function_level=False), registry=silent, scorer=scorer)
     assert off.analyze_text(MODEL_ONLY, "users.py") == []
 
 
 def test_function_level_mode_stays_silent_on_a_safe_function(scorer):
     assert MODEL_ONLY_SAFE != MODEL_ONLY
-    assert Analyzer(Settings(), registry=Registry(), scorer=scorer).analyze_text(MODEL_ONLY_SAFE, "users.py") == []
+    assert Reviewer(Settings(), registry=Registry(), scorer=scorer).analyze_text(MODEL_ONLY_SAFE, "users.py") == []
 
 
 def test_model_only_injection_findings_are_off_by_default():
-    findings = Analyzer(Settings(), registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
+    findings = Reviewer(Settings(), registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
         HELPER_AND_HANDLER, "hooks.py")
     assert findings == []
 
 
 def test_model_only_injection_findings_need_a_function_that_reads_untrusted_input():
     every_class = Settings(model_function_classes=frozenset(VulnClass))
-    findings = Analyzer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
+    findings = Reviewer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
         HELPER_AND_HANDLER, "hooks.py")
     # run_hook only gets a parameter (the taint engine follows its callers); hook is a route; handle reads environ
     assert sorted(f.message.split(" in ")[1].split("(")[0] for f in findings) == ["handle", "hook"]
 
 
 def test_model_only_findings_of_non_injection_classes_need_no_input():
-    findings = Analyzer(Settings(), registry=Registry(), scorer=FunctionScorer("broken-auth")).analyze_text(
+    findings = Reviewer(Settings(), registry=Registry(), scorer=FunctionScorer("broken-auth")).analyze_text(
         HELPER_AND_HANDLER, "hooks.py")
     assert len(findings) == 3 and all(f.vuln_class.value == "broken-auth" for f in findings)
 
 
 def test_a_model_threshold_of_one_never_drops_a_rule_finding():
     rules = Analyzer(Settings(model_enabled=False)).analyze_text(VULNERABLE_APP, "app.py")
-    kept = Analyzer(Settings(model_threshold=1.0, model_function_level=False),
-                    scorer=FixedScorer(1.0)).analyze_text(VULNERABLE_APP, "app.py")
+    kept = Reviewer(Settings(model_threshold=1.0, model_function_level=False),
+                     scorer=FixedScorer(1.0)).analyze_text(VULNERABLE_APP, "app.py")
     assert [(f.rule, f.span) for f in kept] == [(f.rule, f.span) for f in rules]
     assert all(f.confidence == 0.0 for f in kept)
 
@@ -241,3 +243,26 @@ def test_coderev_scan_uses_the_model_unless_no_model(tmp_path: Path):
     rules, scored = scan("--no-model"), scan()
     assert {(r["line"], r["class"]) for r in scored} == {(r["line"], r["class"]) for r in rules}
     assert [r["confidence"] for r in scored] != [r["confidence"] for r in rules]
+
+
+MODULE_NAMED_REQUEST = '''import subprocess
+import urllib.request
+
+
+def fetch(url):
+    with urllib.request.urlopen(url) as response:
+        subprocess.run(["logger", response.read()], check=True)
+
+
+class ReportView:
+    def get(self):
+        subprocess.run(["report", self.request.GET["name"]], check=True)
+'''
+
+
+def test_the_model_input_gate_tells_a_module_named_request_from_the_request():
+    every_class = Settings(model_function_classes=frozenset(VulnClass))
+    findings = Reviewer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
+        MODULE_NAMED_REQUEST, "views.py")
+    # fetch only names urllib.request (its url is a parameter); get reads the view's own request
+    assert [f.message.split(" in ")[1].split("(")[0] for f in findings] == ["get"]

@@ -10,9 +10,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from ai_core.analysis import Analyzer
-from ai_core.analysis.candidates import candidate_for
 from ai_core.config import Settings
 from ai_core.model.adapters import AdapterRegistry
+from ai_core.model.candidates import candidate_for
 from ai_core.model.predictor import load_scorer
 from ai_core.parsing import ParsedDocument
 from tests.lsp_support import open_document, server_config, start_session, wait_for_diagnostics

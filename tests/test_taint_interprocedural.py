@@ -22,7 +22,7 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
-def analyse(root: Path, rel: str, project: Project | None = None) -> list[Finding]:
+def analyze(root: Path, rel: str, project: Project | None = None) -> list[Finding]:
     """Findings of one file of the project on disk."""
     project = project or project_for_scan(root)
     return Analyzer(SETTINGS, project=project).analyze_text((root / rel).read_text(), rel)
@@ -56,7 +56,7 @@ def test_call_into_another_module_is_reported_at_the_call_with_the_path_into_the
         def find_safe():
             return {"rows": db.find_safe(request.args["q"])}
         """})
-    findings = analyse(tmp_path, "shop/views.py")
+    findings = analyze(tmp_path, "shop/views.py")
     assert [(f.span.start_line + 1, f.vuln_class.value) for f in findings] == [(7, "sql-injection")]
     steps = findings[0].taint_path.steps  # type: ignore[union-attr]
     assert steps[0].path == "shop/views.py" and steps[0].label == "source: request.args"
@@ -82,7 +82,7 @@ def test_every_import_form_resolves(tmp_path: Path):
         search(term)
         lookup(term)
         """})
-    lines = {f.span.start_line + 1 for f in analyse(tmp_path, "app.py") if f.vuln_class.value == "sql-injection"}
+    lines = {f.span.start_line + 1 for f in analyze(tmp_path, "app.py") if f.vuln_class.value == "sql-injection"}
     assert lines == {10, 11, 12, 13, 14, 15}
 
 
@@ -97,7 +97,7 @@ def test_relative_imports_resolve(tmp_path: Path):
         def a():
             return {"a": find(request.args["q"]), "b": db.find(request.args["q"])}
         """})
-    findings = analyse(tmp_path, "app/api/routes.py")
+    findings = analyze(tmp_path, "app/api/routes.py")
     assert len({(f.span.start_byte, f.vuln_class) for f in findings}) == 2
 
 
@@ -132,7 +132,7 @@ def test_methods_on_self_and_on_instances_resolve(tmp_path: Path):
             c = local.by_id(request.args["id"])
             return {"a": a, "b": b, "c": c}
         """})
-    lines = {f.span.start_line + 1 for f in analyse(tmp_path, "views.py")}
+    lines = {f.span.start_line + 1 for f in analyze(tmp_path, "views.py")}
     assert lines == {8, 9}
 
 
@@ -152,7 +152,7 @@ def test_helpers_returning_request_data_make_their_callers_sources(tmp_path: Pat
             host = query_param("host")
             subprocess.run("ping -c 1 " + host, shell=True)
         """})
-    findings = analyse(tmp_path, "views.py")
+    findings = analyze(tmp_path, "views.py")
     assert [(f.span.start_line + 1, f.rule) for f in findings] == [(8, "command.subprocess-shell")]
     assert findings[0].taint_path is not None
     assert findings[0].taint_path.source.path == "params.py"
@@ -184,7 +184,7 @@ def test_sanitizing_wrapper_functions_are_honoured_through_their_summary(tmp_pat
         def b():
             return open(os.path.join("/srv", quoted(request.args["f"]))).read()
         """})
-    found = {(f.span.start_line + 1, f.vuln_class.value) for f in analyse(tmp_path, "app.py")}
+    found = {(f.span.start_line + 1, f.vuln_class.value) for f in analyze(tmp_path, "app.py")}
     assert found == {(14, "path-traversal")}
 
 
@@ -217,7 +217,7 @@ def test_recursion_and_deep_chains_terminate(tmp_path: Path):
         def run():
             os.system("echo " + ping(sys.argv[1], 3))
         """})
-    findings = analyse(tmp_path, "loop.py")
+    findings = analyze(tmp_path, "loop.py")
     assert [f.span.start_line + 1 for f in findings] == [10]
 
 
@@ -239,7 +239,7 @@ def test_a_command_line_built_by_a_helper_keeps_its_fixed_program(tmp_path: Path
             subprocess.run(command(options))
             subprocess.run([options.program, "--version"])
         """})
-    findings = analyse(tmp_path, "tool.py")
+    findings = analyze(tmp_path, "tool.py")
     assert [(f.span.start_line + 1, f.rule) for f in findings] == [(15, "command.subprocess-program")]
 
 
@@ -259,5 +259,5 @@ def test_route_decorators_of_an_imported_blueprint_make_route_variables_sources(
         def by_id(number):
             return open(os.path.join("/srv", "%d.txt" % number)).read()
         """})
-    findings = analyse(tmp_path, "web/views.py")
+    findings = analyze(tmp_path, "web/views.py")
     assert [(f.span.start_line + 1, f.vuln_class.value) for f in findings] == [(6, "path-traversal")]

@@ -1,11 +1,10 @@
-"""The Analyzer: one document in, findings out; the CLI and the server both call it."""
+"""The Analyzer: one document in, rule findings out (ai_core.model.review.Reviewer adds the model step)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
-from ai_core.analysis.candidates import Scorer, score_document
 from ai_core.analysis.checks import default_registry
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Registry
@@ -18,22 +17,20 @@ log = logging.getLogger(__name__)
 
 
 class Analyzer:
-    """Runs every enabled check on a document, isolates their failures, filters and scores the findings."""
+    """Runs every enabled check on a document, isolates their failures, filters the findings."""
 
     def __init__(
         self,
         settings: Settings | None = None,
         registry: Registry | None = None,
-        scorer: Scorer | None = None,
         project: object | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.registry = registry or default_registry()
-        self.scorer = scorer
         self.project = project
 
     def analyze_text(self, text: str, path: str) -> list[Finding]:
-        """Parse `text` and analyse it."""
+        """Parse `text` and analyze it."""
         return self.analyze(ParsedDocument(text, path=path), path)
 
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:
@@ -48,10 +45,7 @@ class Analyzer:
                 findings.extend(check.run(ctx))
             except Exception:  # one broken check never stops the others
                 log.exception("check %s failed on %s", check.name, path)
-        findings = self._filter(doc, _dedupe(findings))
-        if self.scorer is not None and settings.model_enabled and (findings or settings.model_function_level):
-            findings = self._apply_model(doc, findings, path)
-        return sorted(findings, key=lambda f: (f.span.start_byte, f.vuln_class.value, f.rule))
+        return sort_findings(self._filter(doc, _dedupe(findings)))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:
         settings = self.settings
@@ -65,10 +59,10 @@ class Analyzer:
             and not is_suppressed(f, suppressed)
         ]
 
-    def _apply_model(self, doc: ParsedDocument, findings: list[Finding], path: str | None = None) -> list[Finding]:
-        """Give each rule finding the model's confidence, drop what it judges safe, add function-level findings."""
-        assert self.scorer is not None
-        return score_document(self.scorer, doc, findings, self.settings, path or doc.path or "")
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings in document order (then class and rule), the order every report and client sees."""
+    return sorted(findings, key=lambda f: (f.span.start_byte, f.vuln_class.value, f.rule))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -387,7 +387,7 @@ class Fixer:
         version = current.version
         for _ in range(limit):
             analyzer = self.analyzer if not self._pending else self.verifier.overlay_analyzer(
-                self._pending, scorer=self.analyzer.scorer, settings=self.analyzer.settings)
+                self._pending, scorer=getattr(self.analyzer, "scorer", None), settings=self.analyzer.settings)
             todo = [f for f in analyzer.analyze(current, path)
                     if (f.vuln_class, f.rule) in keys and _attempt_key(f, current) not in attempted]
             if not todo:

@@ -17,6 +17,7 @@ from ai_core.fixes.ruff_runner import Ruff
 from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import sha256_text
 from ai_core.fixes.verdict import Verdict, VerificationError
+from ai_core.model.review import Reviewer
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Verifier:
         settings = dataclasses.replace(analyzer.settings, min_severity=Severity.INFO, min_confidence=0.0,
                                        enabled_classes=frozenset(VulnClass), model_enabled=False)
         self.analyzer = analyzer
-        self.relaxed = Analyzer(settings, registry=analyzer.registry, scorer=None, project=analyzer.project)
+        self.relaxed = Analyzer(settings, registry=analyzer.registry, project=analyzer.project)
         self.root = root
         self.ruff = ruff or Ruff()
         self.tests = tests
@@ -107,7 +108,7 @@ class Verifier:
         project = Project(roots=getattr(base, "roots", ()), overlay=overlay,
                           relative_to=getattr(base, "relative_to", None))
         chosen = settings if settings is not None else self.relaxed.settings
-        return Analyzer(chosen, registry=self.relaxed.registry, scorer=scorer, project=project)  # type: ignore[arg-type]
+        return Reviewer(chosen, registry=self.relaxed.registry, scorer=scorer, project=project)  # type: ignore[arg-type]
 
     def verify_files(self, path: str, text: str, files: Sequence[tuple[str, str, str]],
                      targets: Sequence[Finding]) -> Verdict:

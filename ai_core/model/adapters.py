@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.base import BASE_MODEL_NAME, LABELS, base_model_hash
 from ai_core.model.classifier import ADAPTER_FILE, LoraSettings, load_adapter_weights, save_adapter_weights
+from ai_core.model.minilm import BASE_MODEL_NAME, LABELS, base_model_hash
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.base import LABELS, load_base_classifier, load_tokenizer, offline
+from ai_core.model.minilm import LABELS, load_base_classifier, load_tokenizer, offline
 
 log = logging.getLogger(__name__)
 

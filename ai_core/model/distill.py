@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ai_core.model.adapters import Adapter
-from ai_core.model.base import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
 from ai_core.model.classifier import logits
 from ai_core.model.data.generator import Example
 from ai_core.model.metrics import accuracy, macro_f1
+from ai_core.model.minilm import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
 from ai_core.model.quantize import merged_model, size_bytes
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_core.analysis.candidates import Candidate, window
 from ai_core.findings import SAFE_LABEL, Finding
+from ai_core.model.candidates import Candidate, window
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ai_core.model.adapters import Adapter, AdapterRegistry, make_manifest, read_adapter, write_adapter
-from ai_core.model.base import LABELS
 from ai_core.model.data.dataset import DataConfig, Dataset, build, hash_examples
 from ai_core.model.data.generator import Example
 from ai_core.model.feedback import load_feedback
+from ai_core.model.minilm import LABELS
 from ai_core.model.training import TrainConfig, TrainResult, evaluate, train
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,7 @@ def _save(result: TrainResult, dataset: Dataset, config: TrainConfig, version: s
                              extra={"history": result.history, "train_seconds": result.seconds,
                                     "steps": result.steps, "train_examples": len(dataset.train),
                                     "val_examples": len(dataset.val),
-                                    "train_config": {"epochs": config.epochs, "batch_size": config.batch_size,
-                                                     "lr": config.lr, "patience": config.patience,
-                                                     "seed": config.seed, "bf16": config.bf16,
-                                                     "class_weighting": config.class_weighting},
+                                    "train_config": config.to_dict(),
                                     **extra})
     if folder is not None:
         write_adapter(folder, result.state, manifest)
@@ -87,7 +84,7 @@ def train_new_adapter(registry: AdapterRegistry, data: DataConfig | None = None,
              dataset.data_hash[:12])
     result = train(dataset.train, dataset.val, config, progress)
     adapter = _save(result, dataset, config, version or registry.next_version(), output, registry,
-                    {"data_config": dataset.manifest.get("config", {}), "parent": None})
+                    {"data_config": asdict(data or DataConfig()), "parent": None})
     activated = False
     if activate and output is None:
         registry.activate(adapter.version)
@@ -119,7 +116,8 @@ def train_with_feedback(registry: AdapterRegistry, workspace: Path, data: DataCo
     reason = (f"validation macro F1 {new_f1:.4f} > {old_f1:.4f} of {current.version}" if wins else
               f"kept inactive: validation macro F1 {new_f1:.4f} does not beat {old_f1:.4f} of {current.version}")
     adapter = _save(result, dataset, config, version or registry.next_version(), None, registry,
-                    {"parent": current.version, "feedback_examples": len(feedback),
+                    {"data_config": asdict(data or DataConfig()), "parent": current.version,
+                     "feedback_examples": len(feedback),
                      "status": "active" if wins else "inactive", "reason": reason})
     if wins:
         registry.activate(adapter.version)

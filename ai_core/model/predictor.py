@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_core.analysis.candidates import Candidate, Score
 from ai_core.config import Settings
 from ai_core.model.adapters import Adapter, AdapterError, AdapterRegistry
-from ai_core.model.base import LABELS, set_threads
+from ai_core.model.candidates import Candidate
 from ai_core.model.classifier import logits
+from ai_core.model.minilm import LABELS, set_threads
+from ai_core.model.scoring import Score
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ai_core.model.adapters import Adapter
-from ai_core.model.base import LABELS, offline
 from ai_core.model.classifier import ADAPTER_FILE, load_lora_model, logits
 from ai_core.model.data.generator import Example
 from ai_core.model.metrics import macro_f1
+from ai_core.model.minilm import LABELS, offline
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.base import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
 from ai_core.model.classifier import (
     DEFAULT_MAX_LENGTH,
     LoraSettings,
@@ -23,6 +22,7 @@ from ai_core.model.classifier import (
 )
 from ai_core.model.data.generator import Example
 from ai_core.model.metrics import report
+from ai_core.model.minilm import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,13 @@ class TrainConfig:
     """Also evaluate every N steps (0: once per epoch)."""
     init_from: Path | None = None
     """Start from an existing adapter folder instead of a fresh adapter (used by `train --feedback`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for manifests: every field, LoRA settings under `lora`, the init folder as a string."""
+        data = asdict(self)
+        data["lora"] = self.lora.to_dict()
+        data["init_from"] = str(self.init_from) if self.init_from is not None else None
+        return data
 
 
 @dataclass

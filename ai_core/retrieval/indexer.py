@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from ai_core.config import Settings
 from ai_core.files import SourceError, is_excluded, is_skipped_dir, iter_python_files, read_source, relative
-from ai_core.retrieval.chunker import KINDS, Chunk, chunk_source
+from ai_core.retrieval.chunker import chunk_source
+from ai_core.retrieval.chunks import Chunk
 from ai_core.retrieval.embeddings import Embedder, default_embedder
-from ai_core.retrieval.store import FileState, IndexStore, SearchResult, StoreError, in_list, quote, resolve_uri
+from ai_core.retrieval.queries import Definition, IndexQueries
+from ai_core.retrieval.store import FileState, IndexStore, StoreError, resolve_uri
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,6 @@ BATCH_CHUNKS = 256
 
 Progress = Callable[[int, int, str], None]
 """progress(files done, files in total, message)."""
-
-
-class Definition(NamedTuple):
-    """Where a symbol is defined: absolute path, 1-based inclusive lines, the dedented source."""
-
-    path: str
-    start_line: int
-    end_line: int
-    text: str
 
 
 @dataclass
@@ -84,7 +75,7 @@ class _Plan:
     chunks: list[Chunk]
 
 
-class CodeIndex:
+class CodeIndex(IndexQueries):
     """The retrieval index of one workspace folder."""
 
     def __init__(self, root: Path, settings: Settings | None = None, uri: str | None = None,
@@ -315,82 +306,6 @@ class CodeIndex:
             self.open()
             self.store.rebuild()
             return self._sync(progress, cancel)
-
-    # -- querying --------------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 10, path: str | None = None, kind: str | Sequence[str] | None = None,
-               mode: str = "hybrid") -> list[SearchResult]:
-        """Chunks matching `query` by meaning and by words, fused by reciprocal rank.
-
-        `path` keeps results in one file or folder (relative to the root); `kind` in some of KINDS.
-        """
-        self.open()
-        vector = self.embedder.embed_one(query) if mode in ("hybrid", "vector") else None
-        return self.store.search(vector, query, limit=limit, where=self._filter(path, kind), mode=mode)
-
-    def _filter(self, path: str | None, kind: str | Sequence[str] | None) -> str | None:
-        clauses = []
-        if path:
-            rel = path.strip("/")
-            candidate = Path(path)
-            if candidate.is_absolute():
-                rel = self._relative(candidate) or rel
-            clauses.append(f"(path = {quote(rel)} OR starts_with(path, {quote(rel.rstrip('/') + '/')}))")
-        if kind:
-            kinds = [kind] if isinstance(kind, str) else list(kind)
-            unknown = [k for k in kinds if k not in KINDS]
-            if unknown:
-                raise ValueError(f"unknown kind {unknown[0]!r}; expected one of {', '.join(KINDS)}")
-            clauses.append(in_list("kind", kinds))
-        return " AND ".join(clauses) or None
-
-    def find_definitions(self, symbol: str, limit: int = 20, module: str | None = None) -> list[Definition]:
-        """Functions, methods and classes named `symbol` (or `Class.method`), and module-level bindings.
-
-        `module` (dotted, e.g. `billing.gateway`) keeps only files whose path ends in that module. Lines
-        are 1-based and inclusive; paths are absolute; the text is the whole definition, read from the
-        file when it still matches the index, else joined from the indexed chunks.
-        """
-        self.open()
-        where = (f"(kind IN ('function', 'method', 'class') AND (name = {quote(symbol)} OR "
-                 f"ends_with(name, {quote('.' + symbol)})))")
-        if "." not in symbol:
-            where += f" OR (kind = 'module' AND array_has(symbols, {quote(symbol)}))"
-        if module:
-            tail = module.replace(".", "/")
-            files = (f"{tail}.py", f"{tail}/__init__.py", f"{tail}.pyi")
-            where = f"({where}) AND (" + " OR ".join(
-                f"path = {quote(name)} OR ends_with(path, {quote('/' + name)})" for name in files) + ")"
-        rows = self.store.rows(where, columns=("path", "kind", "name", "start_line", "end_line", "scope_start",
-                                               "scope_end", "text"))
-        scopes: dict[tuple[str, int, int], list[dict]] = {}
-        for row in rows:
-            key = (row["path"], row["scope_start"], row["scope_end"])
-            if row["kind"] == "module":
-                key = (row["path"], row["start_line"], row["end_line"])
-            scopes.setdefault(key, []).append(row)
-        out = []
-        for (rel, first, last), group in sorted(scopes.items())[:limit]:
-            text = self._source_lines(rel, first, last)
-            if text is None:
-                text = "\n".join(row["text"] for row in sorted(group, key=lambda r: r["start_line"]))
-            out.append(Definition(str(self.root / rel), first, last, textwrap.dedent(text)))
-        return out
-
-    def find_callers(self, symbol: str, limit: int = 50) -> list[SearchResult]:
-        """Chunks that call `symbol` (as `symbol(...)` or `anything.symbol(...)`)."""
-        self.open()
-        short = symbol.rsplit(".", 1)[-1]
-        rows = self.store.rows(f"array_has(calls, {quote(symbol)}) OR array_has(calls, {quote(short)}) OR "
-                               f"concat(array_to_string(calls, ' '), ' ') LIKE {quote('%.' + short + ' %')}",
-                               limit=limit * 4)
-        results = []
-        for row in rows:
-            calls = tuple(row["calls"] or ())
-            if not any(c in (symbol, short) or c.endswith("." + short) for c in calls):
-                continue
-            results.append(SearchResult(row["path"], row["start_line"], row["end_line"], row["kind"], row["name"],
-                                        1.0, row["text"], tuple(row["symbols"] or ()), calls))
-        return results[:limit]
 
     def _source_lines(self, rel: str, first: int, last: int) -> str | None:
         """Lines first..last of the file, if the file is unchanged since it was indexed."""

@@ -32,7 +32,8 @@ import pyarrow as pa
 
 from ai_core.findings import VulnClass
 from ai_core.retrieval.embeddings import DIMENSION, MODEL_NAME, Embedder, default_embedder
-from ai_core.retrieval.store import in_list, is_local, quote
+from ai_core.retrieval.store import is_local
+from ai_core.retrieval.tables import in_list, quote
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import re
 import shutil
 import threading
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,16 +27,15 @@ import pyarrow as pa
 from lancedb.index import FTS, IvfPq
 from lancedb.rerankers import RRFReranker
 
-from ai_core.retrieval.chunker import Chunk
+from ai_core.retrieval.chunks import Chunk
 from ai_core.retrieval.embeddings import DIMENSION, MODEL_NAME
+from ai_core.retrieval.tables import RESULT_COLUMNS, SCHEMAS, batched, chunk_row, fts_query, in_list, quote
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
 """Bump when a table's layout or the chunking changes: an index of another version is rebuilt."""
 NEW = "new index"
-BATCH = 500
-"""Ids per `IN (...)` filter."""
 KEEP_VERSIONS_FOR = timedelta(minutes=5)
 """Table versions older than this are deleted when the index is optimized (readers may still use newer ones)."""
 MAX_FRAGMENTS = 24
@@ -47,25 +46,6 @@ VECTOR_INDEX_MIN_ROWS = 100_000
 Measured on 40k Django chunks: flat hybrid ~40 ms a query; with IVF_PQ ~12 ms, after a 38 s build.
 Workspace search is not on the diagnostics path (definitions are found by scalar filters), so exact
 search is kept for typical projects."""
-
-_VECTOR = pa.list_(pa.float32(), DIMENSION)
-_STRINGS = pa.list_(pa.string())
-
-SCHEMAS: dict[str, pa.Schema] = {
-    "meta": pa.schema([("key", pa.string()), ("value", pa.string())]),
-    "files": pa.schema([("path", pa.string()), ("file_hash", pa.string()), ("size", pa.int64()),
-                        ("mtime_ns", pa.int64()), ("chunks", pa.int32()), ("skipped", pa.string())]),
-    "chunks": pa.schema([
-        ("id", pa.string()), ("path", pa.string()), ("kind", pa.string()), ("name", pa.string()),
-        ("start_line", pa.int32()), ("end_line", pa.int32()), ("scope_start", pa.int32()),
-        ("scope_end", pa.int32()), ("part", pa.int32()), ("text", pa.string()), ("symbols", _STRINGS),
-        ("imports", _STRINGS), ("calls", _STRINGS), ("content_hash", pa.string()), ("vector", _VECTOR),
-    ]),
-    "embeddings": pa.schema([("content_hash", pa.string()), ("vector", _VECTOR)]),
-}
-_RESULT_COLUMNS = ["id", "path", "kind", "name", "start_line", "end_line", "scope_start", "scope_end", "part",
-                   "text", "symbols", "imports", "calls"]
-
 
 class StoreError(Exception):
     """The index cannot be used (and could not be rebuilt)."""
@@ -101,27 +81,6 @@ class SearchResult:
         """The record `coderev search --json` prints."""
         return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line, "kind": self.kind,
                 "name": self.name, "score": round(self.score, 6)}
-
-
-def quote(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def in_list(column: str, values: Iterable[str]) -> str:
-    """`column IN ('a', 'b')`."""
-    return f"{column} IN ({', '.join(quote(v) for v in values)})"
-
-
-def batched(values: Sequence[str], size: int = BATCH) -> Iterator[Sequence[str]]:
-    """Consecutive slices of at most `size` values."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def fts_query(text: str) -> str:
-    """The words of a query, without the characters the full-text parser gives meaning to."""
-    return " ".join(re.findall(r"\w+", text))
 
 
 def resolve_uri(uri: str, root: Path | None) -> str:
@@ -290,7 +249,7 @@ class IndexStore:
         """Rows in a table (matching `where`)."""
         return int(self.table(table).count_rows(where) if where else self.table(table).count_rows())
 
-    def rows(self, where: str | None = None, columns: Sequence[str] = tuple(_RESULT_COLUMNS),
+    def rows(self, where: str | None = None, columns: Sequence[str] = tuple(RESULT_COLUMNS),
              limit: int | None = None) -> list[dict[str, Any]]:
         """Chunk rows matching a filter."""
         query = self.table("chunks").search()
@@ -319,7 +278,7 @@ class IndexStore:
             raise ValueError(f"unknown search mode {mode!r}")
         if where:
             query = query.where(where, prefilter=True)
-        query = query.select(_RESULT_COLUMNS)
+        query = query.select(RESULT_COLUMNS)
         if mode == "hybrid":
             query = query.rerank(RRFReranker())
         rows = query.limit(limit).to_list()
@@ -351,7 +310,7 @@ class IndexStore:
             for group in batched(list(delete_ids)):
                 chunks.delete(in_list("id", group))
             if add:
-                chunks.add(pa.Table.from_pylist([_row(chunk, vectors[chunk.content_hash]) for chunk in add],
+                chunks.add(pa.Table.from_pylist([chunk_row(chunk, vectors[chunk.content_hash]) for chunk in add],
                                                 schema=SCHEMAS["chunks"]))
             if new_embeddings:
                 keys = list(new_embeddings)
@@ -433,13 +392,5 @@ class IndexStore:
         return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def _row(chunk: Chunk, vector: np.ndarray) -> dict[str, Any]:
-    return {"id": chunk.id, "path": chunk.path, "kind": chunk.kind, "name": chunk.name,
-            "start_line": chunk.start_line, "end_line": chunk.end_line, "scope_start": chunk.scope_start,
-            "scope_end": chunk.scope_end, "part": chunk.part, "text": chunk.text, "symbols": list(chunk.symbols),
-            "imports": list(chunk.imports), "calls": list(chunk.calls), "content_hash": chunk.content_hash,
-            "vector": vector.tolist()}
-
-
 __all__ = ["SCHEMAS", "SCHEMA_VERSION", "FileState", "IndexStore", "SearchResult", "StoreError", "fts_query",
-           "in_list", "quote", "resolve_uri"]
+           "in_list", "is_local", "quote", "resolve_uri"]

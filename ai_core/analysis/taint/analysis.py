@@ -1,10 +1,10 @@
-"""Taint analysis of one module inside a project: which functions to analyse, summaries on demand, caching.
+"""Taint analysis of one module inside a project: which functions to analyze, summaries on demand, caching.
 
-The functions analysed for findings ("roots") are the module's top-level code, functions that mention
+The functions analyzed for findings ("roots") are the module's top-level code, functions that mention
 a source or a structural sink (a cheap byte-level prefilter), request/CLI handlers, and functions that
-call a project function that reads a source. Everything else is analysed only when a root calls it
+call a project function that reads a source. Everything else is analyzed only when a root calls it
 with data that matters, as a summary; summaries and findings are cached per function fingerprint in
-the Project, so an edit re-analyses only the functions it touched and those that depend on them.
+the Project, so an edit re-analyzes only the functions it touched and those that depend on them.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class TaintAnalysis:
         return findings
 
     def module_result(self, module: ModuleInfo) -> FunctionResult:
-        """The module's own code, analysed once per version (its globals feed every function)."""
+        """The module's own code, analyzed once per version (its globals feed every function)."""
         cached = self.project.cached(None, module, self.kind)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -165,7 +165,7 @@ class TaintAnalysis:
         return result
 
     def is_root(self, info: FunctionInfo) -> bool:
-        """Whether a function needs analysing for findings of its own (see the module docstring)."""
+        """Whether a function needs analyzing for findings of its own (see the module docstring)."""
         if info.has_source_tokens(self.specs.extra_source_tokens):
             return True
         if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):

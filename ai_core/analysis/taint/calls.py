@@ -4,23 +4,19 @@ flows into findings (or flows of the caller) and its return value into the call'
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tree_sitter import Node
 
 from ai_core.analysis.specs.spec_types import ALL
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo
+from ai_core.analysis.taint.state import EvalState
 from ai_core.analysis.taint.summary import SinkFlow
 from ai_core.analysis.taint.values import CLEAN, Fact, Val, join2
-
-if TYPE_CHECKING:
-    from ai_core.analysis.taint.engine import FunctionEval
 
 
 class ProjectCalls:
     """Resolution and summary application for one function evaluation."""
 
-    def __init__(self, ev: FunctionEval) -> None:
+    def __init__(self, ev: EvalState) -> None:
         self.ev = ev
 
     def resolve_call(self, dotted: str | None, method: str, receiver: Val | None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from ai_core.analysis.symbols import FunctionInfo, ModuleInfo
+from ai_core.analysis.symbols import SOURCE_TOKENS, FunctionInfo, ModuleInfo
 
 ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch", "api_route", "websocket", "head",
                            "options"})
@@ -175,3 +175,41 @@ def is_request_param(name: str, annotation: str) -> bool:
     if annotation:
         return annotation in REQUEST_TYPES or annotation.rsplit(".", 1)[-1] in {"Request", "HttpRequest"}
     return name in REQUEST_NAMES
+
+
+def declared_kinds(module: ModuleInfo) -> dict[str, str | None]:
+    """Global name -> the class it is built from, by the module's own assignments (`app = Flask(__name__)`).
+
+    A cheap stand-in for the engine's global kinds where no taint analysis runs (the model's input gate).
+    """
+    kinds: dict[str, str | None] = {}
+    for name, value in module.globals.items():
+        callee = value.child_by_field_name("function") if value.type == "call" else None
+        if callee is None:
+            continue
+        dotted = module.text(callee)
+        head, sep, rest = dotted.partition(".")
+        target = module.imports.get(head)
+        kinds[name] = (target + sep + rest) if target else dotted
+    return kinds
+
+
+def reads_untrusted_input(module: ModuleInfo, info: FunctionInfo, kind_of: dict[str, str | None]) -> bool:
+    """Whether a function reads untrusted input itself: a request or CLI handler, a view, a request parameter,
+    or a built-in source's word in its text (`urllib.request` and `conn.request(...)` name no request)."""
+    if route_of(module, info, kind_of).framework:
+        return True
+    if any(is_request_param(param.name, param.annotation) for param in info.params):
+        return True
+    data = module.data[info.node.start_byte:info.node.end_byte]
+    for match in SOURCE_TOKENS.finditer(data):
+        at = match.start()
+        if match.group() != b"request" or data[at - 1: at] != b".":
+            return True
+        if data[:at - 1].endswith(b"self") and not _identifier_char(data[max(0, at - 6): max(0, at - 5)]):
+            return True  # self.request: a class-based view's request
+    return False
+
+
+def _identifier_char(char: bytes) -> bool:
+    return bool(char) and (char.isalnum() or char == b"_")

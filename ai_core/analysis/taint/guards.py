@@ -4,16 +4,13 @@ realpath prefix checks, HMAC verification, and blocks that always leave (return/
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from ai_core.analysis.specs.spec_types import ALL
+from ai_core.analysis.taint.state import EvalState
 from ai_core.analysis.taint.values import Val, class_marks, marked
 from ai_core.findings import VulnClass
-
-if TYPE_CHECKING:
-    from ai_core.analysis.taint.engine import FunctionEval
 
 _ANCHORED = re.compile(r"^[rbuRBU]*['\"]{1,3}\^.*(\$|\\Z)['\"]{1,3}$", re.S)
 LITERALS = frozenset({"integer", "float", "true", "false", "none", "ellipsis"})
@@ -26,7 +23,7 @@ SSRF_MARK = frozenset({VulnClass.SSRF.value})
 class Guards:
     """The guard logic of one function evaluation (reads its environment, never changes it)."""
 
-    def __init__(self, ev: FunctionEval) -> None:
+    def __init__(self, ev: EvalState) -> None:
         self.ev = ev
 
     def refined(self, env: dict[str, Val], cond: Node, truth: bool) -> dict[str, Val]:

@@ -1,4 +1,4 @@
-"""Function summaries: what a function does with its parameters, so callers need not re-analyse it."""
+"""Function summaries: what a function does with its parameters, so callers need not re-analyze it."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class Summary:
 
 @dataclass(slots=True)
 class FunctionResult:
-    """One function analysed: its summary and the findings where sources meet sinks inside it."""
+    """One function analyzed: its summary and the findings where sources meet sinks inside it."""
 
     summary: Summary
     findings: list[Finding] = field(default_factory=list)

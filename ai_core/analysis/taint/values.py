@@ -18,7 +18,7 @@ MAX_FACTS = 6
 
 
 class Origin:
-    """A source (param == -1) or the parameter at `param` of the function being analysed."""
+    """A source (param == -1) or the parameter at `param` of the function being analyzed."""
 
     __slots__ = ("classes", "label", "param", "source_id")
 

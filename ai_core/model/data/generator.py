@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from string import Template
 
-from ai_core.analysis.candidates import CONTEXT_MAX_LINES, Candidate, window
 from ai_core.findings import SAFE_LABEL, VulnClass
+from ai_core.model.candidates import CONTEXT_MAX_LINES, Candidate, window
 from ai_core.model.data.frames import (
     DJANGO_SETTINGS,
     FILLERS,
@@ -323,7 +323,7 @@ def render_function(sample: Sample) -> str | None:
 
 def function_text(lines: Sequence[str]) -> str:
     """Function-level model input: the function's lines, capped like the analyzer caps them."""
-    from ai_core.analysis.candidates import FUNCTION_MAX_LINES
+    from ai_core.model.candidates import FUNCTION_MAX_LINES
 
     return "\n".join(lines[:FUNCTION_MAX_LINES])
 

@@ -13,9 +13,9 @@ import random
 from collections.abc import Iterator
 
 from ai_core.analysis import Analyzer
-from ai_core.analysis.candidates import candidate_for, function_candidates
 from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, Span
+from ai_core.model.candidates import candidate_for, function_candidates
 from ai_core.model.data.generator import Example, Family, generate
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.tree import enclosing_function, node_at

@@ -17,8 +17,8 @@ import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
-from ai_core.analysis.candidates import FUNCTION_MAX_LINES, INTERESTING, SLICE_CONTEXT_LINES, Candidate
 from ai_core.findings import SAFE_LABEL
+from ai_core.model.candidates import FUNCTION_MAX_LINES, INTERESTING, SLICE_CONTEXT_LINES, Candidate
 from ai_core.model.data.generator import Example
 
 log = logging.getLogger(__name__)

@@ -1,23 +1,19 @@
-"""What the model sees for each finding (code slice around the sink, taint path, context) and what its scores do."""
+"""What the model sees: a finding (code slice around the sink, taint path, called helpers) or a whole function."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from ai_core.analysis.project import MAX_MODULE_BYTES
-from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
-from ai_core.analysis.symbols import SOURCE_TOKENS
-from ai_core.analysis.taint.frameworks import ROUTE_METHODS
-from ai_core.config import Settings
+from ai_core.analysis.project.modules import MAX_MODULE_BYTES
+from ai_core.analysis.symbols import FunctionInfo, build_module, function_info
+from ai_core.analysis.taint.frameworks import declared_kinds, reads_untrusted_input
 from ai_core.files import SourceError, read_source
-from ai_core.findings import SAFE_LABEL, Finding, Severity, Span, VulnClass
+from ai_core.findings import Finding, Span
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.tree import walk
 
@@ -34,14 +30,6 @@ FLAG_MARK = "  # <- flagged"
 CONTEXT_MAX_LINES = 10
 """Lines of a called helper's code given to the model as context."""
 CONTEXT_MAX_CALLEES = 2
-FUNCTION_LEVEL_RULE = "model.function-level"
-FUNCTION_LEVEL_SEVERITY = Severity.LOW
-_HANDLER_NAMES = "|".join(sorted({*ROUTE_METHODS, "command", "callback", "api_view", "action"}))
-HANDLER_DECORATOR = re.compile(rf"@[\w.]*\b(?:{_HANDLER_NAMES})\b")
-"""Decorators that make a function an entry point for outside data (routes, CLI commands, DRF views)."""
-NOT_THE_REQUEST = re.compile(r"(?<!\bself)\.request\b")
-"""`urllib.request`, `conn.request(...)`: the source word as a module or method name (`self.request` is one)."""
-
 # Function-level mode only asks the model about functions that touch something security relevant.
 INTERESTING = re.compile(
     r"execute|cursor|\.raw\(|\.extra\(|text\(|subprocess|os\.system|popen|eval\(|exec\(|request|open\(|"
@@ -64,7 +52,7 @@ class Candidate:
     name: str = ""
     """The function's name, for function-level candidates."""
     reads_input: bool = True
-    """Function-level: the function reads untrusted input itself (a source word, or a handler decorator)."""
+    """Function-level: the function reads untrusted input itself (taint.frameworks.reads_untrusted_input)."""
 
     def render(self) -> str:
         """The text the classifier reads: taint path first (so truncation never cuts it), code, context."""
@@ -75,23 +63,6 @@ class Candidate:
         if self.context:
             parts.append(f"# context:\n{self.context}")
         return "\n".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    """The model's judgement: its most likely label and the probability of each label."""
-
-    label: str
-    confidence: float
-    probabilities: dict[str, float]
-
-
-class Scorer(Protocol):
-    """Anything that judges candidates in batches (the LoRA classifier implements this)."""
-
-    def score(self, candidates: Sequence[Candidate]) -> list[Score]:
-        """One Score per candidate, in order."""
-        ...
 
 
 def window(lines: Sequence[str], start_line: int, end_line: int, context_lines: int = SLICE_CONTEXT_LINES) -> str:
@@ -238,6 +209,9 @@ def _defines(doc: ParsedDocument, name: str, first: int, last: int) -> bool:
 def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> list[Candidate]:
     """Function-level inputs: security-relevant functions of `doc` in which no rule fired."""
     flagged = [f.span for f in findings]
+    module = build_module(doc, doc.path or "<document>", doc.path or "", None)
+    known = {info.node.start_byte: info for info in module.functions.values()}
+    kinds = declared_kinds(module)
     out: list[Candidate] = []
     for func in (n for n in walk(doc.tree.root_node) if n.type == "function_definition"):
         span = Span.of_node(func)
@@ -252,78 +226,15 @@ def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> lis
         name_node = func.child_by_field_name("name")  # type: ignore[attr-defined]
         name = doc.node_text(name_node) if name_node is not None else "<lambda>"
         decorated = func.parent  # type: ignore[attr-defined]
-        if decorated is not None and decorated.type == "decorated_definition":
-            prefix = [doc.node_text(d) for d in decorated.children if d.type == "decorator"]
-            body = "\n".join([*prefix, body])
+        decorators = [d for d in decorated.children if d.type == "decorator"] \
+            if decorated is not None and decorated.type == "decorated_definition" else []
+        if decorators:
+            body = "\n".join([*(doc.node_text(d) for d in decorators), body])
         context = callee_context(doc, span.start_line, span.end_line, doc.path or "")
-        reads_input = bool(SOURCE_TOKENS.search(NOT_THE_REQUEST.sub("", body).encode())
-                           or HANDLER_DECORATOR.search(body))
+        info: FunctionInfo = known.get(span.start_byte) or function_info(module, func, decorators, None)  # type: ignore[arg-type]
+        reads_input = reads_untrusted_input(module, info, kinds)
         out.append(Candidate(code=body, context=context, name=name, reads_input=reads_input,
                              span=Span.of_node(name_node) if name_node is not None else span))
         if len(out) >= FUNCTION_LEVEL_MAX_PER_FILE:
             break
     return out
-
-
-def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "") \
-        -> list[Finding]:
-    """Give each rule finding the model's confidence; drop (or demote, with show_model_dropped) the safe ones."""
-    kept: list[Finding] = []
-    for finding, score in zip(findings, scores, strict=True):
-        p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
-        confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
-        if settings.model_threshold < 1.0 and p_safe >= settings.model_threshold:
-            log.info("model judged %s at %s:%d safe (p=%.2f)%s", finding.rule, path or finding.path,
-                     finding.span.start_line + 1, p_safe, "; shown as a hint" if settings.show_model_dropped else "")
-            if settings.show_model_dropped:
-                kept.append(dataclasses.replace(
-                    finding, confidence=confidence, severity=Severity.INFO,
-                    message=f"{finding.message} (the model judged this safe, p={p_safe:.2f})"))
-            continue
-        kept.append(dataclasses.replace(finding, confidence=confidence))
-    return kept
-
-
-def model_only_findings(candidates: Sequence[Candidate], scores: Sequence[Score], settings: Settings,
-                        path: str) -> list[Finding]:
-    """Findings for functions the model flags on its own (confident, not safe, class enabled)."""
-    out: list[Finding] = []
-    for candidate, score in zip(candidates, scores, strict=True):
-        if score.label == SAFE_LABEL or score.confidence < settings.model_function_threshold:
-            continue
-        try:
-            vuln_class = VulnClass(score.label)
-        except ValueError:
-            continue
-        if vuln_class not in settings.enabled_classes or vuln_class not in settings.model_function_classes \
-                or candidate.span is None:
-            continue
-        if vuln_class in INJECTION_CLASSES and not candidate.reads_input:
-            # An injection needs untrusted input; a helper that only gets parameters is the taint engine's
-            # job (it follows callers' data into it), and the model cannot see who calls it.
-            log.debug("model's %s on %s() not reported: the function reads no untrusted input", vuln_class.value,
-                      candidate.name)
-            continue
-        out.append(Finding(
-            vuln_class=vuln_class, rule=FUNCTION_LEVEL_RULE, path=path, span=candidate.span,
-            message=f"{vuln_class.title} likely in {candidate.name}() (model, p={score.confidence:.2f}; "
-                    "no rule fired)",
-            severity=FUNCTION_LEVEL_SEVERITY, confidence=round(score.confidence, 3), model_only=True,
-            snippet=candidate.code.split("\n", 1)[0]))
-    return out
-
-
-def score_document(scorer: Scorer, doc: ParsedDocument, findings: Sequence[Finding], settings: Settings,
-                   path: str) -> list[Finding]:
-    """Rule findings re-scored by the model plus function-level findings; rules alone if the model fails."""
-    candidates = [candidate_for(doc, f) for f in findings]
-    functions = function_candidates(doc, findings) if settings.model_function_level else []
-    if not candidates and not functions:
-        return list(findings)
-    try:
-        scores = scorer.score([*candidates, *functions])
-    except Exception:
-        log.exception("model scoring failed on %s; keeping rule findings", path)
-        return list(findings)
-    kept = apply_scores(findings, scores[: len(candidates)], settings, path)
-    return kept + model_only_findings(functions, scores[len(candidates):], settings, path)

@@ -1,0 +1,112 @@
+"""What the model's scores do to findings: confidence, dropping what it judges safe, function-level findings."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
+from ai_core.config import Settings
+from ai_core.findings import SAFE_LABEL, Finding, Severity, VulnClass
+from ai_core.model.candidates import Candidate, candidate_for, function_candidates
+from ai_core.parsing import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+FUNCTION_LEVEL_RULE = "model.function-level"
+FUNCTION_LEVEL_SEVERITY = Severity.LOW
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The model's judgement: its most likely label and the probability of each label."""
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+class Scorer(Protocol):
+    """Anything that judges candidates in batches (the LoRA classifier implements this)."""
+
+    def score(self, candidates: Sequence[Candidate]) -> list[Score]:
+        """One Score per candidate, in order."""
+        ...
+
+
+def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "") \
+        -> list[Finding]:
+    """Give each rule finding the model's confidence; drop (or demote, with show_model_dropped) the safe ones."""
+    kept: list[Finding] = []
+    for finding, score in zip(findings, scores, strict=True):
+        p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
+        confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
+        if settings.model_threshold < 1.0 and p_safe >= settings.model_threshold:
+            log.info("model judged %s at %s:%d safe (p=%.2f)%s", finding.rule, path or finding.path,
+                     finding.span.start_line + 1, p_safe, "; shown as a hint" if settings.show_model_dropped else "")
+            if settings.show_model_dropped:
+                kept.append(dataclasses.replace(
+                    finding, confidence=confidence, severity=Severity.INFO,
+                    message=f"{finding.message} (the model judged this safe, p={p_safe:.2f})"))
+            continue
+        kept.append(dataclasses.replace(finding, confidence=confidence))
+    return kept
+
+
+def model_only_findings(candidates: Sequence[Candidate], scores: Sequence[Score], settings: Settings,
+                        path: str) -> list[Finding]:
+    """Findings for functions the model flags on its own (confident, not safe, class enabled)."""
+    out: list[Finding] = []
+    for candidate, score in zip(candidates, scores, strict=True):
+        if score.label == SAFE_LABEL or score.confidence < settings.model_function_threshold:
+            continue
+        try:
+            vuln_class = VulnClass(score.label)
+        except ValueError:
+            continue
+        if vuln_class not in settings.enabled_classes or vuln_class not in settings.model_function_classes \
+                or candidate.span is None:
+            continue
+        if vuln_class in INJECTION_CLASSES and not candidate.reads_input:
+            # An injection needs untrusted input; a helper that only gets parameters is the taint engine's
+            # job (it follows callers' data into it), and the model cannot see who calls it.
+            log.debug("model's %s on %s() not reported: the function reads no untrusted input", vuln_class.value,
+                      candidate.name)
+            continue
+        out.append(Finding(
+            vuln_class=vuln_class, rule=FUNCTION_LEVEL_RULE, path=path, span=candidate.span,
+            message=f"{vuln_class.title} likely in {candidate.name}() (model, p={score.confidence:.2f}; "
+                    "no rule fired)",
+            severity=FUNCTION_LEVEL_SEVERITY, confidence=round(score.confidence, 3), model_only=True,
+            snippet=candidate.code.split("\n", 1)[0]))
+    return out
+
+
+def score_documents(scorer: Scorer, documents: Sequence[tuple[ParsedDocument, Sequence[Finding], str]],
+                    settings: Settings) -> list[list[Finding]]:
+    """Each (document, rule findings, path) re-scored by the model in one batch, plus function-level findings.
+
+    A document without candidates keeps its findings; when the model fails, every document keeps its rules.
+    """
+    jobs = [([candidate_for(doc, f) for f in findings],
+             function_candidates(doc, findings) if settings.model_function_level else [])
+            for doc, findings, _ in documents]
+    batch = [c for rules, functions in jobs for c in (*rules, *functions)]
+    if not batch:
+        return [list(findings) for _, findings, _ in documents]
+    try:
+        scores = scorer.score(batch)
+    except Exception:
+        log.exception("model scoring failed; keeping rule findings")
+        return [list(findings) for _, findings, _ in documents]
+    out: list[list[Finding]] = []
+    at = 0
+    for (_, findings, path), (rules, functions) in zip(documents, jobs, strict=True):
+        rule_scores, at = scores[at: at + len(rules)], at + len(rules)
+        function_scores, at = scores[at: at + len(functions)], at + len(functions)
+        out.append(apply_scores(findings, rule_scores, settings, path)
+                   + model_only_findings(functions, function_scores, settings, path))
+    return out
