@@ -7,7 +7,7 @@ from tree_sitter import Node
 
 from ai_core.findings import Span
 from ai_core.parsing import ContentChange, ParsedDocument, PositionEncoding, PositionMap, parse_python
-from ai_core.parsing.tree import enclosing, enclosing_function, node_at, scope_of, statement_of, walk
+from ai_core.parsing.tree import enclosing, enclosing_function, node_at, scope_of, statement_of, string_value, walk
 
 TEXT = "a = '😀数'\nb = 2\n"
 
@@ -130,3 +130,10 @@ def test_walk_is_preorder_from_the_node_itself():
     call = _node(doc, "f(a, b)")
     named = [doc.node_text(n) for n in walk(call) if n.is_named]
     assert named == ["f(a, b)", "f", "(a, b)", "a", "b"]
+
+
+def test_string_value_is_the_literal_text_and_none_for_interpolation():
+    doc = ParsedDocument('a = "ab" "cd"\nb = f"x{y}"\nc = ("k")\n')
+    values = [string_value(node.child_by_field_name("right"))
+              for node in walk(doc.tree.root_node) if node.type == "assignment"]
+    assert values == ["abcd", None, "k"]

@@ -3,7 +3,6 @@ functions, with call names qualified through the imports and module-level object
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -98,7 +97,6 @@ class DocIndex:
         self._assignments: list[Node] = []
         self._comparisons: list[Node] = []
         self._functions: list[Node] = []
-        self._starts: list[int] = []
         self._kinds: dict[str, str] | None = None
 
     def _build(self) -> None:
@@ -120,7 +118,6 @@ class DocIndex:
         self._assignments = sorted(captures.get("assign", []), key=lambda n: n.start_byte)
         self._comparisons = sorted(captures.get("cmp", []), key=lambda n: n.start_byte)
         self._functions = sorted(captures.get("def", []), key=lambda n: n.start_byte)
-        self._starts = [n.start_byte for n in self._functions]
 
     @property
     def calls(self) -> list[CallSite]:
@@ -190,17 +187,6 @@ class DocIndex:
         return [c for c in self.calls if c.name and c.name.rsplit(".", 1)[-1] in lasts and (
             c.qualified in exact or (suffixes and ("." + c.qualified).endswith(suffixes)))]
 
-    def enclosing_function(self, node: Node) -> Node | None:
-        """The innermost function definition containing a node."""
-        functions = self.functions
-        position = bisect.bisect_right(self._starts, node.start_byte) - 1
-        while position >= 0:
-            candidate = functions[position]
-            if candidate.end_byte >= node.end_byte:
-                return candidate
-            position -= 1
-        return None
-
     @staticmethod
     def module_level(node: Node) -> bool:
         """True for a statement at module level (not inside a function or class)."""
@@ -215,24 +201,6 @@ def build_index(doc: ParsedDocument, imports: ImportTable) -> DocIndex:
     return DocIndex(doc, imports)
 
 
-def string_value(index: DocIndex, node: Node | None) -> str | None:
-    """The value of a plain string literal (no interpolation), else None."""
-    if node is None:
-        return None
-    if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return string_value(index, node.named_children[0])
-    if node.type == "concatenated_string":
-        parts = [string_value(index, c) for c in node.named_children]
-        return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
-    if node.type != "string":
-        return None
-    content = []
-    for child in node.named_children:
-        if child.type == "interpolation":
-            return None
-        if child.type == "string_content" or child.type == "escape_sequence":
-            content.append(index.text(child))
-    return "".join(content)
 
 
 def literal_int(index: DocIndex, node: Node | None) -> int | None:

@@ -1,6 +1,6 @@
 """Verified fixes: rewriters per class, import insertion, verification, the fix journal, the generative fixer."""
 
-from ai_core.fixes.engine import Candidate, FixAllResult, Fixer, Proposal, make_fixer
+from ai_core.fixes.engine import FixAllResult, Fixer, Proposal, UnverifiedFix, make_fixer
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused
 from ai_core.fixes.ruff_runner import Ruff
 from ai_core.fixes.testrunner import TestRunner
@@ -9,7 +9,21 @@ from ai_core.fixes.verdict import Verdict
 from ai_core.fixes.verify import Verifier
 
 __all__ = [
-    "Candidate", "Entry", "FixAllResult", "Fixer", "Journal", "OutsideWorkspace", "Proposal", "Ruff", "TestRunner",
-    "UndoRefused", "Verdict", "Verifier", "apply_edits", "diff_edits", "make_fixer", "sha256_text",
+    "Entry",
+    "FixAllResult",
+    "Fixer",
+    "Journal",
+    "OutsideWorkspace",
+    "Proposal",
+    "Ruff",
+    "TestRunner",
+    "UndoRefused",
+    "UnverifiedFix",
+    "Verdict",
+    "Verifier",
+    "apply_edits",
+    "diff_edits",
+    "make_fixer",
+    "sha256_text",
     "unified_diff",
 ]

@@ -48,7 +48,7 @@ class Generator(Protocol):
 
 
 @dataclass(frozen=True)
-class Candidate:
+class UnverifiedFix:
     """One unverified fix: the Fix, the patched text, and where it came from."""
 
     fix: Fix
@@ -110,22 +110,22 @@ class Fixer:
         self._local = threading.local()
 
     @property
-    def _pending(self) -> dict[str, str]:
+    def _fix_all_texts(self) -> dict[str, str]:
         """Texts of other files already patched by the running fix_all (per thread)."""
-        pending = getattr(self._local, "pending", None)
-        if pending is None:
-            pending = self._local.pending = {}
-        return pending  # type: ignore[no-any-return]
+        texts = getattr(self._local, "fix_all_texts", None)
+        if texts is None:
+            texts = self._local.fix_all_texts = {}
+        return texts  # type: ignore[no-any-return]
 
-    @_pending.setter
-    def _pending(self, value: dict[str, str]) -> None:
-        self._local.pending = value
+    @_fix_all_texts.setter
+    def _fix_all_texts(self, value: dict[str, str]) -> None:
+        self._local.fix_all_texts = value
 
     def read_text(self, path: str) -> str | None:
-        """The current text of a file: pending fix-all edits, then the editor's buffer, then the disk."""
+        """The current text of a file: the running fix-all's patched text, then the editor's buffer, then the disk."""
         key = os.path.abspath(path)
-        if key in self._pending:
-            return self._pending[key]
+        if key in self._fix_all_texts:
+            return self._fix_all_texts[key]
         if self.overlay is not None:
             text = self.overlay(key)
             if text is not None:
@@ -140,7 +140,7 @@ class Fixer:
         """What the workspace imports (for choosing bcrypt/argon2, the SQL driver's paramstyle...)."""
         return self._project if self._project is not None else project_info(self.root)
 
-    def drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
+    def drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
         """Unverified candidates from the class's rewriters, in order (fast: tree-sitter only).
 
         When the finding's taint path ends in another file (a call site of a vulnerable function), the
@@ -152,7 +152,7 @@ class Fixer:
         yield from self._local_drafts(doc, finding)
 
     def _cross_file_drafts(self, doc: ParsedDocument, finding: Finding, sink_path: str,
-                           span: Span) -> Iterator[Candidate]:
+                           span: Span) -> Iterator[UnverifiedFix]:
         path = sink_path if os.path.isabs(sink_path) or self.root is None else str(self.root / sink_path)
         if self.root is not None and not Path(path).resolve().is_relative_to(self.root.resolve()):
             return
@@ -170,10 +170,10 @@ class Fixer:
             fix = Fix(title=f"{candidate.fix.title} (in {name})", edits=(), path=finding.path,
                       vuln_class=finding.vuln_class, rule=finding.rule,
                       extra_files=((path, candidate.fix.edits), *candidate.fix.extra_files))
-            yield Candidate(fix, before, candidate.source, candidate.note, candidate.env_vars,
+            yield UnverifiedFix(fix, before, candidate.source, candidate.note, candidate.env_vars,
                             files=((path, text, candidate.after), *candidate.files))
 
-    def _local_drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
+    def _local_drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
         for rewriter in rewriters_for(finding.vuln_class):
             ctx = FixContext(doc, finding, self.project)
             try:
@@ -223,7 +223,7 @@ class Fixer:
         return self.generator is not None or self.first_title(doc, finding) is not None
 
     def _complete(self, doc: ParsedDocument, finding: Finding, ctx: FixContext, draft: Draft,
-                  source: str) -> Candidate:
+                  source: str) -> UnverifiedFix:
         edits = list(draft.edits)
         helper = helper_edit(doc, draft.helpers)
         if helper is not None:
@@ -238,7 +238,7 @@ class Fixer:
             after, ordered = reflowed, list(diff_edits(before, reflowed))
         fix = Fix(title=draft.title, edits=tuple(ordered), path=finding.path, vuln_class=finding.vuln_class,
                   rule=finding.rule, extra_files=self._env_example_edits(draft.env_vars))
-        return Candidate(fix, after, source, draft.note, tuple(draft.env_vars))
+        return UnverifiedFix(fix, after, source, draft.note, tuple(draft.env_vars))
 
     def _reflow_long_lines(self, before: str, after: str, path: str) -> str | None:
         """Changed lines longer than the file's longest line (and 88) are formatted by `ruff format --range`."""
@@ -292,7 +292,7 @@ class Fixer:
             rejected.append(f"{candidate.source}: {verdict.reason}")
         return Proposal(finding, None, rejected=tuple(rejected))
 
-    def _all_candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[Candidate]:
+    def _all_candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
         if self.generator is not None:
             before = doc.data.decode("utf-8", errors="surrogatepass")
             try:
@@ -300,12 +300,12 @@ class Fixer:
                     edits = diff_edits(before, after)
                     fix = Fix(title=f"Apply the generated fix ({source.split(':', 1)[-1]})", edits=edits,
                               path=finding.path, vuln_class=finding.vuln_class, rule=finding.rule)
-                    yield Candidate(fix, after, source)
+                    yield UnverifiedFix(fix, after, source)
             except Exception:
                 log.exception("generative fixer failed for %s; falling back to the rewriters", finding.rule)
         yield from self.drafts(doc, finding)
 
-    def _verify(self, before: str, candidate: Candidate, finding: Finding) -> tuple[Verdict, Candidate]:
+    def _verify(self, before: str, candidate: UnverifiedFix, finding: Finding) -> tuple[Verdict, UnverifiedFix]:
         path = finding.path
         if candidate.files:
             try:
@@ -330,7 +330,7 @@ class Fixer:
                     text = ruff.sort_imports(text, path, self.root)
                 if "E501" in verdict.new_codes:
                     text = ruff.format_lines(text, path, changed_lines(before, text), self.root)
-                repaired = Candidate(_replace_fix(candidate.fix, edits=diff_edits(before, text)),
+                repaired = UnverifiedFix(_replace_fix(candidate.fix, edits=diff_edits(before, text)),
                                      text, candidate.source, candidate.note, candidate.env_vars)
                 again = self.verifier.verify(before, text, path, [finding])
                 if again.ok:
@@ -342,7 +342,7 @@ class Fixer:
             return Verdict(False, f"verification failed: {exc}"), candidate
         return verdict, candidate
 
-    def _repair_other(self, candidate: Candidate, verdict: Verdict) -> Candidate:
+    def _repair_other(self, candidate: UnverifiedFix, verdict: Verdict) -> UnverifiedFix:
         """Sort imports / reflow long lines in the other file a multi-file fix changed."""
         files = []
         extra = dict(candidate.fix.extra_files)
@@ -372,11 +372,11 @@ class Fixer:
         result = FixAllResult(before, before, ())
         attempted: set[tuple[VulnClass, str, str, int]] = set()
         current = doc
-        self._pending = {}
+        self._fix_all_texts = {}
         try:
             current = self._fix_all_loop(current, path, keys, attempted, result, limit)
         finally:
-            self._pending = {}
+            self._fix_all_texts = {}
         result.after = current.data.decode("utf-8", errors="surrogatepass")
         result.edits = diff_edits(before, result.after)
         return result
@@ -386,8 +386,8 @@ class Fixer:
                       limit: int) -> ParsedDocument:
         version = current.version
         for _ in range(limit):
-            analyzer = self.analyzer if not self._pending else self.verifier.overlay_analyzer(
-                self._pending, scorer=getattr(self.analyzer, "scorer", None), settings=self.analyzer.settings)
+            analyzer = self.analyzer if not self._fix_all_texts else self.verifier.overlay_analyzer(
+                self._fix_all_texts, scorer=getattr(self.analyzer, "scorer", None), settings=self.analyzer.settings)
             todo = [f for f in analyzer.analyze(current, path)
                     if (f.vuln_class, f.rule) in keys and _attempt_key(f, current) not in attempted]
             if not todo:
@@ -403,7 +403,7 @@ class Fixer:
                 key = os.path.abspath(other)
                 first = result.others.get(key, (other_before, other_after))[0]
                 result.others[key] = (first, other_after)
-                self._pending[key] = other_after
+                self._fix_all_texts[key] = other_after
             current = ParsedDocument(proposal.after, path=path, version=version)
         return current
 

@@ -93,3 +93,23 @@ def scope_of(node: Node) -> Node:
     while current.parent is not None:
         current = current.parent
     return current
+
+
+def string_value(node: Node | None) -> str | None:
+    """The value of a plain string literal (no interpolation), else None."""
+    if node is None:
+        return None
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return string_value(node.named_children[0])
+    if node.type == "concatenated_string":
+        parts = [string_value(c) for c in node.named_children]
+        return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
+    if node.type != "string":
+        return None
+    content = []
+    for child in node.named_children:
+        if child.type == "interpolation":
+            return None
+        if child.type == "string_content" or child.type == "escape_sequence":
+            content.append((child.text or b"").decode("utf-8", "replace"))
+    return "".join(content)

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import string_value
 from ai_core.analysis.specs import table
 from ai_core.findings import VulnClass
-from ai_core.parsing.tree import enclosing
+from ai_core.parsing.tree import enclosing, string_value
 
 MISCONF = table(VulnClass.SECURITY_MISCONFIGURATION)
 _DEV = re.compile(MISCONF["dev_names"])
@@ -75,7 +74,7 @@ def settings(ctx: AnalysisContext) -> Iterator[Setting]:
                     yield Setting(name, right, assign)
         elif left.type == "subscript":
             container = left.child_by_field_name("value")
-            key = string_value(index, left.child_by_field_name("subscript"))
+            key = string_value(left.child_by_field_name("subscript"))
             if container is not None and key and key.isupper() and index.text(container).endswith("config"):
                 yield Setting(key, right, assign)
         elif left.type == "attribute":
@@ -94,7 +93,7 @@ def settings(ctx: AnalysisContext) -> Iterator[Setting]:
             elif arg.type == "dictionary":
                 for pair in arg.named_children:
                     if pair.type == "pair":
-                        key_text = string_value(index, pair.child_by_field_name("key"))
+                        key_text = string_value(pair.child_by_field_name("key"))
                         value = pair.child_by_field_name("value")
                         if key_text and value is not None:
                             yield Setting(key_text, value, pair)
@@ -110,7 +109,7 @@ def contains_wildcard(ctx: AnalysisContext, node: Node | None, wildcards: tuple[
     if node is None:
         return False
     if node.type in {"string", "concatenated_string"}:
-        return string_value(ctx.index, node) in wildcards
+        return string_value(node) in wildcards
     if node.type in {"list", "tuple", "set"}:
         return any(contains_wildcard(ctx, child, wildcards) for child in node.named_children)
     return False

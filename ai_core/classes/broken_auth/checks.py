@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import DocIndex, literal_int, string_value
+from ai_core.analysis.docindex import DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
 from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import string_value
 
 AUTH = VulnClass.BROKEN_AUTH
 TABLE = table(AUTH)
@@ -53,7 +54,7 @@ def _names_in(index: DocIndex, node: Node) -> list[str]:
         if kind == "identifier":
             names.append(index.text(current))
         elif kind == "subscript":
-            key = string_value(index, current.child_by_field_name("subscript"))
+            key = string_value(current.child_by_field_name("subscript"))
             if key:
                 names.append(key)
             value = current.child_by_field_name("value")
@@ -69,7 +70,7 @@ def _names_in(index: DocIndex, node: Node) -> list[str]:
                 method = index.text(fn).rsplit(".", 1)[-1]
                 if method == "get" and args is not None:
                     first = next((c for c in args.named_children if c.type == "string"), None)
-                    key = string_value(index, first)
+                    key = string_value(first)
                     if key:
                         names.append(key)
                     continue
@@ -103,7 +104,7 @@ def _hashing(ctx: AnalysisContext) -> Iterator[Finding]:
                 yield WEAK_HASH.finding(ctx, site.node, f"PBKDF2 with {iterations} iterations is too fast; use at "
                                                         f"least {TABLE['min_pbkdf2_iterations']:,}")
         elif qualified in TABLE["werkzeug_hash"]:
-            method = string_value(index, site.arg("method", 1))
+            method = string_value(site.arg("method", 1))
             if method is not None and method.split(":")[0] in TABLE["weak_werkzeug_methods"]:
                 yield WEAK_HASH.finding(ctx, site.node, f"generate_password_hash(method={method!r}) stores a fast "
                                                         "hash; keep the default (scrypt/pbkdf2)")
@@ -115,13 +116,13 @@ def _hashing(ctx: AnalysisContext) -> Iterator[Finding]:
             schemes = site.keyword("schemes")
             listed = [c for c in schemes.named_children if c.type != "comment"] if schemes is not None else []
             first = listed[0] if listed else None
-            if string_value(index, first) in TABLE["weak_passlib_schemes"]:
+            if string_value(first) in TABLE["weak_passlib_schemes"]:
                 yield WEAK_HASH.finding(ctx, site.node, f"CryptContext hashes new passwords with "
-                                                        f"{string_value(index, first)}")
+                                                        f"{string_value(first)}")
     for setting in settings(ctx):
         entries = [c for c in setting.value.named_children if c.type != "comment"]
         if setting.name == "PASSWORD_HASHERS" and setting.value.type in {"list", "tuple"} and entries:
-            hasher = (string_value(index, entries[0]) or "").rsplit(".", 1)[-1]
+            hasher = (string_value(entries[0]) or "").rsplit(".", 1)[-1]
             if hasher in TABLE["weak_django_hashers"]:
                 yield WEAK_HASH.finding(ctx, setting.site, f"PASSWORD_HASHERS starts with {hasher}")
         elif setting.name == "AUTH_PASSWORD_VALIDATORS" and setting.value.type in {"list", "tuple"} and \
@@ -145,7 +146,7 @@ def _jwt(ctx: AnalysisContext) -> Iterator[Finding]:
         elif site.qualified in TABLE["jwt_unverified"]:
             yield JWT.finding(ctx, site.node, f"{site.name}() returns claims nobody verified")
         elif site.qualified in {"jwt.encode", "jose.jwt.encode"}:
-            algorithm = string_value(index, site.keyword("algorithm"))
+            algorithm = string_value(site.keyword("algorithm"))
             if algorithm is not None and algorithm.lower() == "none":
                 yield JWT.finding(ctx, site.node, "tokens signed with algorithm 'none' can be forged")
 
@@ -158,13 +159,13 @@ def _side_name(index: DocIndex, node: Node) -> str:
         attr = node.child_by_field_name("attribute")
         return index.text(attr) if attr is not None else ""
     if kind == "subscript":
-        return string_value(index, node.child_by_field_name("subscript")) or ""
+        return string_value(node.child_by_field_name("subscript")) or ""
     if kind == "call":
         fn = node.child_by_field_name("function")
         if fn is not None and index.text(fn).rsplit(".", 1)[-1] == "get":
             args = node.child_by_field_name("arguments")
             first = next((c for c in args.named_children if c.type == "string"), None) if args else None
-            return string_value(index, first) or ""
+            return string_value(first) or ""
     return ""
 
 

@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import CallSite, string_value
+from ai_core.analysis.docindex import CallSite
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
 from ai_core.classes._shared.config_reader import contains_wildcard, is_dev_path, is_settings_module
 from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import enclosing_function, string_value
 
 CORS = VulnClass.CORS_MISCONFIGURATION
 TABLE = table(CORS)
@@ -50,7 +51,7 @@ def _flask_cors(ctx: AnalysisContext, site: CallSite) -> bool:
                 continue
             nested: dict[str, Node] = {}
             for option in options.named_children:
-                key = string_value(ctx.index, option.child_by_field_name("key")) if option.type == "pair" else None
+                key = string_value(option.child_by_field_name("key")) if option.type == "pair" else None
                 value = option.child_by_field_name("value") if option.type == "pair" else None
                 if key and value is not None:
                     nested[key] = value
@@ -67,7 +68,7 @@ def _middleware(ctx: AnalysisContext, site: CallSite) -> bool:
     """Starlette/FastAPI CORSMiddleware with wildcard origins (or regex) and credentials."""
     if not _truthy(ctx, site.keyword("allow_credentials")):
         return False
-    regex = string_value(ctx.index, site.keyword("allow_origin_regex"))
+    regex = string_value(site.keyword("allow_origin_regex"))
     return contains_wildcard(ctx, site.keyword("allow_origins"), _WILD_REGEXES) or regex in _WILD_REGEXES
 
 
@@ -109,19 +110,19 @@ def _header_pairs(ctx: AnalysisContext) -> Iterator[tuple[Node, str, str, Node]]
         right = assign.child_by_field_name("right")
         if left is None or right is None or left.type != "subscript":
             continue
-        header = string_value(index, left.child_by_field_name("subscript"))
-        value = string_value(index, right)
+        header = string_value(left.child_by_field_name("subscript"))
+        value = string_value(right)
         if header and value is not None and header.lower().startswith("access-control-allow-"):
-            scope = index.enclosing_function(assign) or ctx.doc.tree.root_node
+            scope = enclosing_function(assign) or ctx.doc.tree.root_node
             yield assign, header.lower(), value, scope
     for site in index.calls:
         if site.method in {"set", "add", "add_header", "set_header", "setdefault"}:
             positional = site.positional()
             if len(positional) >= 2:
-                header = string_value(index, positional[0])
-                value = string_value(index, positional[1])
+                header = string_value(positional[0])
+                value = string_value(positional[1])
                 if header and value is not None and header.lower().startswith("access-control-allow-"):
-                    scope = index.enclosing_function(site.node) or ctx.doc.tree.root_node
+                    scope = enclosing_function(site.node) or ctx.doc.tree.root_node
                     yield site.node, header.lower(), value, scope
 
 

@@ -20,11 +20,12 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import DocIndex, string_value
+from ai_core.analysis.docindex import DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.document import python_language
+from ai_core.parsing.tree import string_value
 
 SECRET = VulnClass.HARDCODED_SECRET
 TABLE = table(SECRET)
@@ -69,9 +70,9 @@ def _name_of(index: DocIndex, node: Node) -> str:
         return index.text(attr) if attr is not None else ""
     if kind == "subscript":
         key = node.child_by_field_name("subscript")
-        return string_value(index, key) or ""
+        return string_value(key) or ""
     if kind == "string":
-        return string_value(index, node) or ""
+        return string_value(node) or ""
     return ""
 
 
@@ -143,7 +144,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
     for name, value_node in bindings:
         if not name or not _SECRET_NAME.search(name) or value_node.start_byte in reported:
             continue
-        value = string_value(index, value_node)
+        value = string_value(value_node)
         if value is None:
             continue
         rule = classify(name, value)
@@ -157,7 +158,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         if spec is None:
             continue
         key = site.arg(*spec)
-        value = string_value(index, key)
+        value = string_value(key)
         if key is not None and value and not _PLACEHOLDER.match(value) and key.start_byte not in reported:
             reported.add(key.start_byte)
             yield KEY_ARG.finding(ctx, key, f"{site.name}() uses a key written in the code; anyone with the code "

@@ -18,10 +18,11 @@ import re
 from collections.abc import Iterator
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import literal_int, string_value
+from ai_core.analysis.docindex import literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import string_value
 
 MISC = VulnClass.SECURITY_MISCONFIGURATION
 
@@ -71,7 +72,7 @@ def _dev_server(ctx: AnalysisContext) -> Iterator[Finding]:
             yield DEV_SERVER.finding(ctx, site.node, f"{site.name}(debug=True) exposes the interactive debugger "
                                                      "(remote code execution) and tracebacks")
         host = site.arg("host" if is_flask_run else "hostname", 0)
-        if string_value(index, host) in {"0.0.0.0", "::"}:
+        if string_value(host) in {"0.0.0.0", "::"}:
             yield BIND_ALL.finding(ctx, site.node, f"{site.name}() binds the development server to every network "
                                                    "interface; use a production server")
 
@@ -81,7 +82,7 @@ def _cookies(ctx: AnalysisContext) -> Iterator[Finding]:
     for site in index.calls:
         if site.method != "set_cookie":
             continue
-        name = string_value(index, site.arg("key", 0))
+        name = string_value(site.arg("key", 0))
         if not name or not _SENSITIVE_COOKIE.search(name):
             continue
         for flag, rule in (("secure", NOT_SECURE), ("httponly", NOT_HTTPONLY)):

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import CallSite, DocIndex, string_value
+from ai_core.analysis.docindex import CallSite, DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
 from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import enclosing_function, string_value
 
 SDE = VulnClass.SENSITIVE_DATA_EXPOSURE
 TABLE = table(SDE)
@@ -72,7 +73,7 @@ def _sensitive_names(index: DocIndex, node: Node) -> Iterator[tuple[str, Node]]:
                 if name == "get":
                     args = current.child_by_field_name("arguments")
                     first = next((c for c in args.named_children if c.type == "string"), None) if args else None
-                    key = string_value(index, first)
+                    key = string_value(first)
                     if key:
                         yield key, current
             args = current.child_by_field_name("arguments")
@@ -88,7 +89,7 @@ def _sensitive_names(index: DocIndex, node: Node) -> Iterator[tuple[str, Node]]:
             subscript = current.child_by_field_name("subscript")
             if subscript is not None and subscript.type == "slice":
                 continue  # token[:4] shows a prefix only
-            key = string_value(index, subscript)
+            key = string_value(subscript)
             if key:
                 yield key, current
             value = current.child_by_field_name("value")
@@ -123,7 +124,7 @@ def _logging(ctx: AnalysisContext) -> Iterator[Finding]:
 
 def _url_of(index: DocIndex, site: CallSite) -> str | None:
     position = 1 if site.method == "request" else 0
-    return string_value(index, site.arg("url", position))
+    return string_value(site.arg("url", position))
 
 
 def _carries_credentials(index: DocIndex, site: CallSite, url: str) -> bool:
@@ -139,7 +140,7 @@ def _carries_credentials(index: DocIndex, site: CallSite, url: str) -> bool:
             continue
         if value.type == "dictionary":
             for pair in value.named_children:
-                key = string_value(index, pair.child_by_field_name("key")) if pair.type == "pair" else None
+                key = string_value(pair.child_by_field_name("key")) if pair.type == "pair" else None
                 if key and _CREDENTIAL_KEY.search(key.replace("-", "_")):
                     return True
         elif value.type == "identifier" and _CREDENTIAL_KEY.search(index.text(value)):
@@ -169,11 +170,11 @@ def _cleartext(ctx: AnalysisContext) -> Iterator[Finding]:
     for site in index.calls:
         if site.method != "login":
             continue
-        function = index.enclosing_function(site.node)
+        function = enclosing_function(site.node)
         client = None
         for name, candidate in constructors:
             if name == site.receiver and candidate.node.start_byte < site.node.start_byte and \
-                    index.enclosing_function(candidate.node) == function:
+                    enclosing_function(candidate.node) == function:
                 client = candidate
         if client is None or client.qualified not in cleartext:
             continue

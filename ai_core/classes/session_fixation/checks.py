@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import DocIndex, string_value, timedelta_seconds
+from ai_core.analysis.docindex import DocIndex, timedelta_seconds
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
 from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import enclosing_function, string_value
 
 SESSION = VulnClass.SESSION_FIXATION
 TABLE = table(SESSION)
@@ -67,10 +68,10 @@ def _fixation(ctx: AnalysisContext) -> Iterator[Finding]:
         if left is None or left.type != "subscript":
             continue
         container = left.child_by_field_name("value")
-        key = string_value(index, left.child_by_field_name("subscript"))
+        key = string_value(left.child_by_field_name("subscript"))
         if container is None or key not in identity or not _is_session(index, container):
             continue
-        function = index.enclosing_function(assign)
+        function = enclosing_function(assign)
         if function is None or function.start_byte in reported:
             continue
         if any(offset < assign.start_byte for offset in _rotation_calls(index, function)):
@@ -100,7 +101,7 @@ def _lifetimes(ctx: AnalysisContext) -> Iterator[Finding]:
                                                        "days or hours")
     for site in index.calls:
         if site.method == "set_cookie":
-            name = string_value(index, site.arg("key", 0)) or ""
+            name = string_value(site.arg("key", 0)) or ""
             max_age = timedelta_seconds(index, site.keyword("max_age"))
             if _SESSION_COOKIE.search(name) and max_age is not None and max_age > limit:
                 yield NO_EXPIRY.finding(ctx, site.node, f"cookie {name!r} lives {max_age // 86400} days")
@@ -126,7 +127,7 @@ def _payload_keys(index: DocIndex, payload: Node, call: Node) -> set[str] | None
             if pair.type == "dictionary_splat":
                 return None
             if pair.type == "pair":
-                key = string_value(index, pair.child_by_field_name("key"))
+                key = string_value(pair.child_by_field_name("key"))
                 if key is None:
                     return None
                 keys.add(key)
@@ -134,7 +135,7 @@ def _payload_keys(index: DocIndex, payload: Node, call: Node) -> set[str] | None
     if payload.type != "identifier":
         return None
     name = index.text(payload)
-    function = index.enclosing_function(call)
+    function = enclosing_function(call)
     if function is None:
         return None
     keys_found: set[str] | None = None
@@ -149,7 +150,7 @@ def _payload_keys(index: DocIndex, payload: Node, call: Node) -> set[str] | None
             keys_found = _payload_keys(index, right, call) if right.type == "dictionary" else None
         elif left.type == "subscript" and keys_found is not None:
             container = left.child_by_field_name("value")
-            key = string_value(index, left.child_by_field_name("subscript"))
+            key = string_value(left.child_by_field_name("subscript"))
             if container is not None and index.text(container) == name and key:
                 keys_found.add(key)
     for site in index.calls:
