@@ -39,3 +39,31 @@ def test_no_module_passes_the_size_limit() -> None:
             if lines > MAX_MODULE_LINES:
                 too_long.append(f"{rel}: {lines} lines")
     assert not too_long, "split these by job: " + ", ".join(too_long)
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Top-level packages a module imports when it runs (imports under `if TYPE_CHECKING:` excluded)."""
+    import ast
+
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_only_the_converter_speaks_both_ai_core_and_lsprotocol() -> None:
+    both = [path.relative_to(ROOT).as_posix() for path in sorted((ROOT / "server").rglob("*.py"))
+            if {"ai_core", "lsprotocol"} <= _runtime_imports(path)]
+    assert both == ["server/convert.py"]

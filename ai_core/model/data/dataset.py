@@ -13,7 +13,7 @@ import random
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +121,7 @@ def build(config: DataConfig | None = None) -> Dataset:
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "split": "by template family" if config.val_share > 0 else "random 10% of samples (all families train)",
-        "config": {"seed": config.seed, "per_family": config.per_family, "negatives": config.negatives,
-                   "val_share": config.val_share, "function_share": config.function_share,
-                   "loop_per_family": config.loop_per_family},
+        "config": asdict(config),
         "labels": [*(c.value for c in VulnClass), SAFE_LABEL],
         "families": {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
                      for f in FAMILIES},
