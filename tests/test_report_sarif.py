@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from ai_core.findings import Finding, Severity, Span, VulnClass
-from ai_core.report.model import Report, items_of
+from ai_core.report.report_items import Report, items_of
 from ai_core.report.sarif import sarif_log
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))

@@ -2,7 +2,7 @@
 
 from ai_core.report.html import to_html
 from ai_core.report.json_report import finding_records, to_json
-from ai_core.report.model import Item, Report, build_report
+from ai_core.report.report_items import Item, Report, build_report
 from ai_core.report.sarif import to_sarif
 from ai_core.report.text import to_text
 

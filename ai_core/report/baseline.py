@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_core import __version__
-from ai_core.report.model import Report
+from ai_core.report.report_items import Report
 
 FORMAT_VERSION = 1
 

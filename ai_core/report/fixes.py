@@ -13,7 +13,7 @@ from ai_core.fixes.text import unified_diff
 from ai_core.fixes.workspace import make_fixer
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.positions import PositionEncoding, PositionMap
-from ai_core.report.model import FixView, Replacement, Report
+from ai_core.report.report_items import FixView, Replacement, Report
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from ai_core import __version__
 from ai_core.findings import Severity
-from ai_core.report.model import Item, Report, as_report
+from ai_core.report.report_items import Item, Report, as_report
 from ai_core.report.rulehelp import rule_help
 from ai_core.scan import ScanResult
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ai_core.report.model import Item, Report, as_report
+from ai_core.report.report_items import Item, Report, as_report
 from ai_core.scan import ScanResult
 
 

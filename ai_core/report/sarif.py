@@ -11,7 +11,7 @@ from ai_core.files import SourceError, read_source
 from ai_core.findings import Finding, Severity, Span, TaintStep
 from ai_core.parsing.positions import PositionMap
 from ai_core.report.fingerprint import VERSION as FINGERPRINT_KEY
-from ai_core.report.model import FixView, Item, Report, as_report, column_of
+from ai_core.report.report_items import FixView, Item, Report, as_report, column_of
 from ai_core.report.rulehelp import rule_help
 from ai_core.scan import ScanResult
 

@@ -15,7 +15,7 @@ from ai_core.config import Settings
 from ai_core.files import SourceError, read_source
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.document import python_language
-from ai_core.report.model import Item, items_of
+from ai_core.report.report_items import Item, items_of
 from ai_core.scan import ScanResult
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ai_core.report.model import Report, as_report
+from ai_core.report.report_items import Report, as_report
 from ai_core.scan import ScanResult
 
 
