@@ -196,7 +196,8 @@ def semgrep_executable() -> str | None:
 def semgrep_command(executable: str, folder: Path, rules: Path) -> list[str]:
     """Semgrep with the local rules folder only: no registry, no metrics, no version check."""
     return [executable, "scan", "--config", str(rules), "--json", "--metrics", "off", "--disable-version-check",
-            "--no-git-ignore", "--timeout", "30", "--jobs", "2", str(folder)]
+            "--no-git-ignore", "--timeout", "30", "--jobs", "1", "--max-memory", "3000",
+            "--include", "*.py", "--include", "*.html", str(folder)]
 
 
 def semgrep_env() -> dict[str, str]:
