@@ -35,7 +35,7 @@ from bench.realworld.peers import (  # noqa: E402
     semgrep_env,
     semgrep_executable,
 )
-from bench.realworld.scoring import Label, Outcome, Tally, load_labels, match, score  # noqa: E402
+from bench.realworld.scoring import Outcome, Tally, label_problems, load_labels, match, score  # noqa: E402
 
 __all__ = ["evaluate", "load_labels", "match", "print_report", "score"]
 
@@ -140,7 +140,7 @@ def row(name: str, cells: dict[str, dict], tools: list[str]) -> str:
     parts = [f"{name:<26}"]
     for tool in tools:
         cell = cells.get(tool)
-        parts.append(f"{'-':^22}" if cell is None else
+        parts.append(f"{'-':^25}" if cell is None else
                      f"{cell['precision']:.2f} {cell['recall']:.2f} {cell['f1']:.2f} "
                      f"{cell['tp']:>3}/{cell['fp']:<2}/{cell['fn']:<3}")
     return " | ".join(parts)
@@ -149,7 +149,7 @@ def row(name: str, cells: dict[str, dict], tools: list[str]) -> str:
 def print_report(summary: dict, misses: bool = False) -> None:
     """The per-project and per-class tables (P R F1 tp/fp/fn for each tool), then the skipped projects."""
     tools = list(summary["overall"])
-    header = " | ".join([f"{'':<26}", *(f"{tool:^22}" for tool in tools)])
+    header = " | ".join([f"{'':<26}", *(f"{tool:^25}" for tool in tools)])
     print("real-world set: precision recall F1 tp/fp/fn on our labels (findings on unlabelled lines not counted)")
     print(header)
     print("-" * len(header))
@@ -183,6 +183,24 @@ def missed_classes(summary: dict, tool: str = "coderev-no-model") -> Counter[str
                    for item in entry["tools"].get(tool, {}).get("missed", []))
 
 
+def check() -> int:
+    """Prints every label that does not fit its pinned export, and the label counts; 1 when any is wrong."""
+    problems, counts = [], Counter[str]()
+    for project in load_projects():
+        labels = load_labels(project.name)
+        counts.update("vuln" if lb.vulnerable else "safe" for lb in labels)
+        folder = export(project)
+        if folder is None:
+            print(f"{project.name}: {project.repo}@{project.commit[:12]} not available, skipped")
+            continue
+        problems += label_problems(labels, folder)
+        print(f"{project.name}: {sum(lb.vulnerable for lb in labels)} vuln, "
+              f"{sum(not lb.vulnerable for lb in labels)} safe")
+    print("\n".join(problems) or "all labels fit their pinned exports")
+    print(f"total: {counts['vuln']} vuln, {counts['safe']} safe")
+    return 1 if problems else 0
+
+
 def main() -> None:
     """Command line: run, print, write summary.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -191,8 +209,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="score the kept raw reports instead of re-running")
     parser.add_argument("--workers", type=int, default=2, help="coderev worker processes")
     parser.add_argument("--misses", action="store_true", help="list coderev's missed labels and false alarms")
+    parser.add_argument("--check", action="store_true", help="only check the labels against the pinned exports")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    if args.check:
+        raise SystemExit(check())
     tools = tuple(t for t in args.tools.split(",") if t)
     unknown = set(tools) - set(TOOLS)
     if unknown:

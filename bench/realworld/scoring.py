@@ -16,6 +16,13 @@ from typing import Protocol
 
 LABELS = Path(__file__).resolve().parent / "labels"
 SLACK = 2
+CLASSES = frozenset({
+    "sql-injection", "command-injection", "xss", "ssrf", "broken-auth", "session-fixation",
+    "sensitive-data-exposure", "hardcoded-secret", "security-misconfiguration", "cors-misconfiguration",
+    "path-traversal", "insecure-deserialization", "code-injection", "xxe", "open-redirect", "csrf",
+    "insecure-randomness",
+})
+"""The class ids of /work/shared/DESIGN.md (the seed's twelve and the five beyond them)."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,29 @@ def load_labels(project: str, folder: Path = LABELS) -> list[Label]:
         row = json.loads(text)
         if row["label"] not in ("vuln", "safe"):
             raise ValueError(f"{path}:{number}: label must be vuln or safe, not {row['label']!r}")
+        if row["class"] not in CLASSES:
+            raise ValueError(f"{path}:{number}: unknown class {row['class']!r}")
         labels.append(Label(project, row["path"], int(row["line"]), row["class"], row["label"] == "vuln",
                             row.get("reason", "")))
     return labels
+
+
+def label_problems(labels: Iterable[Label], folder: Path) -> list[str]:
+    """Labels that do not fit the exported project: missing file, line past the end, blank line, duplicates."""
+    problems, seen = [], set()
+    for label in labels:
+        key = (label.path, label.line, label.vuln_class)
+        if key in seen:
+            problems.append(f"{label.project} {label.path}:{label.line} {label.vuln_class}: labelled twice")
+        seen.add(key)
+        source = folder / label.path
+        if not source.is_file():
+            problems.append(f"{label.project} {label.path}: no such file at the pinned commit")
+            continue
+        lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+        if label.line > len(lines) or not lines[label.line - 1].strip():
+            problems.append(f"{label.project} {label.path}:{label.line}: past the end or a blank line")
+    return problems
 
 
 def match(finding: Located, label: Label, slack: int = SLACK) -> bool:
