@@ -78,7 +78,7 @@ SEMGREP_RULE_CLASSES: dict[str, str] = {
     "exec": "code-injection", "ssti": "code-injection", "xxe": "xxe", "cors": "cors-misconfiguration",
     "debug": "security-misconfiguration", "cookie": "security-misconfiguration",
 }
-"""Fallback for Semgrep rules with no CWE that maps: a fragment of the rule id -> our class (first match)."""
+"""Fallback for Semgrep security rules with no CWE that maps: a fragment of the rule name -> our class."""
 
 
 @dataclass(frozen=True)
@@ -144,14 +144,16 @@ def parse_bandit(report: dict, folder: Path) -> ToolRun:
 
 
 def semgrep_class(result: dict) -> str | None:
-    """Our class for one Semgrep result: by its CWE metadata first, else by a fragment of its rule id."""
+    """Our class for one Semgrep security result: by its CWE metadata, else by its rule name; None for the rest."""
     metadata = result.get("extra", {}).get("metadata", {}) or {}
+    if str(metadata.get("category", "security")).strip("'\"") != "security":
+        return None
     cwes = metadata.get("cwe", [])
     for cwe in [cwes] if isinstance(cwes, str) else cwes:
         match = re.search(r"CWE-(\d+)", str(cwe))
         if match and int(match.group(1)) in CWE_CLASSES:
             return CWE_CLASSES[int(match.group(1))]
-    rule = result.get("check_id", "").lower()
+    rule = result.get("check_id", "").lower().rsplit(".", 1)[-1]
     return next((cls for fragment, cls in SEMGREP_RULE_CLASSES.items() if fragment in rule), None)
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.realworld.fetch import CACHE, Project, export, export_semgrep_rules, load_projects  # noqa: E402
-from bench.realworld.peers import (  # noqa: E402
+from bench.realworld.fetch import CACHE, Project, export, export_semgrep_rules, load_projects
+from bench.realworld.peers import (
     ToolRun,
     bandit_command,
     coderev_command,
@@ -35,7 +35,7 @@ from bench.realworld.peers import (  # noqa: E402
     semgrep_env,
     semgrep_executable,
 )
-from bench.realworld.scoring import Outcome, Tally, label_problems, load_labels, match, score  # noqa: E402
+from bench.realworld.scoring import Outcome, Tally, label_problems, load_labels, match, score
 
 __all__ = ["evaluate", "load_labels", "match", "print_report", "score"]
 
