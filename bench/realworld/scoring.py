@@ -40,10 +40,21 @@ class Label:
 class Located(Protocol):
     """Anything with a file, a 1-based line span and a class (a ToolFinding, a Finding adapter...)."""
 
-    path: str
-    line: int
-    end_line: int
-    vuln_class: str
+    @property
+    def path(self) -> str:
+        """File, relative to the scanned project folder (posix)."""
+
+    @property
+    def line(self) -> int:
+        """First line, 1-based."""
+
+    @property
+    def end_line(self) -> int:
+        """Last line, 1-based (the first line when the finding has no span)."""
+
+    @property
+    def vuln_class(self) -> str:
+        """Our class id."""
 
 
 def load_labels(project: str, folder: Path = LABELS) -> list[Label]:
