@@ -49,10 +49,12 @@ SUMMARY = CACHE / "summary.json"
 def run_tool(tool: str, project: Project, folder: Path, reuse: bool, workers: int) -> ToolRun:
     """One tool over one exported project (or its kept raw report with reuse)."""
     kept = REPORTS / tool / f"{project.name}.json"
-    started = time.perf_counter()
+    timing = kept.with_suffix(".seconds")
     report: object = None
     error = ""
-    if reuse and kept.is_file():
+    started = time.perf_counter()
+    reused = reuse and kept.is_file()
+    if reused:
         report = json.loads(kept.read_text(encoding="utf-8"))
     elif tool.startswith("coderev"):
         report, error = run_json(coderev_command(folder, model=tool == "coderev", workers=workers))
@@ -67,9 +69,12 @@ def run_tool(tool: str, project: Project, folder: Path, reuse: bool, workers: in
     seconds = time.perf_counter() - started
     if report is None:
         return ToolRun(tool, [], error=error or "no report")
-    if not (reuse and kept.is_file()):
+    if reused:
+        seconds = float(timing.read_text()) if timing.is_file() else 0.0
+    else:
         kept.parent.mkdir(parents=True, exist_ok=True)
         kept.write_text(json.dumps(report), encoding="utf-8")
+        timing.write_text(f"{seconds:.1f}\n")
     if tool.startswith("coderev"):
         parsed = parse_coderev(report if isinstance(report, list) else [], folder)
     elif tool == "bandit":
