@@ -117,6 +117,7 @@ def evaluate(projects: list[str] | None = None, tools: tuple[str, ...] = TOOLS, 
                     **outcome.tally().as_dict(), "findings": len(each.findings), "unmapped": each.unmapped,
                     "seconds": round(run.seconds, 1), "error": run.error,
                     "missed": [f"{lb.path}:{lb.line} {lb.vuln_class}" for lb in outcome.missed()],
+                    "missed_shapes": dict(Counter(lb.shape or "-" for lb in outcome.missed())),
                     "false_alarms": [f"{lb.path}:{lb.line} {lb.vuln_class}" for lb in outcome.false_alarms()]}
         summary["projects"][project.name] = entry
     summary["overall"], summary["per_class"] = totals(outcomes)
@@ -188,6 +189,14 @@ def missed_classes(summary: dict, tool: str = "coderev-no-model") -> Counter[str
                    for item in entry["tools"].get(tool, {}).get("missed", []))
 
 
+def missed_shapes(summary: dict, tool: str) -> Counter[str]:
+    """How many positives of each shape (labels' 'shape') the tool missed over all projects."""
+    total: Counter[str] = Counter()
+    for entry in summary["projects"].values():
+        total.update(entry["tools"].get(tool, {}).get("missed_shapes", {}))
+    return total
+
+
 def check() -> int:
     """Prints every label that does not fit its pinned export, and the label counts; 1 when any is wrong."""
     problems, counts = [], Counter[str]()
@@ -227,7 +236,10 @@ def main() -> None:
     SUMMARY.parent.mkdir(parents=True, exist_ok=True)
     SUMMARY.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     print_report(summary, args.misses)
-    print(f"\ncoderev-no-model misses by class: {dict(missed_classes(summary))}")
+    print("\nmissed positives by shape (see scoring.SHAPES):")
+    for tool in summary["overall"]:
+        print(f"  {tool:<18} " + ", ".join(f"{shape} {n}" for shape, n in missed_shapes(summary, tool).most_common()))
+    print(f"coderev-no-model misses by class: {dict(missed_classes(summary).most_common())}")
     print(f"summary: {SUMMARY}")
 
 

@@ -24,6 +24,25 @@ CLASSES = frozenset({
 })
 """The class ids of /work/shared/DESIGN.md (the seed's twelve and the five beyond them)."""
 
+SHAPES: dict[str, str] = {
+    "handler-direct": "request data reaches the sink inside (or one call below) a recognisable handler",
+    "nested-handler": "the handler is defined inside a function (blueprint/route factories)",
+    "fastapi-controller": "FastAPI class-based controller methods, Form/Query params, UploadFile.filename",
+    "helper-sink": "the sink end of a flow: a helper/service function fed by its parameter",
+    "object-attribute": "the value travels through self.x, model objects, forms, config or the current user",
+    "dynamic-dispatch": "request args dispatched to methods by name (RPC getattr(api, func)(**kwargs))",
+    "stored-content": "stored or third-party content (snapshots, session files) served or deserialised",
+    "template": "template-level output: |safe, mark_safe/Markup of rendered HTML, unescaped e-mail bodies",
+    "rendered-command": "SQL or a shell/psql command built by rendering a Jinja template with request data",
+    "weak-sanitizer": "a containment check that does not contain (replace('../'), commonprefix, abspath)",
+    "library-default": "a dangerous library default or API (lxml parser, tar/zip names, XPath 3, jq, TLS off)",
+    "library-parameter": "library code: caller arguments reach subprocess options or file paths",
+    "header-trust": "a security decision taken on a client-controlled header (Host, X-Forwarded-Proto)",
+    "missing-control": "an absent control: auth decorator missing or misordered, no throttling, state change on GET",
+    "secret-by-use": "secrets judged by use: default credentials, random keys, secrets logged/stored/compared",
+}
+"""How a positive looks in the code (the optional 'shape' of a vuln label), to group what a tool misses."""
+
 
 @dataclass(frozen=True)
 class Label:
@@ -35,6 +54,7 @@ class Label:
     vuln_class: str
     vulnerable: bool
     reason: str
+    shape: str = ""
 
 
 class Located(Protocol):
@@ -71,8 +91,10 @@ def load_labels(project: str, folder: Path = LABELS) -> list[Label]:
             raise ValueError(f"{path}:{number}: label must be vuln or safe, not {row['label']!r}")
         if row["class"] not in CLASSES:
             raise ValueError(f"{path}:{number}: unknown class {row['class']!r}")
+        if row.get("shape", "") not in ("", *SHAPES):
+            raise ValueError(f"{path}:{number}: unknown shape {row['shape']!r}")
         labels.append(Label(project, row["path"], int(row["line"]), row["class"], row["label"] == "vuln",
-                            row.get("reason", "")))
+                            row.get("reason", ""), row.get("shape", "")))
     return labels
 
 
