@@ -1,0 +1,1 @@
+"""Real-world benchmark: pinned third-party projects, our own labels, coderev scored next to Bandit and Semgrep."""
