@@ -5,7 +5,8 @@ A finding counts as a true positive when a label expects that class on that line
 false negative. Bandit's test ids are mapped onto the 12 classes (BANDIT_CLASSES); ids with no
 class (asserts, random, try/except/pass...) are ignored. Both tools see the same files.
 
-Run: `.venv/bin/python bench/accuracy.py [--corpus DIR] [--json]` (rules only; the model is off).
+Run: `.venv/bin/python bench/accuracy.py [--corpus DIR] [--json] [--no-realworld] [--reuse]`; then the same
+table for bench/realworld with Semgrep beside (bench/realworld/README.md).
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument("--no-realworld", action="store_true", help="only the corpus, not bench/realworld")
+    parser.add_argument("--reuse", action="store_true", help="bench/realworld: re-score the kept raw reports")
     args = parser.parse_args()
     labels = collect(args.corpus)
     positives = {(str(lb["path"]), int(lb["line"]), str(lb["class"])) for lb in labels if lb["expected"]}
@@ -136,6 +139,12 @@ def main() -> int:
             f"{b['precision']:8.2f} {b['recall']:5.2f} {b['f1']:5.2f} {int(b['fp']):>4}\n")
     out(f"\nFP = findings not expected by a label; of those on lines labelled safe: coderev "
         f"{int(mine['all']['fp_safe'])}, bandit {int(bandit['all']['fp_safe'])}.\n")
+    if not args.no_realworld:
+        # Real projects nobody here wrote, labelled by us (bench/realworld/README.md); peers side by side.
+        from bench.realworld.run import evaluate, print_report
+
+        out("\nbench/realworld (real projects, our labels):\n")
+        print_report(evaluate(tools=("coderev", "coderev-no-model", "bandit", "semgrep"), reuse=args.reuse))
     return 0
 
 
