@@ -2,7 +2,7 @@
 
 A finding counts as a true positive when a label expects that class on that line; every other finding
 (on a line labelled safe, or unlabelled) is a false positive; a labelled positive nobody reported is a
-false negative. Bandit's test ids are mapped onto the 12 classes (BANDIT_CLASSES); ids with no
+false negative. Bandit's test ids are mapped onto our classes (BANDIT_CLASSES, bench/realworld/peers.py); ids with no
 class (asserts, random, try/except/pass...) are ignored. Both tools see the same files.
 
 Run: `.venv/bin/python bench/accuracy.py [--corpus DIR] [--json] [--no-realworld] [--reuse]`; then the same
@@ -25,28 +25,8 @@ sys.path.insert(0, str(ROOT))
 from ai_core.config import Settings  # noqa: E402
 from ai_core.findings import VulnClass  # noqa: E402
 from ai_core.scan import scan_path  # noqa: E402
+from bench.realworld.peers import BANDIT_CLASSES  # noqa: E402
 from tests.corpus.make_labels import CORPUS, collect  # noqa: E402
-
-BANDIT_CLASSES: dict[str, str] = {
-    "B102": "command-injection", "B307": "command-injection", "B404": "command-injection",
-    "B601": "command-injection", "B602": "command-injection", "B603": "command-injection",
-    "B604": "command-injection", "B605": "command-injection", "B606": "command-injection",
-    "B607": "command-injection", "B609": "command-injection",
-    "B608": "sql-injection", "B610": "sql-injection", "B611": "sql-injection",
-    "B308": "xss", "B701": "xss", "B702": "xss", "B703": "xss", "B704": "xss",
-    "B310": "ssrf",
-    "B303": "broken-auth", "B324": "broken-auth",
-    "B105": "hardcoded-secret", "B106": "hardcoded-secret", "B107": "hardcoded-secret",
-    "B103": "security-misconfiguration", "B104": "security-misconfiguration", "B201": "security-misconfiguration",
-    "B202": "path-traversal",
-    "B301": "insecure-deserialization", "B302": "insecure-deserialization", "B403": "insecure-deserialization",
-    "B506": "insecure-deserialization", "B614": "insecure-deserialization",
-    "B312": "sensitive-data-exposure", "B321": "sensitive-data-exposure", "B323": "sensitive-data-exposure",
-    "B401": "sensitive-data-exposure", "B402": "sensitive-data-exposure", "B501": "sensitive-data-exposure",
-    "B502": "sensitive-data-exposure", "B503": "sensitive-data-exposure", "B504": "sensitive-data-exposure",
-    "B507": "sensitive-data-exposure",
-}
-"""Bandit test id -> the coderev class it reports (Bandit has no CORS or session-fixation tests)."""
 
 Key = tuple[str, int, str]
 
