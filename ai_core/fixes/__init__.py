@@ -1,6 +1,7 @@
 """Verified fixes: rewriters per class, import insertion, verification, the fix journal, the generative fixer."""
 
-from ai_core.fixes.engine import FixAllResult, Fixer, Proposal, UnverifiedFix, make_fixer
+from ai_core.fixes.completion import UnverifiedFix
+from ai_core.fixes.engine import FixAllResult, Fixer, Proposal, make_fixer
 from ai_core.fixes.journal import Entry, Journal, OutsideWorkspace, UndoRefused
 from ai_core.fixes.ruff_runner import Ruff
 from ai_core.fixes.testrunner import TestRunner

@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import threading
-import tomllib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -17,12 +15,12 @@ from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.files import SourceError, read_source
 from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
-from ai_core.fixes.context import Draft, FixContext, ProjectInfo, project_info
-from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
+from ai_core.fixes.completion import UnverifiedFix, complete_draft
+from ai_core.fixes.context import FixContext, ProjectInfo, project_info
 from ai_core.fixes.rewriters import rewriters_for
 from ai_core.fixes.ruff_runner import changed_lines
 from ai_core.fixes.testrunner import TestRunner
-from ai_core.fixes.text import EditError, apply_edits_bytes, diff_edits, sorted_edits
+from ai_core.fixes.text import EditError, diff_edits
 from ai_core.fixes.verdict import Verdict, VerificationError
 from ai_core.fixes.verify import Verifier
 from ai_core.parsing import ParsedDocument
@@ -30,13 +28,7 @@ from ai_core.parsing.tree import node_at
 
 log = logging.getLogger(__name__)
 
-ENV_EXAMPLE_FILES = (".env.example", ".env.sample", "env.example")
 MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
-_STRINGS = re.compile(r'"[^"\n]*"|\'[^\'\n]*\'')
-LONG_LINE = 88
-"""Line length when the workspace configures none; a fix reflows (ruff format) a changed line longer than this
-and than the file's own longest line plus GROWTH."""
-GROWTH = 8
 
 
 class Generator(Protocol):
@@ -45,19 +37,6 @@ class Generator(Protocol):
     def candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[tuple[str, str]]:
         """Patched versions of `doc`'s text that may remove `finding`."""
         ...
-
-
-@dataclass(frozen=True)
-class UnverifiedFix:
-    """One unverified fix: the Fix, the patched text, and where it came from."""
-
-    fix: Fix
-    after: str
-    source: str
-    note: str = ""
-    env_vars: tuple[str, ...] = ()
-    files: tuple[tuple[str, str, str], ...] = ()
-    """Other files the fix changes: (path, text before, text after)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +163,8 @@ class Fixer:
             if draft is None:
                 continue
             try:
-                candidate = self._complete(doc, finding, ctx, draft, f"rewriter:{rewriter.__name__}")
+                candidate = complete_draft(doc, finding, ctx, draft, f"rewriter:{rewriter.__name__}", self.root,
+                                           self.verifier.ruff)
             except EditError as exc:
                 log.info("rewriter %s produced bad edits for %s: %s", rewriter.__name__, finding.rule, exc)
                 continue
@@ -221,59 +201,6 @@ class Fixer:
     def has_candidate(self, doc: ParsedDocument, finding: Finding) -> bool:
         """True when some rewriter (or a configured generator) can attempt this finding."""
         return self.generator is not None or self.first_title(doc, finding) is not None
-
-    def _complete(self, doc: ParsedDocument, finding: Finding, ctx: FixContext, draft: Draft,
-                  source: str) -> UnverifiedFix:
-        edits = list(draft.edits)
-        helper = helper_edit(doc, draft.helpers)
-        if helper is not None:
-            edits.append(helper)
-        edits.extend(insertion_edits(doc, ctx.needs.needed, self.root))
-        edits.extend(removal_edits(doc, [*draft.drop_imports, *_replaced_imports(doc, ctx, draft.edits)], edits))
-        ordered = sorted_edits(_merge_inserts(edits))
-        after = apply_edits_bytes(doc.data, ordered).decode("utf-8", errors="surrogatepass")
-        before = doc.data.decode("utf-8", errors="surrogatepass")
-        reflowed = self._reflow_long_lines(before, after, finding.path)
-        if reflowed is not None:
-            after, ordered = reflowed, list(diff_edits(before, reflowed))
-        fix = Fix(title=draft.title, edits=tuple(ordered), path=finding.path, vuln_class=finding.vuln_class,
-                  rule=finding.rule, extra_files=self._env_example_edits(draft.env_vars))
-        return UnverifiedFix(fix, after, source, draft.note, tuple(draft.env_vars))
-
-    def _reflow_long_lines(self, before: str, after: str, path: str) -> str | None:
-        """Changed lines longer than the file's longest line (and 88) are formatted by `ruff format --range`."""
-        limit = max([_line_length(self.root), *(len(line) + GROWTH for line in before.splitlines())])
-        ranges = changed_lines(before, after)
-        lines = after.splitlines()
-        if not any(_too_long(lines[i - 1], limit) for first, last in ranges
-                   for i in range(first, last + 1) if i - 1 < len(lines)):
-            return None
-        try:
-            return self.verifier.ruff.format_lines(after, path, ranges, self.root)
-        except VerificationError as exc:
-            log.info("could not reflow a long line: %s", exc)
-            return None
-
-    def _env_example_edits(self, env_vars: Sequence[str]) -> tuple[tuple[str, tuple[TextEdit, ...]], ...]:
-        """Document new environment variables in the workspace's `.env.example`, when it has one."""
-        if not env_vars or self.root is None:
-            return ()
-        for name in ENV_EXAMPLE_FILES:
-            path = self.root / name
-            if not path.is_file():
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError:
-                return ()
-            present = {line.split(b"=", 1)[0].strip().decode(errors="replace") for line in data.splitlines()}
-            missing = [v for v in dict.fromkeys(env_vars) if v not in present]
-            if not missing:
-                return ()
-            lead = "" if not data or data.endswith(b"\n") else "\n"
-            text = lead + "".join(f"{v}=\n" for v in missing)
-            return ((str(path), (TextEdit(len(data), len(data), text),)),)
-        return ()
 
     def propose(self, doc: ParsedDocument, finding: Finding) -> Proposal:
         """The first candidate that passes verification; refused candidates are logged with their reason."""
@@ -420,42 +347,6 @@ def make_fixer(root: Path, settings: Settings, analyzer: Analyzer | None = None,
                  generator=from_settings(settings, root), overlay=overlay)
 
 
-def _replaced_imports(doc: ParsedDocument, ctx: FixContext, edits: list[TextEdit]) -> list[str]:
-    """Imported names that appear in the text the edits replace (their import may now be unused)."""
-    imported = set(ctx.imports.names)
-    names: list[str] = []
-    for edit in edits:
-        if edit.start_byte == edit.end_byte:
-            continue
-        chunk = doc.data[edit.start_byte:edit.end_byte].decode("utf-8", errors="replace")
-        names.extend(n for n in re.findall(r"(?<![.\w])([A-Za-z_]\w*)", chunk) if n in imported)
-    return names
-
-
-def _line_length(root: Path | None) -> int:
-    """The workspace's configured line length ([tool.ruff] or [tool.black] in pyproject.toml), else 88."""
-    if root is None:
-        return LONG_LINE
-    try:
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return LONG_LINE
-    tool = data.get("tool", {})
-    for section in (tool.get("ruff", {}), tool.get("black", {})):
-        value = section.get("line-length", section.get("line_length")) if isinstance(section, dict) else None
-        if isinstance(value, int) and value > 0:
-            return value
-    return LONG_LINE
-
-
-def _too_long(line: str, limit: int) -> bool:
-    """Longer than `limit`, and not merely because of one string literal that no formatter can split."""
-    if len(line) <= limit:
-        return False
-    strings = _STRINGS.findall(line)
-    return len(strings) > 1 or len(_STRINGS.sub('""', line)) > limit
-
-
 def _same_path(a: str, b: str, root: Path | None) -> bool:
     def norm(p: str) -> str:
         return os.path.normpath(p if os.path.isabs(p) or root is None else str(root / p))
@@ -468,18 +359,6 @@ def _attempt_key(finding: Finding, doc: ParsedDocument) -> tuple[VulnClass, str,
     text = doc.data[:finding.span.start_byte]
     occurrence = text.count(finding.snippet.encode("utf-8", errors="surrogatepass")) if finding.snippet else 0
     return (finding.vuln_class, finding.rule, finding.snippet, occurrence)
-
-
-def _merge_inserts(edits: list[TextEdit]) -> list[TextEdit]:
-    """Join zero-width insertions at the same offset (imports and helpers may land on one spot)."""
-    merged: dict[int, str] = {}
-    others: list[TextEdit] = []
-    for edit in edits:
-        if edit.start_byte == edit.end_byte:
-            merged[edit.start_byte] = merged.get(edit.start_byte, "") + edit.new_text
-        else:
-            others.append(edit)
-    return others + [TextEdit(point, point, text) for point, text in merged.items()]
 
 
 def _replace_fix(fix: Fix, **changes: object) -> Fix:
