@@ -21,6 +21,7 @@ from ai_core.analysis import Analyzer
 from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument, PositionEncoding
+from ai_core.timing import StageObserver
 from server.convert import encoding_of
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class CoderevServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.listeners = Listeners()
         self.settings_ready: asyncio.Event | None = None
+        self.stage_observer: StageObserver | None = None
+        """Told the latency of each pipeline stage (set by server.metrics)."""
 
     @property
     def encoding(self) -> PositionEncoding:
@@ -117,7 +120,8 @@ class CoderevServer(LanguageServer):
         """The Analyzer configured for the folder of `path`."""
         state = self.folder_for(path)
         if state.analyzer is None or state.analyzer.scorer is not self.scorer:
-            state.analyzer = Analyzer(state.settings, scorer=self.scorer, project=self.project)
+            state.analyzer = Analyzer(state.settings, scorer=self.scorer, project=self.project,
+                                      observe=self.stage_observer)
         return state.analyzer
 
     def settings_for(self, path: str) -> Settings:
@@ -166,7 +170,7 @@ class CoderevServer(LanguageServer):
 
 def create_server() -> CoderevServer:
     """A server with every feature registered."""
-    from server import actions, diagnostics, indexing, lifecycle, project
+    from server import actions, diagnostics, indexing, lifecycle, notebooks, project
     from server import model as model_feature
 
     server = CoderevServer()
@@ -176,4 +180,5 @@ def create_server() -> CoderevServer:
     model_feature.register(server)
     indexing.register(server)
     actions.register(server)
+    notebooks.register(server)
     return server

@@ -13,6 +13,7 @@ from ai_core.analysis.suppression import is_suppressed, suppressed_lines
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
+from ai_core.timing import StageObserver, timed
 
 log = logging.getLogger(__name__)
 
@@ -26,31 +27,38 @@ class Analyzer:
         registry: Registry | None = None,
         scorer: Scorer | None = None,
         project: object | None = None,
+        observe: StageObserver | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.registry = registry or default_registry()
         self.scorer = scorer
         self.project = project
+        self.observe = observe
+        """Told how long the "parse", "analysis" and "model" stages took (metrics)."""
 
     def analyze_text(self, text: str, path: str) -> list[Finding]:
         """Parse `text` and analyse it."""
-        return self.analyze(ParsedDocument(text, path=path), path)
+        with timed(self.observe, "parse"):
+            doc = ParsedDocument(text, path=path)
+        return self.analyze(doc, path)
 
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:
         """Findings of `doc`, sorted by position; a failing check is logged and skipped."""
         settings = self.settings
         ctx = AnalysisContext(doc=doc, path=path, settings=settings, project=self.project)
         findings: list[Finding] = []
-        for check in self.registry.checks:
-            if not (check.classes & settings.enabled_classes):
-                continue
-            try:
-                findings.extend(check.run(ctx))
-            except Exception:  # one broken check never stops the others
-                log.exception("check %s failed on %s", check.name, path)
-        findings = self._filter(doc, _dedupe(findings))
+        with timed(self.observe, "analysis"):
+            for check in self.registry.checks:
+                if not (check.classes & settings.enabled_classes):
+                    continue
+                try:
+                    findings.extend(check.run(ctx))
+                except Exception:  # one broken check never stops the others
+                    log.exception("check %s failed on %s", check.name, path)
+            findings = self._filter(doc, _dedupe(findings))
         if self.scorer is not None and settings.model_enabled and (findings or settings.model_function_level):
-            findings = self._apply_model(doc, findings, path)
+            with timed(self.observe, "model"):
+                findings = self._apply_model(doc, findings, path)
         return sorted(findings, key=lambda f: (f.span.start_byte, f.vuln_class.value, f.rule))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:

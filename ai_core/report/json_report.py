@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ai_core.findings import Finding
+from ai_core.notebooks import NotebookSource
 from ai_core.parsing.positions import PositionEncoding, PositionMap
 from ai_core.scan import ScanResult
 
@@ -17,8 +18,9 @@ def column_of(positions: PositionMap | None, line: int, byte_col: int) -> int:
     return positions.character_of(line, byte_col, PositionEncoding.UTF32) + 1
 
 
-def finding_record(finding: Finding, positions: PositionMap | None) -> dict[str, Any]:
-    """One finding as a plain dict (the JSON report's row)."""
+def finding_record(finding: Finding, positions: PositionMap | None,
+                   notebook: NotebookSource | None = None) -> dict[str, Any]:
+    """One finding as a plain dict (the JSON report's row); in a notebook, lines count within its "cell"."""
     span = finding.span
     record: dict[str, Any] = {
         "path": finding.path,
@@ -40,7 +42,21 @@ def finding_record(finding: Finding, positions: PositionMap | None) -> dict[str,
             {"path": step.path, "line": step.span.start_line + 1, "label": step.label}
             for step in finding.taint_path.steps
         ]
+    if notebook is not None:
+        _to_cells(record, finding, notebook)
     return record
+
+
+def _to_cells(record: dict[str, Any], finding: Finding, notebook: NotebookSource) -> None:
+    """Notebook lines as (cell number, line in the cell), 1-based, in place."""
+    record["cell"], line = notebook.locate(finding.span.start_line)
+    record["line"] = line + 1
+    record["end_line"] = notebook.locate(finding.span.end_line)[1] + 1
+    if finding.taint_path:
+        for row, step in zip(record["taint_path"], finding.taint_path.steps, strict=True):
+            if step.path == finding.path:
+                row["cell"], step_line = notebook.locate(step.span.start_line)
+                row["line"] = step_line + 1
 
 
 def finding_records(result: ScanResult) -> list[dict[str, Any]]:
@@ -48,7 +64,7 @@ def finding_records(result: ScanResult) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for scanned in result.files:
         positions = PositionMap(scanned.text.encode("utf-8")) if scanned.text else None
-        records.extend(finding_record(f, positions) for f in scanned.findings)
+        records.extend(finding_record(f, positions, scanned.notebook) for f in scanned.findings)
     return records
 
 

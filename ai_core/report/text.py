@@ -9,7 +9,7 @@ from ai_core.scan import ScanResult
 def to_text(result: ScanResult) -> str:
     """The human-readable report."""
     lines = [
-        f"{r['path']}:{r['line']}:{r['column']}: {r['severity']} {r['class']} (CWE-{r['cwe']}, "
+        f"{r['path']}:{_cell(r)}{r['line']}:{r['column']}: {r['severity']} {r['class']} (CWE-{r['cwe']}, "
         f"confidence {r['confidence']:.2f}) {r['message']} [{r['rule']}]"
         for r in finding_records(result)
     ]
@@ -20,3 +20,8 @@ def to_text(result: ScanResult) -> str:
         f"({result.lines} lines, {len(result.skipped)} skipped) in {result.seconds:.2f}s"
     )
     return "\n".join(lines) + "\n"
+
+
+def _cell(record: dict[str, object]) -> str:
+    """`cell N:` for a finding in a notebook."""
+    return f"cell {record['cell']}:" if "cell" in record else ""
