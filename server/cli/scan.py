@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "('auto', 'ray://HOST:10001', or 'local' to start one here)")
     parser.add_argument("--metrics", type=Path, metavar="FILE",
                         help="write Prometheus metrics of the scan (text format) to FILE")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="stderr log lines as text (default) or one JSON object per line")
     # --- end scale and observability -----------------------------------------------------------------
     parser.set_defaults(func=run)
 
@@ -90,7 +92,9 @@ class RichProgress:
 def _scan(roots: list[Path], settings: Settings, args: argparse.Namespace) -> ScanResult:
     """The scan itself: a progress bar on a terminal, locally or on Ray, metrics written if asked."""
     from ai_core.distributed import RayRunner, scan_paths
+    from server.logs import use_format
 
+    use_format(args.log_format)
     runner: FileRunner | None = None
     if args.ray:
         runner = RayRunner(args.ray, workers=args.workers or None)
