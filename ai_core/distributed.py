@@ -39,6 +39,10 @@ LOCAL = "local"
 BATCH_FILES = 16
 
 
+class DistributedError(Exception):
+    """Ray is not installed, or the cluster cannot be reached."""
+
+
 class ScanWorker:
     """A Ray actor: the Analyzer of each repository it was prepared for, and scanning batches of files."""
 
@@ -71,16 +75,21 @@ class RayRunner:
 
     def connect(self) -> None:
         """Join the cluster (or start the local one); a no-op when Ray is already initialised here."""
-        import ray
-
+        try:
+            import ray
+        except ImportError as exc:
+            raise DistributedError("scans on Ray need Ray installed: pip install 'coderev[ray]'") from exc
         if ray.is_initialized():
             return
         quiet: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                                  "log_to_driver": False, "configure_logging": False}
-        if self.address == LOCAL:
-            ray.init(num_cpus=self.workers or os.cpu_count() or 1, **quiet)
-        else:
-            ray.init(address=self.address, **quiet)
+        try:
+            if self.address == LOCAL:
+                ray.init(num_cpus=self.workers or os.cpu_count() or 1, **quiet)
+            else:
+                ray.init(address=self.address, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise DistributedError(f"cannot reach the Ray cluster at {self.address}: {exc}") from exc
         self._started = True
 
     def actors(self) -> list[Any]:
@@ -109,6 +118,8 @@ class RayRunner:
 
     def close(self) -> None:
         """Stop the workers, and Ray itself if this runner started it."""
+        if not self._actors and not self._started:
+            return
         import ray
 
         for actor in self._actors:

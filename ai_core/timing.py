@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 StageObserver = Callable[[str, float], None]
 """Called with a stage name ("parse", "analysis", "model", "index", "fixes") and the seconds it took."""
@@ -23,3 +26,9 @@ def timed(observer: StageObserver | None, stage: str) -> Iterator[None]:
         yield
     finally:
         observer(stage, time.perf_counter() - started)
+
+
+def timed_call(observer: StageObserver | None, stage: str, function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)`, timed as `stage`."""
+    with timed(observer, stage):
+        return function(*args)

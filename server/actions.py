@@ -33,6 +33,7 @@ from ai_core.fixes.suppress import suppression_edit
 from ai_core.fixes.text import apply_edits, diff_edits
 from ai_core.fixes.verify import TestRunner, Verifier
 from ai_core.parsing import ParsedDocument, PositionMap
+from ai_core.timing import timed_call
 from server.app import CoderevServer
 from server.convert import SOURCE, byte_range
 from server.diagnostics import analyse_document, path_of
@@ -117,7 +118,7 @@ class FixService:
         snapshot = doc.snapshot()
 
         def work() -> Proposal:
-            return fixer.propose(snapshot, finding)
+            return timed_call(self.server.stage_observer, "fixes", fixer.propose, snapshot, finding)
 
         loop = asyncio.get_running_loop()
         future = self.server.executor.submit(work)
@@ -480,7 +481,8 @@ async def _resolve_fix(ls: CoderevServer, service: FixService, data: dict[str, A
         fixer = service.fixer_for(path_of(uri))
         snapshot = doc.snapshot()
         loop = asyncio.get_running_loop()
-        proposal = await loop.run_in_executor(ls.executor, fixer.propose, snapshot, finding)
+        proposal = await loop.run_in_executor(ls.executor, timed_call, ls.stage_observer, "fixes", fixer.propose,
+                                              snapshot, finding)
         service.remember(key, proposal)
     if proposal.fix is None:
         raise RequestFailed(f"no verified fix for {finding.rule}: {proposal.reason}")

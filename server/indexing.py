@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lsprotocol import types
 
 from ai_core.retrieval.provider import IndexDefinitionProvider
+from ai_core.timing import timed_call
 from server.app import CoderevServer
 from server.diagnostics import path_of
 
@@ -151,7 +152,8 @@ class Indexing:
     def _submit(self, job: Callable[[], T]) -> asyncio.Future[T]:
         if self.worker is None:
             self.worker = Worker()
-        return self.worker.submit(job)
+        observe = self.server.stage_observer
+        return self.worker.submit(lambda: timed_call(observe, "index", job))
 
     async def sync(self, folder: FolderIndex, rebuild: bool, title: str) -> SyncStats | None:
         """Index a folder in the background with `$/progress`; None when it failed."""

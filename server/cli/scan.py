@@ -91,7 +91,8 @@ class RichProgress:
 
 def _scan(roots: list[Path], settings: Settings, args: argparse.Namespace) -> ScanResult:
     """The scan itself: a progress bar on a terminal, locally or on Ray, metrics written if asked."""
-    from ai_core.distributed import RayRunner, scan_paths
+    from ai_core.distributed import DistributedError, RayRunner, scan_paths
+    from server.cli import UsageError
     from server.logs import use_format
 
     use_format(args.log_format)
@@ -105,6 +106,8 @@ def _scan(roots: list[Path], settings: Settings, args: argparse.Namespace) -> Sc
                 result = scan_paths(roots, settings, args.workers or None, progress, runner=runner)
         else:
             result = scan_paths(roots, settings, args.workers or None, runner=runner)
+    except DistributedError as exc:
+        raise UsageError(str(exc)) from exc
     finally:
         if isinstance(runner, RayRunner):
             runner.close()
