@@ -51,7 +51,8 @@ class Metrics:
                                          ["method"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.stage_seconds = Histogram("coderev_stage_seconds", "Latency of each pipeline stage", ["stage"],
                                        buckets=STAGE_BUCKETS, registry=self.registry)
-        self.findings = Counter("coderev_findings", "Findings reported, by vulnerability class", ["vuln_class"],
+        self.findings = Counter("coderev_findings", "Findings reported (a scan: once; the server: at each publish), "
+                                "by vulnerability class", ["vuln_class"],
                                 registry=self.registry)
         self.files = Counter("coderev_files_analysed", "Files (or document versions) analysed",
                              registry=self.registry)

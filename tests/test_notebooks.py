@@ -90,3 +90,11 @@ def test_a_file_that_is_not_a_notebook_is_skipped_with_the_reason(tmp_path: Path
     result = coderev("scan", str(tmp_path), "--no-model")
     assert result.returncode == 0
     assert "broken.ipynb: skipped: not a readable notebook" in result.stdout
+
+
+def test_jupyter_checkpoint_copies_are_not_scanned(tmp_path: Path):
+    write_notebook(tmp_path / "nb.ipynb", VULNERABLE)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    write_notebook(tmp_path / ".ipynb_checkpoints" / "nb-checkpoint.ipynb", VULNERABLE)
+    [row] = json.loads(coderev("scan", str(tmp_path), "--no-model", "--format", "json").stdout)
+    assert row["path"] == "nb.ipynb"
