@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from ai_core.findings import Finding, Span, TaintPath
 
 NOTEBOOK_SUFFIX = ".ipynb"
-PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit", "writefile"})
-"""Cell magics whose body is still Python (only the `%%` line is neutralised); others blank the cell."""
+PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit"})
+"""Cell magics whose body is still Python (only the `%%` line is neutralised); others blank the cell, except
+`%%writefile NAME.py`, whose body is the Python file it writes."""
 
 _SHELL_ASSIGNMENT = re.compile(r"^\s*[\w.,\s]+=\s*[!%]")  # files = !ls, t = %timeit -o f()
 _HELP = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")  # obj? and obj??
@@ -102,8 +103,10 @@ def neutralise(source: str) -> str:
         return source
     first = lines[0].lstrip()
     if first.startswith("%%"):
-        magic = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
-        if magic not in PYTHON_BODY_CELL_MAGICS:
+        words = first[2:].split()
+        magic = words[0] if words else ""
+        writes_python = magic == "writefile" and bool(words) and words[-1].endswith(".py")
+        if magic not in PYTHON_BODY_CELL_MAGICS and not writes_python:
             return "".join(_blank(line) for line in lines)
     out = []
     for line in lines:

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from speed import count, ensure_django, measure  # noqa: E402  (the shared bench helpers)
+from speed import count, ensure_django, measure  # the shared bench helpers (bench/ is no package)
 
 
 def child(tree: str, mode: str, workers: int) -> None:

@@ -119,9 +119,16 @@ def schedule(server: CoderevServer, uri: str, debounce: bool) -> None:
     task.add_done_callback(lambda t: server.pending.pop(key, None) if server.pending.get(key) is t else None)
 
 
+def reanalyze_notebooks(server: CoderevServer) -> None:
+    """Re-publish every open notebook (after a settings change)."""
+    for uri in list(server.workspace.notebook_documents):
+        schedule(server, uri, debounce=False)
+
+
 def register(server: CoderevServer) -> None:
     """Declare notebook sync for Python cells and register its handlers."""
     server._notebook_document_sync = SYNC_OPTIONS  # read by pygls when it builds the capabilities
+    server.listeners.settings_changed.append(lambda: reanalyze_notebooks(server))
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def did_open(ls: CoderevServer, params: types.DidOpenNotebookDocumentParams) -> None:

@@ -49,6 +49,9 @@ def test_magics_and_shell_lines_become_comments_of_the_same_length():
 def test_a_non_python_cell_magic_blanks_the_cell_and_a_timing_magic_keeps_its_body():
     assert not ParsedDocument(neutralise("%%bash\nif [ -f x ]; then rm x; fi\n")).has_syntax_errors
     assert neutralise("%%time\ny = f(1)\n") == "#%time\ny = f(1)\n"
+    assert neutralise("%%writefile app.py\nimport os\n") == "#%writefile app.py\nimport os\n"
+    blanked = neutralise("%%writefile notes.txt\nhello\n").splitlines()
+    assert [(line[0], line[1:].strip(), len(line)) for line in blanked] == [("#", "", 21), ("#", "", 5)]
 
 
 def test_joined_lines_map_back_to_their_cell():

@@ -88,3 +88,12 @@ async def test_closing_the_notebook_clears_its_cells(lsp: LanguageClient, tmp_pa
         notebook_document=types.NotebookDocumentIdentifier(uri=path.as_uri()),
         cell_text_documents=[types.TextDocumentIdentifier(uri=u) for u in uris]))
     assert await cell_diagnostics(lsp, uris[2], clean=True) == []
+
+
+async def test_a_settings_change_republishes_the_notebook(lsp: LanguageClient, tmp_path: Path):
+    await start_session(lsp, tmp_path, lsp.client_name)
+    handler = open_notebook(lsp, tmp_path / "nb.ipynb", VULNERABLE)[2]
+    assert await cell_diagnostics(lsp, handler)
+    lsp.set_configuration({"minSeverity": "critical"}, section="coderev")
+    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    assert await cell_diagnostics(lsp, handler, clean=True) == []
