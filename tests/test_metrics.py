@@ -87,3 +87,24 @@ def test_json_log_format_writes_one_object_per_line(tmp_path: Path):
     assert (entry["level"], entry["logger"], entry["message"]) == ("warning", "ai_core.scan",
                                                                    "skipped blob.py: binary file")
     assert all(line.startswith("{") for line in result.stderr.splitlines())
+
+
+def lsp_message(payload: dict[str, object]) -> bytes:
+    body = json.dumps(payload).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def test_server_logs_json_lines_with_log_format_json(tmp_path: Path):
+    session = b"".join(lsp_message(m) for m in [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {},
+                    "initializationOptions": {"coderev": {"modelEnabled": False, "indexEnabled": False}}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ])
+    result = subprocess.run([sys.executable, "-m", "server.cli", "-v", "serve", "--log-format", "json"],
+                            input=session, capture_output=True, timeout=120, env=SERVER_ENV)
+    entries = [json.loads(line) for line in result.stderr.decode().splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any(e["logger"] == "server.lifecycle" and "ready" in e["message"] for e in entries)
