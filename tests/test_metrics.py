@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest_lsp
 from prometheus_client.parser import text_string_to_metric_families
@@ -97,14 +98,27 @@ def lsp_message(payload: dict[str, object]) -> bytes:
 def test_server_logs_json_lines_with_log_format_json(tmp_path: Path):
     session = b"".join(lsp_message(m) for m in [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {},
-                    "initializationOptions": {"coderev": {"modelEnabled": False, "indexEnabled": False}}}},
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+         "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}},
         {"jsonrpc": "2.0", "method": "exit"},
     ])
     result = subprocess.run([sys.executable, "-m", "server.cli", "-v", "serve", "--log-format", "json"],
                             input=session, capture_output=True, timeout=120, env=SERVER_ENV)
     entries = [json.loads(line) for line in result.stderr.decode().splitlines()]
-    assert {"time", "level", "logger", "message"} <= set(entries[0])
-    assert any(e["logger"] == "server.lifecycle" and "ready" in e["message"] for e in entries)
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
+    assert any(e["logger"] == "pygls.protocol.language_server" and e["message"].startswith("Language server "
+                                                                                         "initialized")
+               for e in entries)
+
+
+def test_model_cache_lookups_follow_the_current_scorer():
+    from prometheus_client import generate_latest
+
+    from server.metrics import Metrics, ModelCacheCollector
+
+    scorer = SimpleNamespace(hits=0, misses=0)
+    metrics = Metrics()
+    metrics.registry.register(ModelCacheCollector(lambda: scorer))
+    scorer.hits, scorer.misses = 7, 2  # read at scrape time, not at registration
+    values = samples(generate_latest(metrics.registry).decode())
+    assert values[("coderev_model_cache_lookups_total", (("result", "hit"),))] == 7
+    assert values[("coderev_model_cache_lookups_total", (("result", "miss"),))] == 2
