@@ -60,6 +60,18 @@ class NotebookSource:
             return 0, line
         return cell.number, line - cell.start_line
 
+    def relabel(self, finding: Finding) -> Finding:
+        """The finding with the "from line N" of its message told as "from cell C, line L"."""
+        taint = finding.taint_path
+        if taint is None or taint.source.path != finding.path:
+            return finding
+        line = taint.source.span.start_line
+        number, local = self.locate(line)
+        old = f"from line {line + 1}"
+        if not number or old not in finding.message:
+            return finding
+        return replace(finding, message=finding.message.replace(old, f"from cell {number}, line {local + 1}", 1))
+
     def to_cell(self, finding: Finding) -> tuple[Cell, Finding] | None:
         """The cell of a finding, and the finding with spans relative to that cell (taint steps in this
         notebook get their own cell's key as path)."""
@@ -75,7 +87,7 @@ class NotebookSource:
                 steps.append(step if step_cell is None else
                              replace(step, path=step_cell.key, span=_shift(step.span, step_cell)))
             taint = TaintPath(tuple(steps))
-        return cell, replace(finding, span=_shift(finding.span, cell), taint_path=taint)
+        return cell, replace(self.relabel(finding), span=_shift(finding.span, cell), taint_path=taint)
 
 
 def _shift(span: Span, cell: Cell) -> Span:

@@ -161,6 +161,8 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
         doc = ParsedDocument(text, path=rel)
         parsed = time.perf_counter()
         findings = analyzer.analyze(doc, rel)
+        if notebook is not None:
+            findings = [notebook.relabel(f) for f in findings]
         stages = {"parse": parsed - started, "analysis": time.perf_counter() - parsed}
     except Exception as exc:  # a file never stops the scan
         log.exception("analysis failed on %s", rel)

@@ -68,6 +68,12 @@ def test_data_from_one_cell_reaching_a_sink_in_another_is_found_in_that_cell(tmp
         == [(3, 4, "command-injection")]
 
 
+def test_a_message_tells_the_source_by_cell_and_line(tmp_path: Path):
+    source = read_notebook(write_notebook(tmp_path / "nb.ipynb", VULNERABLE).read_text())
+    [finding] = Analyzer(Settings(model_enabled=False)).analyze_text(source.text, "nb.ipynb")
+    assert "untrusted request.args from cell 3, line 4 " in source.relabel(finding).message
+
+
 def test_the_safe_twin_notebook_is_clean(tmp_path: Path):
     source = read_notebook(write_notebook(tmp_path / "nb.ipynb", SAFE).read_text())
     assert Analyzer(Settings(model_enabled=False)).analyze_text(source.text, "nb.ipynb") == []
