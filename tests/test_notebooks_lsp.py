@@ -28,11 +28,11 @@ async def cell_diagnostics(client: LanguageClient, uri: str, clean: bool = False
     return await asyncio.wait_for(settled(), timeout)
 
 
-def open_notebook(client: LanguageClient, path: Path, handler: str) -> list[str]:
+def open_notebook(client: LanguageClient, path: Path, handler: str, setup: str = SETUP) -> list[str]:
     """didOpen a notebook of a setup cell, a markdown cell and `handler` (as VS Code sends it); cell uris."""
     uris = [cell_uri(path, n) for n in range(3)]
     kinds = [types.NotebookCellKind.Code, types.NotebookCellKind.Markup, types.NotebookCellKind.Code]
-    texts = [SETUP, "# The *handler*", handler]
+    texts = [setup, "# The *handler*", handler]
     languages = ["python", "markdown", "python"]
     client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
         notebook_document=types.NotebookDocument(
@@ -97,3 +97,14 @@ async def test_a_settings_change_republishes_the_notebook(lsp: LanguageClient, t
     lsp.set_configuration({"minSeverity": "critical"}, section="coderev")
     lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     assert await cell_diagnostics(lsp, handler, clean=True) == []
+
+
+async def test_a_taint_step_in_another_cell_points_at_that_cell(lsp: LanguageClient, tmp_path: Path):
+    await start_session(lsp, tmp_path, lsp.client_name)
+    setup = "from flask import request\nimport os\n\nq = request.args['d']\n"
+    source_cell, _markdown, sink_cell = open_notebook(lsp, tmp_path / "nb.ipynb", "os.system('ls ' + q)\n", setup)
+    [diagnostic] = await cell_diagnostics(lsp, sink_cell)
+    assert diagnostic.code == "command-injection"
+    first = (diagnostic.related_information or [])[0]
+    assert (first.location.uri, first.location.range.start.line) == (source_cell, 3)
+    assert diagnostic.related_information[-1].location.uri == sink_cell
