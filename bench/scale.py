@@ -1,5 +1,6 @@
 """Scan throughput on the Django 5.1 tree: a local process pool with -j 1 and -j 2, and Ray with 2 local
-workers, side by side (rules only; the model step runs in the driver the same way in every mode).
+workers (reading the tree in place, and with the sources shipped through the object store as for a
+remote cluster), side by side (rules only; the model step runs in the driver the same way in every mode).
 
 Each mode runs in a fresh process: "start s" is what it took before the first file (imports; for Ray,
 starting the local cluster and its workers), "scan s" the scan itself. The findings of every mode are
@@ -31,8 +32,8 @@ def child(tree: str, mode: str, workers: int) -> None:
     from ai_core.scan import scan_path
 
     runner = None
-    if mode == "ray":
-        runner = RayRunner("local", workers=workers)
+    if mode.startswith("ray"):
+        runner = RayRunner("local", workers=workers, ship_sources=mode == "ray-shipped")
         runner.actors()  # start the cluster and its workers before the clock of the scan starts
     ready = time.perf_counter()
     result = scan_path(Path(tree), Settings(model_enabled=False), workers=workers, runner=runner)
@@ -61,7 +62,8 @@ def main() -> int:
     out(f"tree: {tree} — {files} Python files, {lines:,} lines; {os.cpu_count()} cores; "
         f"load {os.getloadavg()[0]:.2f}\n\n")
     modes = [("-j 1 (in process)", "local", 1), ("-j 2 (process pool)", "local", 2),
-             (f"Ray, {args.ray_workers} local workers", "ray", args.ray_workers)]
+             (f"Ray, {args.ray_workers} local workers", "ray", args.ray_workers),
+             (f"Ray, {args.ray_workers} workers, shipped", "ray-shipped", args.ray_workers)]
     out(f"{'mode':28} {'wall s':>7} {'start s':>8} {'scan s':>7} {'files/s':>8} {'lines/s':>9} "
         f"{'peak RSS MiB':>13} {'findings':>9}  same as -j 1\n")
     reference = ""

@@ -72,9 +72,11 @@ def outcome(result: ScanResult) -> tuple[object, ...]:
     return (result.root, [(s.path, s.findings, s.lines, s.notebook) for s in result.files], result.skipped)
 
 
-def test_ray_scan_finds_exactly_what_a_local_scan_finds(ray_cluster: None, repositories: list[Path]):
+@pytest.mark.parametrize("ship_sources", [False, True], ids=["shared-files", "sources-shipped"])
+def test_ray_scan_finds_exactly_what_a_local_scan_finds(ray_cluster: None, repositories: list[Path],
+                                                        ship_sources: bool):
     local = scan_paths(repositories, SETTINGS, workers=1)
-    runner = RayRunner("auto", workers=2, batch_files=3)
+    runner = RayRunner("auto", workers=2, batch_files=3, ship_sources=ship_sources)
     try:
         distributed = scan_paths(repositories, SETTINGS, runner=runner)
     finally:
@@ -96,3 +98,13 @@ def test_cli_scan_on_a_local_ray_reports_like_a_local_scan(repositories: list[Pa
         return json.loads(result.stdout)
 
     assert scan("--ray", "local", "-j", "2") == scan("-j", "1")
+
+
+def test_a_single_file_scanned_on_ray_with_shipped_sources_matches_a_local_scan(ray_cluster: None,
+                                                                                 repositories: list[Path]):
+    target = [repositories[1] / "load.py"]
+    runner = RayRunner("auto", workers=1, ship_sources=True)
+    try:
+        assert outcome(scan_paths(target, SETTINGS, runner=runner)) == outcome(scan_paths(target, SETTINGS))
+    finally:
+        runner.close()

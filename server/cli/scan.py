@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (never shown off a terminal)")
     parser.add_argument("--ray", metavar="ADDRESS", help="run the per-file work on a Ray cluster "
                         "('auto', 'ray://HOST:10001', or 'local' to start one here)")
+    parser.add_argument("--ray-shared-fs", action="store_true",
+                        help="the Ray nodes see the scanned paths: do not ship the sources to them")
     parser.add_argument("--metrics", type=Path, metavar="FILE",
                         help="write Prometheus metrics of the scan (text format) to FILE")
     parser.add_argument("--log-format", choices=["text", "json"], default="text",
@@ -98,7 +100,7 @@ def _scan(roots: list[Path], settings: Settings, args: argparse.Namespace) -> Sc
     use_format(args.log_format)
     runner: FileRunner | None = None
     if args.ray:
-        runner = RayRunner(args.ray, workers=args.workers or None)
+        runner = RayRunner(args.ray, workers=args.workers or None, ship_sources=False if args.ray_shared_fs else None)
     progress = RichProgress() if sys.stderr.isatty() and not args.quiet else None
     try:
         if progress is not None:
