@@ -12,7 +12,7 @@ from pathlib import Path
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn",  # version control
     ".venv", "venv", ".tox", "node_modules",  # installed dependencies
-    "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",  # caches
+    "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".ipynb_checkpoints",  # caches
     ".coderev",  # our own index, journal and feedback
     "build", "dist",  # build output (copies of the sources)
 })
@@ -24,6 +24,9 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 
 class SourceError(Exception):
     """A file that cannot be analysed (not a regular file, unreadable, binary, not UTF-8, too large)."""
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+"""What a Python file ends with."""
 
 
 def is_skipped_dir(name: str) -> bool:
@@ -44,15 +47,17 @@ def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
                for pattern in patterns)
 
 
-def iter_python_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Python files under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the `exclude` globs."""
+def iter_python_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] = PYTHON_SUFFIXES
+                      ) -> Iterator[Path]:
+    """Python files (or other `suffixes`) under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the
+    `exclude` globs."""
     if root.is_file():
         yield root
         return
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not is_skipped_dir(d))
         for name in sorted(files):
-            if name.endswith((".py", ".pyi")):
+            if name.endswith(suffixes):
                 path = Path(folder) / name
                 if not is_excluded(relative(path, root), exclude):
                     yield path

@@ -5,21 +5,27 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
-from ai_core.files import SourceError, iter_python_files, read_source, relative
+from ai_core.files import PYTHON_SUFFIXES, SourceError, iter_python_files, read_source, relative
 from ai_core.findings import Finding
 from ai_core.model.review import Reviewer
 from ai_core.model.scoring import Scorer
+from ai_core.notebooks import NOTEBOOK_SUFFIX, NotebookSource, read_notebook
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
+
+SCAN_SUFFIXES = (*PYTHON_SUFFIXES, NOTEBOOK_SUFFIX)
+"""What `coderev scan` reads: Python files and Jupyter notebooks."""
+
 
 
 @dataclass
@@ -30,6 +36,10 @@ class ScannedFile:
     findings: list[Finding]
     text: str = ""
     lines: int = 0
+    notebook: NotebookSource | None = None
+    """For a notebook: its joined code cells (`text` is that source, findings' lines are in it)."""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Time spent on this file per stage ("parse", "analysis")."""
 
 
 @dataclass
@@ -40,6 +50,8 @@ class ScanResult:
     files: list[ScannedFile] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Time spent on whole-scan stages ("model")."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -52,38 +64,101 @@ class ScanResult:
         return sum(scanned.lines for scanned in self.files)
 
 
+FileJob = tuple[str, str, int]
+"""One file of a scan: (absolute path, path relative to the scan root, max_file_bytes)."""
+FileOutcome = tuple[ScannedFile, str]
+"""The file analysed, and why it was skipped ("" when it was not)."""
+
+
+class FileRunner(Protocol):
+    """Runs `scan_file` over a scan's files somewhere (this process, a pool, a cluster), yielding in order."""
+
+    def __call__(self, settings: Settings, root: Path, jobs: list[FileJob]) -> Iterable[FileOutcome]: ...
+
+
+class ScanProgress(Protocol):
+    """Told how many files a scan has, then about each one done."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, path: str) -> None: ...
+
+
+def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
+    """Read, parse and analyze one file (a notebook: its code cells); never raises."""
+    path_str, rel, max_bytes = job
+    try:
+        text = read_source(Path(path_str), max_bytes)
+    except SourceError as exc:
+        return ScannedFile(rel, []), str(exc)
+    notebook = None
+    if rel.endswith(NOTEBOOK_SUFFIX):
+        try:
+            notebook = read_notebook(text)
+        except ValueError as exc:
+            return ScannedFile(rel, []), str(exc)
+        text = notebook.text
+    try:
+        started = time.perf_counter()
+        doc = ParsedDocument(text, path=rel)
+        parsed = time.perf_counter()
+        findings = analyzer.analyze(doc, rel)
+        if notebook is not None:
+            findings = [notebook.relabel(f) for f in findings]
+        stages = {"parse": parsed - started, "analysis": time.perf_counter() - parsed}
+    except Exception as exc:  # a file never stops the scan
+        log.exception("analysis failed on %s", rel)
+        return ScannedFile(rel, []), f"analysis failed: {exc}"
+    kept = text if findings or notebook is not None else ""
+    return ScannedFile(rel, findings, kept, text.count("\n") + 1, notebook, stages), ""
+
+
 _WORKER_ANALYZER: Analyzer | None = None
 
 
 def _init_worker(settings: Settings, root: Path | None = None) -> None:
     global _WORKER_ANALYZER  # one Analyzer per worker process, built once
-    project = project_for_scan(root) if root is not None else None  # cross-file symbol table of the scan root
-    _WORKER_ANALYZER = Analyzer(settings, project=project)
+    _WORKER_ANALYZER = scan_analyzer(settings, root)
 
 
-def _scan_one(args: tuple[str, str, int]) -> tuple[str, list[Finding], str, int, str]:
-    path_str, rel, max_bytes = args
+def scan_analyzer(settings: Settings, root: Path | None) -> Analyzer:
+    """The Analyzer of a batch scan of `root`, with its cross-file project symbol table."""
+    return Analyzer(settings, project=project_for_scan(root) if root is not None else None)
+
+
+def _scan_one(job: FileJob) -> FileOutcome:
     assert _WORKER_ANALYZER is not None
-    try:
-        text = read_source(Path(path_str), max_bytes)
-    except SourceError as exc:
-        return rel, [], "", 0, str(exc)
-    try:
-        findings = _WORKER_ANALYZER.analyze_text(text, rel)
-    except Exception as exc:  # a file never stops the scan
-        log.exception("analysis failed on %s", rel)
-        return rel, [], "", 0, f"analysis failed: {exc}"
-    return rel, findings, text if findings else "", text.count("\n") + 1, ""
+    return scan_file(_WORKER_ANALYZER, job)
+
+
+@dataclass
+class LocalRunner:
+    """Files on a process pool of `workers` (default: all cores), or in this process for small scans."""
+
+    workers: int | None = None
+
+    def __call__(self, settings: Settings, root: Path, jobs: list[FileJob]) -> Iterator[FileOutcome]:
+        """Outcomes in job order, as they complete."""
+        workers = self.workers or os.cpu_count() or 1
+        if workers > 1 and len(jobs) > 8:
+            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:
+                yield from pool.map(_scan_one, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            return
+        analyzer = scan_analyzer(settings, root)
+        for job in jobs:
+            yield scan_file(analyzer, job)
 
 
 def scan_path(
     root: Path,
     settings: Settings,
     workers: int | None = None,
-    on_file: Callable[[str], None] | None = None,
+    progress: ScanProgress | None = None,
     scorer: Scorer | None = None,
+    runner: FileRunner | None = None,
 ) -> ScanResult:
-    """Analyze every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
+    """Analyze every Python file and notebook under `root`; `workers` > 1 uses a process pool (default: all
+    cores), `runner` runs the files elsewhere (e.g. a Ray cluster).
 
     Workers run the rules; when `settings.model_enabled`, this process then scores the findings with
     `scorer` (default: the workspace's model, loaded here; rules alone if it cannot be loaded).
@@ -91,26 +166,22 @@ def scan_path(
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
-    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings.exclude)]
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(jobs) > 8:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:
-            outcomes = list(pool.map(_scan_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
-    else:
-        _init_worker(settings, root)
-        outcomes = []
-        for job in jobs:
-            outcomes.append(_scan_one(job))
-            if on_file:
-                on_file(job[1])
-    for rel, findings, text, lines, error in outcomes:
+    jobs = [(str(p), relative(p, root), settings.max_file_bytes)
+            for p in iter_python_files(root, settings.exclude, SCAN_SUFFIXES)]
+    if progress:
+        progress.start(len(jobs))
+    for scanned, error in (runner or LocalRunner(workers))(settings, root, jobs):
+        if progress:
+            progress.advance(scanned.path)
         if error:
-            log.warning("skipped %s: %s", rel, error)
-            result.skipped.append((rel, error))
+            log.warning("skipped %s: %s", scanned.path, error)
+            result.skipped.append((scanned.path, error))
         else:
-            result.files.append(ScannedFile(rel, findings, text, lines))
+            result.files.append(scanned)
     if settings.model_enabled:
+        model_started = time.perf_counter()
         _score_with_model(result, root, settings, scorer)
+        result.stage_seconds["model"] = time.perf_counter() - model_started
     result.seconds = time.perf_counter() - started
     return result
 

@@ -10,12 +10,13 @@ from server import (
     indexing,
     lifecycle,
     model_loading,
+    notebooks,
     project,
 )
 from server.session import CoderevServer
 
 FEATURES = (lifecycle, project, diagnostics, model_loading, indexing, code_actions, code_action_resolve,
-            fix_commands)
+            fix_commands, notebooks)
 """The feature modules, in registration order (listeners run in this order)."""
 
 

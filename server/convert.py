@@ -10,6 +10,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ai_core.findings import Finding, Severity, Span, TextEdit
+from ai_core.notebooks import NotebookSource, join_cells
 from ai_core.parsing import ContentChange, PositionEncoding, PositionMap
 
 log = logging.getLogger(__name__)
@@ -132,3 +133,43 @@ def to_workspace_edit(files: Sequence[tuple[str, int | None, PositionMap, Sequen
             edits=to_text_edits(edits, positions, encoding))
         for uri, version, positions, edits in files]
     return types.WorkspaceEdit(document_changes=changes)
+
+
+# -- notebooks: an LSP notebook as one Python source, and its findings back per cell -------------------
+
+def notebook_source(notebook: types.NotebookDocument, cell_text: Callable[[str], tuple[str | None, str]]
+                    ) -> NotebookSource:
+    """The notebook's Python code cells, in order, joined (cells keyed by their document uri); `cell_text`
+    gives a cell document's (language id, text)."""
+    cells = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.kind != types.NotebookCellKind.Code:
+            continue
+        language, text = cell_text(cell.document)
+        if language not in (None, "", "python"):
+            continue
+        cells.append((number, cell.document, text))
+    return join_cells(cells)
+
+
+def cell_diagnostics(source: NotebookSource, findings: list[Finding], cell_texts: dict[str, str],
+                     encoding: PositionEncoding) -> dict[str, list[types.Diagnostic]]:
+    """Diagnostics per cell uri (every code cell present, empty when clean); `cell_texts` by cell uri."""
+    positions = {cell.key: PositionMap(cell_texts[cell.key].encode("utf-8")) for cell in source.cells}
+    by_cell: dict[str, list[types.Diagnostic]] = {cell.key: [] for cell in source.cells}
+    for finding in findings:
+        located = source.to_cell(finding)
+        if located is None:
+            continue
+        cell, local = located
+        try:
+            diagnostic = to_diagnostic(local, positions[cell.key], encoding, positions.get)
+        except Exception:
+            log.exception("cannot convert finding %s", finding.rule)
+            continue
+        steps = local.taint_path.steps if local.taint_path else ()
+        for related, step in zip(diagnostic.related_information or [], steps, strict=False):
+            if step.path in positions:  # a step in a cell: point at the cell's document
+                related.location.uri = step.path
+        by_cell[cell.key].append(diagnostic)
+    return by_cell

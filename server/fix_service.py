@@ -33,6 +33,7 @@ from ai_core.fixes.explain import explain
 from ai_core.fixes.journal import Entry, NothingToUndo, UndoRefused, inside
 from ai_core.fixes.suppress import suppression_edit
 from ai_core.parsing import ParsedDocument, PositionMap
+from ai_core.timing import timed_call
 from server.session import CoderevServer, decoded, path_of
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,8 @@ class FixService:
             return
         snapshot = doc.snapshot()
         loop = asyncio.get_running_loop()
-        future = self.server.executor.submit(fixer.propose, snapshot, finding)
+        future = self.server.executor.submit(timed_call, self.server.stage_observer, "fixes", fixer.propose, snapshot,
+                                             finding)
         self.inflight[key] = future
 
         def finish(f: Future[Proposal]) -> None:  # on the event loop: the caches are not thread-safe
@@ -259,7 +261,8 @@ class FixService:
         if proposal is None:
             fixer = self.fixer_for(path_of(uri))
             loop = asyncio.get_running_loop()
-            proposal = await loop.run_in_executor(self.server.executor, fixer.propose, doc.snapshot(), finding)
+            proposal = await loop.run_in_executor(self.server.executor, timed_call, self.server.stage_observer, "fixes",
+                                                  fixer.propose, doc.snapshot(), finding)
             self.remember(key, proposal)
         if proposal.fix is None:
             raise RequestFailed(f"no verified fix for {finding.rule}: {proposal.reason}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ai_core.retrieval.provider import IndexDefinitionProvider
+from ai_core.timing import timed_call
 from server.session import CoderevServer, path_of
 
 if TYPE_CHECKING:  # lancedb and pyarrow (~100 MB) load only once a folder is indexed
@@ -172,7 +173,8 @@ class Indexing:
     def _submit(self, job: Callable[[], T]) -> asyncio.Future[T]:
         if self.worker is None:
             self.worker = Worker()
-        return self.worker.submit(job)
+        observe = self.server.stage_observer
+        return self.worker.submit(lambda: timed_call(observe, "index", job))
 
     async def sync(self, folder: FolderIndex, rebuild: bool, title: str) -> SyncStats | None:
         """Index a folder in the background with `$/progress`; None when it failed."""

@@ -24,6 +24,7 @@ from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding
 from ai_core.model.review import Reviewer
 from ai_core.parsing import ContentChange, ParsedDocument, PositionEncoding, PositionMap
+from ai_core.timing import StageObserver
 from server.convert import encoding_of
 from server.protocol import SYNC_KIND, CoderevProtocol
 
@@ -162,6 +163,8 @@ class CoderevServer(LanguageServer):
         """The debounced analysis task of each document uri."""
         self.listeners = Listeners()
         self.settings_ready: asyncio.Event | None = None
+        self.stage_observer: StageObserver | None = None
+        """Told the latency of each pipeline stage (set by server.metrics)."""
         self._states: dict[type, Any] = {}
 
     def state(self, kind: type[T]) -> T:
@@ -245,7 +248,8 @@ class CoderevServer(LanguageServer):
     def analyzer_of(self, folder: FolderState) -> Reviewer:
         """The Reviewer (rules + model) of a folder, rebuilt when its settings or the model scorer changed."""
         if folder.analyzer is None or folder.analyzer.scorer is not self.scorer:
-            folder.analyzer = Reviewer(folder.settings, scorer=self.scorer, project=self.project)
+            folder.analyzer = Reviewer(folder.settings, scorer=self.scorer, project=self.project,
+                                       observe=self.stage_observer)
         return folder.analyzer
 
     def analyzer_for(self, path: str) -> Reviewer:

@@ -12,6 +12,7 @@ from ai_core.analysis.suppression import is_suppressed, suppressed_lines
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
+from ai_core.timing import StageObserver, timed
 
 log = logging.getLogger(__name__)
 
@@ -24,28 +25,34 @@ class Analyzer:
         settings: Settings | None = None,
         registry: Registry | None = None,
         project: object | None = None,
+        observe: StageObserver | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.registry = registry or default_registry()
         self.project = project
+        self.observe = observe
+        """Told how long the "parse", "analysis" and "model" stages took (metrics)."""
 
     def analyze_text(self, text: str, path: str) -> list[Finding]:
         """Parse `text` and analyze it."""
-        return self.analyze(ParsedDocument(text, path=path), path)
+        with timed(self.observe, "parse"):
+            doc = ParsedDocument(text, path=path)
+        return self.analyze(doc, path)
 
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:
         """Findings of `doc`, sorted by position; a failing check is logged and skipped."""
         settings = self.settings
         ctx = AnalysisContext(doc=doc, path=path, settings=settings, project=self.project)
         findings: list[Finding] = []
-        for check in self.registry.checks:
-            if not (check.classes & settings.enabled_classes):
-                continue
-            try:
-                findings.extend(check.run(ctx))
-            except Exception:  # one broken check never stops the others
-                log.exception("check %s failed on %s", check.name, path)
-        return sort_findings(self._filter(doc, _dedupe(findings)))
+        with timed(self.observe, "analysis"):
+            for check in self.registry.checks:
+                if not (check.classes & settings.enabled_classes):
+                    continue
+                try:
+                    findings.extend(check.run(ctx))
+                except Exception:  # one broken check never stops the others
+                    log.exception("check %s failed on %s", check.name, path)
+            return sort_findings(self._filter(doc, _dedupe(findings)))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:
         settings = self.settings

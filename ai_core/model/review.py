@@ -10,6 +10,7 @@ from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.model.scoring import Scorer, score_documents
 from ai_core.parsing import ParsedDocument
+from ai_core.timing import StageObserver, timed
 
 
 class Reviewer(Analyzer):
@@ -21,8 +22,9 @@ class Reviewer(Analyzer):
         registry: Registry | None = None,
         scorer: Scorer | None = None,
         project: object | None = None,
+        observe: StageObserver | None = None,
     ) -> None:
-        super().__init__(settings, registry=registry, project=project)
+        super().__init__(settings, registry=registry, project=project, observe=observe)
         self.scorer = scorer
 
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:
@@ -36,7 +38,8 @@ class Reviewer(Analyzer):
             return [list(findings) for _, findings, _ in documents]
         wanted = [i for i, (_, findings, _) in enumerate(documents) if findings or settings.model_function_level]
         out = [list(findings) for _, findings, _ in documents]
-        scored = score_documents(self.scorer, [documents[i] for i in wanted], settings)
+        with timed(self.observe, "model"):
+            scored = score_documents(self.scorer, [documents[i] for i in wanted], settings)
         for i, findings in zip(wanted, scored, strict=True):
             out[i] = sort_findings(findings)
         return out

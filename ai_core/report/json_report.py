@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ai_core.findings import TaintStep
 from ai_core.report.report_items import Item, Report, as_report
 from ai_core.scan import ScanResult
 
 
 def finding_record(item: Item) -> dict[str, Any]:
-    """One finding as a plain dict (the JSON report's row)."""
+    """One finding as a plain dict (the JSON report's row); in a notebook, lines count within its "cell"."""
     finding = item.finding
     span = finding.span
+    cell, line = item.cell_line(span.start_line)
     record: dict[str, Any] = {
         "path": finding.path,
-        "line": span.start_line + 1,
-        "end_line": span.end_line + 1,
+        "line": line,
+        "end_line": item.cell_line(span.end_line)[1],
         "column": item.column,
         "end_column": item.end_column,
         "class": finding.vuln_class.value,
@@ -28,12 +30,19 @@ def finding_record(item: Item) -> dict[str, Any]:
         "model_only": finding.model_only,
         "fingerprint": item.fingerprint,
     }
+    if cell is not None:
+        record["cell"] = cell
     if finding.taint_path:
-        record["taint_path"] = [
-            {"path": step.path, "line": step.span.start_line + 1, "label": step.label}
-            for step in finding.taint_path.steps
-        ]
+        record["taint_path"] = [_step_record(item, step) for step in finding.taint_path.steps]
     return record
+
+
+def _step_record(item: Item, step: TaintStep) -> dict[str, Any]:
+    """One taint step; a step in the same notebook gets its cell and the line in that cell."""
+    if step.path == item.finding.path and item.notebook is not None:
+        cell, line = item.cell_line(step.span.start_line)
+        return {"path": step.path, "line": line, "cell": cell, "label": step.label}
+    return {"path": step.path, "line": step.span.start_line + 1, "label": step.label}
 
 
 def finding_records(source: Report | ScanResult) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from ai_core.findings import Finding, VulnClass
+from ai_core.notebooks import NotebookSource
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.positions import PositionEncoding, PositionMap
 from ai_core.report.fingerprint import fingerprints
@@ -47,6 +48,15 @@ class Item:
     suppression: str | None = None
     """The suppressing comment when the finding is silenced in the source (SARIF reports it as suppressed)."""
     fix: FixView | None = None
+    notebook: NotebookSource | None = None
+    """The notebook the finding is in (its lines are those of the joined code cells)."""
+
+    def cell_line(self, line: int) -> tuple[int | None, int]:
+        """(cell number or None, 1-based line) of a 0-based line of the analyzed text."""
+        if self.notebook is None:
+            return None, line + 1
+        cell, in_cell = self.notebook.locate(line)
+        return cell, in_cell + 1
 
 
 @dataclass
@@ -95,14 +105,15 @@ class Report:
                       for i in self.items]
 
 
-def items_of(findings: list[Finding], text: str, suppression: list[str | None] | None = None) -> list[Item]:
+def items_of(findings: list[Finding], text: str, suppression: list[str | None] | None = None,
+             notebook: NotebookSource | None = None) -> list[Item]:
     """Report items for one file's findings (fingerprints need the whole text)."""
     doc = ParsedDocument(text)
     positions = PositionMap(doc.data)
     prints = fingerprints(findings, text, doc)
     notes = suppression or [None] * len(findings)
     return [Item(f, fp, column_of(positions, f.span.start_line, f.span.start_col),
-                 column_of(positions, f.span.end_line, f.span.end_col), note)
+                 column_of(positions, f.span.end_line, f.span.end_col), note, notebook=notebook)
             for f, fp, note in zip(findings, prints, notes, strict=True)]
 
 
@@ -142,7 +153,7 @@ def build_report(result: ScanResult) -> Report:
         if not scanned.findings:
             continue
         report.texts[scanned.path] = scanned.text
-        report.items.extend(items_of(scanned.findings, scanned.text))
+        report.items.extend(items_of(scanned.findings, scanned.text, notebook=scanned.notebook))
     report.secrets = secret_values(item.finding for item in report.items)
     return report
 

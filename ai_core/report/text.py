@@ -12,7 +12,9 @@ def to_text(source: Report | ScanResult) -> str:
     lines = []
     for item in report.active:
         f = item.finding
-        lines.append(f"{f.path}:{f.span.start_line + 1}:{item.column}: {f.severity.name.lower()} "
+        cell, line = item.cell_line(f.span.start_line)
+        where = f"cell {cell}:{line}" if cell is not None else f"{line}"
+        lines.append(f"{f.path}:{where}:{item.column}: {f.severity.name.lower()} "
                      f"{f.vuln_class.value} (CWE-{f.cwe}, confidence {f.confidence:.2f}) {f.message} [{f.rule}]")
     lines.extend(f"{path}: skipped: {reason}" for path, reason in report.skipped)
     count = len(report.active)

@@ -79,12 +79,12 @@ class CodeIndex(IndexQueries):
     """The retrieval index of one workspace folder."""
 
     def __init__(self, root: Path, settings: Settings | None = None, uri: str | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, storage_options: dict[str, str] | None = None) -> None:
         self.root = Path(root).resolve()
         self.settings = settings or Settings()
         self.uri = resolve_uri(uri if uri is not None else self.settings.index_uri, self.root)
         self._embedder = embedder
-        self.store = IndexStore(self.uri, model=(embedder or Embedder()).model_name)
+        self.store = IndexStore(self.uri, model=(embedder or Embedder()).model_name, storage_options=storage_options)
         self._opened = False
         self._lock = threading.RLock()
 

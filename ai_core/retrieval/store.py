@@ -101,9 +101,12 @@ def is_local(uri: str) -> bool:
 class IndexStore:
     """The LanceDB tables of one index, created, validated and rebuilt as needed."""
 
-    def __init__(self, uri: str, model: str = MODEL_NAME) -> None:
+    def __init__(self, uri: str, model: str = MODEL_NAME, storage_options: dict[str, str] | None = None) -> None:
         self.uri = uri
         self.model = model
+        self.storage_options = storage_options
+        """Object-store settings (e.g. aws_endpoint, aws_region, allow_http); AWS_* environment variables
+        are read too."""
         self.rebuilt = False
         """True when `open` found an unusable index (version mismatch, corrupt table) and started afresh."""
         self._lock = threading.RLock()
@@ -118,7 +121,7 @@ class IndexStore:
             try:
                 if is_local(self.uri):
                     Path(self.uri.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-                self._db = lancedb.connect(self.uri)
+                self._db = lancedb.connect(self.uri, storage_options=self.storage_options)
             except Exception as exc:
                 raise StoreError(f"cannot open the index at {self.uri}: {exc}") from exc
             problem = self._validate()

@@ -1,4 +1,4 @@
-"""`coderev scan PATH`: analyse a folder or file and report findings (exit 1 when there are any)."""
+"""`coderev scan PATH...`: analyze folders or files and report findings (exit 1 when there are any)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Severity
 from ai_core.report import FORMATS, Report, build_report
-from ai_core.scan import ScanResult, scan_path
+from ai_core.scan import FileRunner, ScanResult
 
 FIXED_FORMATS = frozenset({"sarif", "html"})
 """Formats that carry verified fixes and suppressed findings (computed unless --no-fixes)."""
@@ -18,7 +18,7 @@ FIXED_FORMATS = frozenset({"sarif", "html"})
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `scan`."""
     parser = sub.add_parser("scan", help="scan a folder or file for vulnerabilities")
-    parser.add_argument("path", type=Path, help="folder or Python file to scan")
+    parser.add_argument("path", type=Path, nargs="+", help="folders (repositories) or files to scan")
     parser.add_argument("--format", choices=sorted(FORMATS), default="text")
     parser.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
     add_scan_arguments(parser)
@@ -27,8 +27,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
-    """What to scan with: workers, model, configuration (shared by `scan` and `baseline`)."""
-    parser.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
+    """What to scan with: workers, model, configuration, progress, Ray, metrics (shared by `scan` and `baseline`)."""
+    parser.add_argument("-j", "--jobs", "--workers", dest="workers", type=int, default=0, metavar="N",
+                        help="processes (default: all cores)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (never shown off a terminal)")
+    parser.add_argument("--ray", metavar="ADDRESS", help="run the per-file work on a Ray cluster "
+                        "('auto', 'ray://HOST:10001', or 'local' to start one here)")
+    parser.add_argument("--ray-shared-fs", action="store_true",
+                        help="the Ray nodes see the scanned paths: do not ship the sources to them")
+    parser.add_argument("--metrics", type=Path, metavar="FILE",
+                        help="write Prometheus metrics of the scan (text format) to FILE")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="stderr log lines as text (default) or one JSON object per line")
     parser.add_argument("--no-model", action="store_true", help="rules only: do not run the model")
     parser.add_argument("--config", type=Path, help="pyproject.toml with [tool.coderev] "
                         "(default: the scanned folder's)")
@@ -53,11 +63,12 @@ def scan_settings(args: argparse.Namespace) -> Settings:
     """The settings of a scan: the configuration file, then the command line's overrides."""
     from server.cli import UsageError
 
-    root: Path = args.path
-    if not root.exists():
-        raise UsageError(f"no such file or folder: {root}")
+    roots = scan_roots(args)
+    root = roots[0]
+    for missing in (r for r in roots if not r.exists()):
+        raise UsageError(f"no such file or folder: {missing}")
     if args.workers < 0:
-        raise UsageError("--workers must be positive")
+        raise UsageError("-j/--workers must be positive")
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise UsageError("--min-confidence must be between 0 and 1")
     config_root = args.config.parent if args.config else (root if root.is_dir() else root.parent)
@@ -74,10 +85,60 @@ def scan_settings(args: argparse.Namespace) -> Settings:
     return settings.with_overrides(overrides)[0] if overrides else settings
 
 
+def scan_roots(args: argparse.Namespace) -> list[Path]:
+    """The folders or files to scan (`scan` takes several, `baseline` one)."""
+    return list(args.path) if isinstance(args.path, list) else [args.path]
+
+
 def scan_target(args: argparse.Namespace) -> tuple[ScanResult, Settings]:
-    """Run the scan the arguments describe."""
+    """Run the scan the arguments describe: a progress bar on a terminal, locally or on Ray, metrics if asked."""
+    from ai_core.distributed import DistributedError, RayRunner, scan_paths
+    from server.cli import UsageError
+    from server.logs import use_format
+
     settings = scan_settings(args)
-    return scan_path(args.path, settings, workers=args.workers or None), settings
+    use_format(args.log_format)
+    runner: FileRunner | None = None
+    if args.ray:
+        runner = RayRunner(args.ray, workers=args.workers or None, ship_sources=False if args.ray_shared_fs else None)
+    progress = RichProgress() if sys.stderr.isatty() and not args.quiet else None
+    try:
+        if progress is not None:
+            with progress.bar:
+                result = scan_paths(scan_roots(args), settings, args.workers or None, progress, runner=runner)
+        else:
+            result = scan_paths(scan_roots(args), settings, args.workers or None, runner=runner)
+    except DistributedError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        if isinstance(runner, RayRunner):
+            runner.close()
+    if args.metrics:
+        from server.metrics import write_scan_metrics
+
+        write_scan_metrics(result, args.metrics)
+    return result, settings
+
+
+class RichProgress:
+    """A rich progress bar on stderr (files done of the total, rate, time left)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            TextColumn("{task.fields[path]}"), console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("scan", total=None, path="")
+
+    def start(self, total: int) -> None:
+        """A new folder of `total` files (several folders add up)."""
+        known = self.bar.tasks[0].total or 0
+        self.bar.update(self.task, total=known + total)
+
+    def advance(self, path: str) -> None:
+        """One file done."""
+        self.bar.update(self.task, advance=1, path=path)
 
 
 def make_report(args: argparse.Namespace, result: ScanResult, settings: Settings) -> Report:
