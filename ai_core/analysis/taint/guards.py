@@ -20,7 +20,8 @@ LITERALS = frozenset({"integer", "float", "true", "false", "none", "ellipsis"})
 TERMINAL_STATEMENTS = frozenset({"return_statement", "raise_statement", "continue_statement", "break_statement"})
 ABORT_CALLS = frozenset({"abort", "exit", "_exit", "fail", "deny", "forbid", "reject", "bad_request",
                          "permission_denied", "not_found", "abort_request", "unauthorized", "forbidden"})
-SSRF_MARK = frozenset({VulnClass.SSRF.value})
+SSRF_MARK = frozenset({VulnClass.SSRF.value, VulnClass.OPEN_REDIRECT.value})
+"""What a fixed or checked host proves: the request (SSRF) or the redirect (open redirect) stays on it."""
 
 
 class Guards:
@@ -64,6 +65,8 @@ class Guards:
             return self.comparison_refinements(cond, truth)
         if kind == "call":
             return self.guard_refinements(cond, truth)
+        if kind in {"identifier", "attribute"} and not truth:  # a falsy value is empty: `if parts.netloc: abort()`
+            return self.clear(cond, frozenset({ALL}))
         return []
 
     def comparison_refinements(self, cond: Node, truth: bool) -> list[tuple[str, frozenset[str]]]:

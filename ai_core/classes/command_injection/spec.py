@@ -1,13 +1,13 @@
-"""Command injection (CWE-78, and code injection CWE-95): untrusted text reaching a shell or an interpreter.
+"""Command injection (CWE-78): untrusted text reaching a shell or choosing the program to run.
 
 Fix: run an argument list without `shell=True` (`subprocess.run(["ping", "-c", "1", host])`), quote
-with `shlex.quote`, or check the value against an allowlist; never `eval`/`exec` client data.
+with `shlex.quote`, or check the value against an allowlist. (`eval`/`exec` are code injection.)
 """
 
 from __future__ import annotations
 
 from ai_core.analysis.specs.spec_types import ArgTest, ClassSpec, Propagator, Sanitizer, Sink
-from ai_core.findings import Severity, VulnClass
+from ai_core.findings import VulnClass
 
 CMD = VulnClass.COMMAND_INJECTION
 
@@ -100,18 +100,6 @@ SPEC = ClassSpec(
             reason="paramiko/fabric run the command string through the remote shell.",
             example='ssh.exec_command("tail -n 50 " + logname)',
             title="remote shell command from untrusted data",
-        ),
-        Sink(
-            id="command.eval",
-            vuln_class=CMD,
-            patterns=("eval", "exec", "builtins.eval", "builtins.exec"),
-            args=(0, "source"),
-            cwe=95,
-            severity=Severity.CRITICAL,
-            confidence=0.9,
-            reason="eval/exec run untrusted text as Python code.",
-            example="result = eval(request.args['expr'])",
-            title="eval/exec of untrusted data",
         ),
     ),
     sanitizers=(

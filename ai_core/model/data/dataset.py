@@ -19,7 +19,8 @@ from typing import Any
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.findings import SAFE_LABEL, VulnClass
+from ai_core.findings import VulnClass
+from ai_core.model.base import LABELS
 from ai_core.model.data.generator import Example, examples
 from ai_core.model.data.handwritten import EXAMPLES as HANDWRITTEN
 from ai_core.model.data.loop import loop_examples
@@ -124,7 +125,7 @@ def build(config: DataConfig | None = None) -> Dataset:
         "config": {"seed": config.seed, "per_family": config.per_family, "negatives": config.negatives,
                    "val_share": config.val_share, "function_share": config.function_share,
                    "loop_per_family": config.loop_per_family},
-        "labels": [*(c.value for c in VulnClass), SAFE_LABEL],
+        "labels": list(LABELS),
         "families": {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
                      for f in FAMILIES},
         "handwritten": len(HANDWRITTEN),
