@@ -1,10 +1,9 @@
-"""Security misconfiguration (CWE-16, 489, 605, 614, 1004, 732, 352): protections switched off in settings.
+"""Security misconfiguration (CWE-16, 489, 605, 614, 1004, 732): protections switched off in settings.
 
 - DEBUG = True in production settings (Django settings, Flask config classes, app.config), CWE-489;
 - ALLOWED_HOSTS containing "*", CWE-16;
 - session/CSRF/remember cookies without Secure (CWE-614) or HttpOnly (CWE-1004), in settings or in
   `set_cookie("session...", ...)` calls without `secure=True, httponly=True`;
-- CSRF protection disabled (WTF_CSRF_ENABLED = False), CWE-352;
 - the Flask/Werkzeug development server run with the debugger or on 0.0.0.0 (CWE-489, CWE-605);
 - world-writable file modes (`os.chmod(path, 0o777)`), CWE-732.
 
@@ -30,14 +29,13 @@ HOSTS = Rule("misconfig.allowed-hosts-wildcard", MISC, Severity.MEDIUM, 0.8, "an
 NOT_SECURE = Rule("misconfig.cookie-not-secure", MISC, Severity.MEDIUM, 0.75, "cookie sent over plain HTTP", cwe=614)
 NOT_HTTPONLY = Rule("misconfig.cookie-not-httponly", MISC, Severity.MEDIUM, 0.75, "cookie readable by scripts",
                     cwe=1004)
-CSRF = Rule("misconfig.csrf-disabled", MISC, Severity.MEDIUM, 0.75, "CSRF protection disabled", cwe=352)
 DEV_SERVER = Rule("misconfig.debug-server", MISC, Severity.HIGH, 0.85, "development server with the debugger",
                   cwe=489)
 BIND_ALL = Rule("misconfig.bind-all-interfaces", MISC, Severity.MEDIUM, 0.6, "development server on all interfaces",
                 cwe=605)
 WORLD_WRITABLE = Rule("misconfig.world-writable", MISC, Severity.MEDIUM, 0.8, "world-writable file mode", cwe=732)
 
-_RULE_BY_CWE = {489: DEBUG, 16: HOSTS, 614: NOT_SECURE, 1004: NOT_HTTPONLY, 352: CSRF}
+_RULE_BY_CWE = {489: DEBUG, 16: HOSTS, 614: NOT_SECURE, 1004: NOT_HTTPONLY}
 _BAD = {name: (bad, cwe, why) for name, bad, cwe, why in MISCONF["bad_settings"] if cwe in _RULE_BY_CWE}
 _SENSITIVE_COOKIE = re.compile(MISCONF["sensitive_cookie"])
 
@@ -119,4 +117,4 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _chmod(ctx)
 
 
-CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, CSRF, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)
+CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)

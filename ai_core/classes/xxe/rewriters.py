@@ -52,7 +52,7 @@ def lxml_parser_flags(ctx: FixContext) -> Draft | None:
 
 
 def lxml_safe_parser(ctx: FixContext) -> Draft | None:
-    """`etree.fromstring(data)` -> `etree.fromstring(data, parser=XMLParser(resolve_entities=False, no_network=True))`."""
+    """`etree.fromstring(data)` -> `etree.fromstring(data, parser=XMLParser(resolve_entities=False, ...))`."""
     for call in calls_near(ctx):
         name = _callee(ctx, call)
         if name not in LXML_PARSE or keyword(call, "parser") is not None or len(positional(call)) != 1:
