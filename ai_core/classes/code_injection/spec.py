@@ -38,7 +38,7 @@ SPEC = ClassSpec(
                       "jinja2.environment.Environment.from_string", "jinja2.environment.Template",
                       "mako.template.Template", "django.template.Template", "django.template.base.Template",
                       "django.template.engines.from_string", "tornado.template.Template"),
-            args=(0, "source", "template_string", "text"),
+            args=(0, "source"),
             cwe=1336,
             severity=Severity.CRITICAL,
             confidence=0.9,

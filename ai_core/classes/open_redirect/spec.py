@@ -17,8 +17,9 @@ from ai_core.findings import Severity, VulnClass
 
 REDIRECT = VulnClass.OPEN_REDIRECT
 
-LOCAL_PATH = r"^[fFrRuU]*['\"]/(?![/\\])"
-"""Source text of a literal that starts with one '/': a path on this site (not '//host', a host)."""
+LOCAL_PATH = r"^[fFrRuU]*['\"]/[^/\\'\"{]"
+"""Source text of a literal that starts with '/' and a path character: a path on this site (not '//host', and
+not a bare '/' that the untrusted part could continue into '//host')."""
 
 SPEC = ClassSpec(
     vuln_class=REDIRECT,
