@@ -29,7 +29,7 @@ CASES = [
     ("settings.py", "SESSION_COOKIE_HTTPONLY = False", "SESSION_COOKIE_HTTPONLY = True",
      "misconfig.cookie-not-httponly"),
     ("app.py", "app.config['WTF_CSRF_ENABLED'] = False", "app.config['WTF_CSRF_ENABLED'] = True",
-     "misconfig.csrf-disabled"),
+     "csrf.disabled"),
     ("app.py", "from flask import Flask\napp = Flask(__name__)\napp.run(debug=True)",
      "from flask import Flask\napp = Flask(__name__)\napp.run(debug=False)", "misconfig.debug-server"),
     ("app.py", "from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')",

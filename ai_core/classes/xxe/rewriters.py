@@ -57,8 +57,10 @@ def lxml_safe_parser(ctx: FixContext) -> Draft | None:
         name = _callee(ctx, call)
         if name not in LXML_PARSE or keyword(call, "parser") is not None or len(positional(call)) != 1:
             continue
-        module = name.rsplit(".", 1)[0]
-        parser = f"{ctx.ref(module, 'XMLParser')}(resolve_entities=False, no_network=True)"
+        local = ctx.text(call.child_by_field_name("function"))  # type: ignore[arg-type]
+        prefix = local.rpartition(".")[0]
+        factory = f"{prefix}.XMLParser" if prefix else ctx.ref(name.rsplit(".", 1)[0], "XMLParser")
+        parser = f"{factory}(resolve_entities=False, no_network=True)"
         edit = append_argument(ctx.doc, call, f"parser={parser}")
         if edit is not None:
             return Draft("Parse with an lxml parser that resolves no entities", [edit])
@@ -75,8 +77,9 @@ def defusedxml_parser(ctx: FixContext) -> Draft | None:
         if defused is None or fn is None:
             continue
         local = ctx.text(fn)
+        replacement = f"{ctx.ref(defused)}.{function}" if "." in local else ctx.ref(defused, function)
         return Draft(f"Parse with {defused}.{function} (refuses entities and DTDs)",
-                     [ctx.replace(fn, ctx.ref(defused, function))], drop_imports=[local.split(".")[0]],
+                     [ctx.replace(fn, replacement)], drop_imports=[local.split(".")[0]],
                      note="defusedxml must be installed (add it to the project's dependencies).")
     return None
 
