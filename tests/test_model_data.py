@@ -8,9 +8,9 @@ import re
 import pytest
 
 from ai_core.findings import SAFE_LABEL, VulnClass
+from ai_core.model.base import MODEL_CLASSES
 from ai_core.model.data.dataset import DataConfig, build, val_families
 from ai_core.model.data.generator import generate, render_slice
-from ai_core.model.base import MODEL_CLASSES
 from ai_core.model.data.templates import FAMILIES, load_families
 
 SMALL = DataConfig(per_family=2, negatives=40, loop_per_family=2)
