@@ -71,7 +71,7 @@ CWES: dict[VulnClass, tuple[int, ...]] = {
     VulnClass.SSRF: (918,),
     VulnClass.BROKEN_AUTH: (287, 521, 916, 347, 208),
     VulnClass.SESSION_FIXATION: (384, 613),
-    VulnClass.SENSITIVE_DATA_EXPOSURE: (200, 209, 532, 319, 295),
+    VulnClass.SENSITIVE_DATA_EXPOSURE: (200, 209, 532, 319, 295, 327),
     VulnClass.HARDCODED_SECRET: (798, 259, 321),
     VulnClass.SECURITY_MISCONFIGURATION: (16, 489, 215, 614, 1004, 605, 732),
     VulnClass.CORS_MISCONFIGURATION: (942,),

@@ -3,7 +3,8 @@
 - DEBUG = True in production settings (Django settings, Flask config classes, app.config), CWE-489;
 - ALLOWED_HOSTS containing "*", CWE-16;
 - session/CSRF/remember cookies without Secure (CWE-614) or HttpOnly (CWE-1004), in settings or in
-  `set_cookie("session...", ...)` calls without `secure=True, httponly=True`;
+  `set_cookie("session...", ...)` calls without `secure=True, httponly=True` (not when the call deletes the
+  cookie: `expires=0`, `max_age=0`);
 - the Flask/Werkzeug development server run with the debugger or on 0.0.0.0 (CWE-489, CWE-605);
 - world-writable file modes (`os.chmod(path, 0o777)`), CWE-732.
 
@@ -17,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import literal_int, string_value
+from ai_core.analysis.docindex import CallSite, DocIndex, literal_int, string_value
 from ai_core.analysis.rules import Check, Rule
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
@@ -74,13 +75,24 @@ def _dev_server(ctx: AnalysisContext) -> Iterator[Finding]:
                                                    "interface; use a production server")
 
 
+def _deletes(index: DocIndex, site: CallSite) -> bool:
+    """set_cookie(..., expires=0) / max_age=0 (or an expiry in 1970): the browser drops the cookie."""
+    for name, position in (("max_age", 2), ("expires", 3)):
+        value = site.arg(name, position)
+        if value is None:
+            continue
+        if literal_int(index, value) == 0 or "1970" in index.text(value) or index.text(value) in {"0.0", "'0'", '"0"'}:
+            return True
+    return False
+
+
 def _cookies(ctx: AnalysisContext) -> Iterator[Finding]:
     index = ctx.index
     for site in index.calls:
         if site.method != "set_cookie":
             continue
         name = string_value(index, site.arg("key", 0))
-        if not name or not _SENSITIVE_COOKIE.search(name):
+        if not name or not _SENSITIVE_COOKIE.search(name) or _deletes(index, site):
             continue
         for flag, rule in (("secure", NOT_SECURE), ("httponly", NOT_HTTPONLY)):
             value = site.keyword(flag)
