@@ -2,8 +2,8 @@
 
 A finding counts as a true positive when a label expects that class on that line; every other finding
 (on a line labelled safe, or unlabelled) is a false positive; a labelled positive nobody reported is a
-false negative. Bandit's test ids are mapped onto the 12 classes (BANDIT_CLASSES); ids with no
-class (asserts, random, try/except/pass...) are ignored. Both tools see the same files.
+false negative. Bandit's test ids are mapped onto coderev's classes (BANDIT_CLASSES); ids with no
+class (asserts, try/except/pass...) are ignored. Both tools see the same files.
 
 Run: `.venv/bin/python bench/accuracy.py [--corpus DIR] [--json]` (rules only; the model is off).
 """
@@ -27,7 +27,7 @@ from ai_core.scan import scan_path  # noqa: E402
 from tests.corpus.make_labels import CORPUS, collect  # noqa: E402
 
 BANDIT_CLASSES: dict[str, str] = {
-    "B102": "command-injection", "B307": "command-injection", "B404": "command-injection",
+    "B102": "code-injection", "B307": "code-injection", "B404": "command-injection",
     "B601": "command-injection", "B602": "command-injection", "B603": "command-injection",
     "B604": "command-injection", "B605": "command-injection", "B606": "command-injection",
     "B607": "command-injection", "B609": "command-injection",
@@ -40,6 +40,9 @@ BANDIT_CLASSES: dict[str, str] = {
     "B202": "path-traversal",
     "B301": "insecure-deserialization", "B302": "insecure-deserialization", "B403": "insecure-deserialization",
     "B506": "insecure-deserialization", "B614": "insecure-deserialization",
+    "B313": "xxe", "B314": "xxe", "B315": "xxe", "B316": "xxe", "B317": "xxe", "B318": "xxe", "B319": "xxe",
+    "B320": "xxe", "B405": "xxe", "B406": "xxe", "B407": "xxe", "B408": "xxe", "B409": "xxe", "B410": "xxe",
+    "B311": "insecure-randomness",
     "B312": "sensitive-data-exposure", "B321": "sensitive-data-exposure", "B323": "sensitive-data-exposure",
     "B401": "sensitive-data-exposure", "B402": "sensitive-data-exposure", "B501": "sensitive-data-exposure",
     "B502": "sensitive-data-exposure", "B503": "sensitive-data-exposure", "B504": "sensitive-data-exposure",
