@@ -355,3 +355,9 @@ def test_random_secrets_in_test_files_are_not_reported():
     code = "import random\npassword = str(random.random())\n"
     assert flagged(code, "app.py") == {(2, "insecure-randomness")}
     assert not flagged(code, "tests/test_login.py")
+
+
+def test_every_class_has_an_explanation_for_the_explain_action():
+    from ai_core.fixes.explain import WHY
+
+    assert set(WHY) == set(VulnClass)
