@@ -361,3 +361,67 @@ def test_every_class_has_an_explanation_for_the_explain_action():
     from ai_core.fixes.explain import WHY
 
     assert set(WHY) == set(VulnClass)
+
+
+# ---------------------------------------------------------------- guards real redirect code uses
+
+def test_a_guard_called_with_the_url_as_a_keyword_clears_it():
+    code = DJANGO + textwrap.dedent("""
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+
+        def after(request):
+            nxt = request.GET["next"]
+            if not url_has_allowed_host_and_scheme(url=nxt, allowed_hosts={request.get_host()}):
+                nxt = "/"
+            return HttpResponseRedirect(nxt)
+    """)
+    assert not flagged(code)
+
+
+def test_a_guard_result_kept_in_a_variable_clears_the_branch_it_selects():
+    code = DJANGO + textwrap.dedent("""
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+
+        def safe(request):
+            nxt = request.GET["next"]
+            ok = url_has_allowed_host_and_scheme(nxt, allowed_hosts=None)
+            return HttpResponseRedirect(nxt if ok else "/")
+
+
+        def unsafe(request):
+            nxt = request.GET["next"]
+            ok = url_has_allowed_host_and_scheme(nxt, allowed_hosts=None)
+            return HttpResponseRedirect("/" if ok else nxt)
+    """)
+    assert flagged(code) == {(line_of(code, 'HttpResponseRedirect("/" if ok'), "open-redirect")}
+
+
+def test_the_false_branch_of_a_conjunction_keeps_what_both_negations_prove():
+    # `if (nxt or html) and not safe(nxt): nxt = "/"` -- past it, nxt is empty or safe either way
+    code = DJANGO + textwrap.dedent("""
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+
+        def set_language(request):
+            nxt = request.POST.get("next")
+            if (nxt or request.accepts("text/html")) and not url_has_allowed_host_and_scheme(nxt, None):
+                nxt = "/"
+            return HttpResponseRedirect(nxt)
+
+
+        def set_language_unchecked(request):
+            nxt = request.POST.get("next")
+            if nxt and request.accepts("text/html"):
+                nxt = nxt.strip()
+            return HttpResponseRedirect(nxt)
+    """)
+    unchecked = line_of(code, "nxt = nxt.strip()") + 1
+    assert flagged(code) == {(unchecked, "open-redirect")}
+
+
+def test_an_urlencoded_query_string_cannot_redirect_to_another_host():
+    code = route("return redirect('/search?' + urlencode({'q': request.args['q']}))",
+                 "from urllib.parse import urlencode\n")
+    assert not flagged(code)

@@ -78,6 +78,14 @@ SPEC = ClassSpec(
             example="if urlparse(nxt).netloc:\n    abort(400)",
         ),
         Sanitizer(
+            id="redirect.sanitize.urlencode",
+            patterns=("urllib.parse.urlencode", "django.utils.http.urlencode", "*.urlencode"),
+            classes=frozenset({REDIRECT}),
+            reason="An urlencoded query string quotes '/' and ':', so it cannot name another host, alone or "
+                   "appended after '?'.",
+            example='return redirect(url_for("search") + "?" + urlencode({"q": q}))',
+        ),
+        Sanitizer(
             id="redirect.sanitize.url-builders",
             patterns=("flask.url_for", "django.urls.reverse", "django.shortcuts.resolve_url",
                       "starlette.requests.Request.url_for"),
