@@ -425,3 +425,11 @@ def test_an_urlencoded_query_string_cannot_redirect_to_another_host():
     code = route("return redirect('/search?' + urlencode({'q': request.args['q']}))",
                  "from urllib.parse import urlencode\n")
     assert not flagged(code)
+
+
+def test_request_data_appended_to_a_url_for_or_reverse_target_stays_on_this_site():
+    code = route("return redirect(url_for('login') + '?next=' + request.args['path'])")
+    assert not flagged(code)
+    django = DJANGO + "from django.urls import reverse\n\n\ndef go(request):\n" \
+                      "    return HttpResponseRedirect(reverse('login') + '?next=' + request.GET['path'])\n"
+    assert not flagged(django)

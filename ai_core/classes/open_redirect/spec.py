@@ -17,9 +17,10 @@ from ai_core.findings import Severity, VulnClass
 
 REDIRECT = VulnClass.OPEN_REDIRECT
 
-LOCAL_PATH = r"^[fFrRuU]*['\"]/[^/\\'\"{]"
-"""Source text of a literal that starts with '/' and a path character: a path on this site (not '//host', and
-not a bare '/' that the untrusted part could continue into '//host')."""
+LOCAL_PATH = r"^([fFrRuU]*['\"]/[^/\\'\"{]|(flask\.)?url_for\(|(django\.urls\.)?reverse(_lazy)?\()"
+"""Source text of a redirect target that starts on this site: a literal '/' plus a path character (not
+'//host', and not a bare '/' that the untrusted part could continue into '//host'), or a URL built by
+url_for/reverse with something appended (`url_for("login") + "?next=" + path`)."""
 
 SPEC = ClassSpec(
     vuln_class=REDIRECT,
