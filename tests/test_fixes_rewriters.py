@@ -1269,6 +1269,29 @@ def transfer(request):
     amount = request.POST["amount"]
     return JsonResponse({"amount": amount})
 '''),
+    Case('csrf_method_decorator_removed', 'csrf', 'remove_exemption',
+         'csrf.exempt-view', 'views.py',
+         '''from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class OrderView(View):
+    def post(self, request):
+        Order.objects.create(sku=request.POST["sku"])
+        return JsonResponse({})
+''',
+         '''from django.http import JsonResponse
+from django.views import View
+
+
+class OrderView(View):
+    def post(self, request):
+        Order.objects.create(sku=request.POST["sku"])
+        return JsonResponse({})
+'''),
     Case('csrf_setting_on', 'csrf', 'secure_flags',
          'csrf.disabled', 'app.py',
          '''from flask import Flask

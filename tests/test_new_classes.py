@@ -433,3 +433,24 @@ def test_request_data_appended_to_a_url_for_or_reverse_target_stays_on_this_site
     django = DJANGO + "from django.urls import reverse\n\n\ndef go(request):\n" \
                       "    return HttpResponseRedirect(reverse('login') + '?next=' + request.GET['path'])\n"
     assert not flagged(django)
+
+
+def test_method_decorator_csrf_exempt_on_a_class_based_view_with_post_is_csrf():
+    code = EXEMPT + textwrap.dedent("""
+        from django.utils.decorators import method_decorator
+        from django.views import View
+
+
+        @method_decorator(csrf_exempt, name="dispatch")
+        class OrderView(View):
+            def post(self, request):
+                Order.objects.create(sku=request.POST["sku"])
+                return JsonResponse({})
+
+
+        @method_decorator(csrf_exempt, name="dispatch")
+        class StatusView(View):
+            def get(self, request):
+                return JsonResponse({"ok": True})
+    """)
+    assert flagged(code, "views.py") == {(line_of(code, "@method_decorator(csrf_exempt"), "csrf")}

@@ -1,6 +1,7 @@
 """Cross-site request forgery (CWE-352): CSRF protection switched off (see spec.py for what and why).
 
-- `@csrf_exempt` / `@csrf.exempt` on a view that changes state, unless it verifies a webhook signature;
+- `@csrf_exempt` / `@csrf.exempt` / `@method_decorator(csrf_exempt, ...)` on a view (function or class) that
+  changes state, unless it verifies a webhook signature;
 - `WTF_CSRF_ENABLED = False`, `WTF_CSRF_CHECK_DEFAULT = False` in production settings or `app.config`;
 - a Django settings `MIDDLEWARE` list with sessions but without `CsrfViewMiddleware`.
 """
@@ -35,7 +36,11 @@ _DISABLED = dict(CSRF_TABLE["disabled_settings"])
 def _exempt_decorator(ctx: AnalysisContext, decorator: Node) -> bool:
     expr = decorator.named_children[0] if decorator.named_child_count else None
     if expr is not None and expr.type == "call":
-        expr = expr.child_by_field_name("function")
+        fn = expr.child_by_field_name("function")
+        args = expr.child_by_field_name("arguments")
+        if fn is not None and ctx.index.text(fn).endswith("method_decorator") and args is not None:
+            return any(ctx.index.text(arg).endswith("csrf_exempt") for arg in args.named_children)  # Django CBVs
+        expr = fn
     if expr is None or expr.type not in {"identifier", "attribute"}:
         return False
     text = ctx.index.text(expr)
@@ -47,8 +52,18 @@ def _exempt_decorator(ctx: AnalysisContext, decorator: Node) -> bool:
                                    ctx.index.kinds.get(receiver, "") in CSRF_TABLE["flask_csrf_objects"])
 
 
+def _views(ctx: AnalysisContext) -> Iterator[Node]:
+    """Function definitions, then decorated class definitions (class-based views)."""
+    yield from ctx.index.functions
+    for node in ctx.doc.tree.root_node.named_children:
+        if node.type == "decorated_definition":
+            definition = node.child_by_field_name("definition")
+            if definition is not None and definition.type == "class_definition":
+                yield definition
+
+
 def _exempt_views(ctx: AnalysisContext) -> Iterator[Finding]:
-    for function in ctx.index.functions:
+    for function in _views(ctx):
         holder = function.parent
         if holder is None or holder.type != "decorated_definition":
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ai_core.classes._shared.edit_helpers import assignments_near, target_name
 from ai_core.classes.security_misconfiguration.rewriters import secure_flags
 from ai_core.findings import TextEdit
@@ -22,9 +24,8 @@ def remove_exemption(ctx: FixContext) -> Draft | None:
     if ctx.doc.data[start:decorator.start_byte].strip() or ctx.doc.data[decorator.end_byte:end].strip():
         return None
     newline = len(newline_of(ctx.doc).encode())
-    expr = decorator.named_children[0] if decorator.named_child_count else None
-    local = ctx.text(expr).split("(")[0].split(".")[0] if expr is not None else ""
-    return Draft("Remove the CSRF exemption", [TextEdit(start, end + newline, "")], drop_imports=[local],
+    names = sorted(set(re.findall(r"[A-Za-z_]\w*", ctx.text(decorator))))
+    return Draft("Remove the CSRF exemption", [TextEdit(start, end + newline, "")], drop_imports=names,
                  note="Clients must now send the CSRF token ({% csrf_token %} in forms, X-CSRFToken in scripts).")
 
 

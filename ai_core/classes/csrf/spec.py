@@ -22,10 +22,9 @@ CSRF_MIDDLEWARE = "django.middleware.csrf.CsrfViewMiddleware"
 SPEC = ClassSpec(
     vuln_class=VulnClass.CSRF,
     tables={
-        "exempt_decorators": ("django.views.decorators.csrf.csrf_exempt", "*.csrf_exempt", "*.exempt"),
         "flask_csrf_objects": ("flask_wtf.csrf.CSRFProtect", "flask_wtf.CSRFProtect"),
-        "state_changing": r"request\.(POST|body|data|json|files|FILES|form|get_json)\b|\.method\s*(==|in)\s*"
-                          r"[\[\(\{]?\s*['\"](POST|PUT|PATCH|DELETE)|\.(save|delete|create|update|"
+        "state_changing": r"request\.(POST|body|data|json|files|FILES|form|get_json)\b|def (post|put|patch|delete)\(|"
+                          r"\.method\s*(==|in)\s*[\[\(\{]?\s*['\"](POST|PUT|PATCH|DELETE)|\.(save|delete|create|update|"
                           r"bulk_create|commit|execute)\(|require_POST|require_http_methods|methods\s*=\s*\[[^\]]*"
                           r"['\"](POST|PUT|PATCH|DELETE)",
         "signature_checks": r"compare_digest|construct_event|verify_signature|verify_webhook|\.verify\(|"
