@@ -1325,6 +1325,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 '''),
+    Case('tls_protocol_client', 'sensitive-data-exposure', 'modern_tls',
+         'exposure.weak-tls-protocol', 'app.py',
+         '''import ssl
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)
+''',
+         '''import ssl
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+'''),
+    Case('tls_minimum_version', 'sensitive-data-exposure', 'modern_tls',
+         'exposure.weak-tls-protocol', 'app.py',
+         '''import ssl
+
+ctx = ssl.create_default_context()
+ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+''',
+         '''import ssl
+
+ctx = ssl.create_default_context()
+ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+'''),
     Case('random_token_secrets_choice', 'insecure-randomness', 'secrets_equivalent',
          'randomness.predictable-secret', 'app.py',
          '''import random
