@@ -8,7 +8,7 @@ from enum import IntEnum, StrEnum
 
 
 class VulnClass(StrEnum):
-    """The 12 vulnerability classes; the values are stable ids used everywhere."""
+    """The vulnerability classes (the seed's 12, then five more); the values are stable ids used everywhere."""
 
     SQL_INJECTION = "sql-injection"
     COMMAND_INJECTION = "command-injection"
@@ -22,11 +22,21 @@ class VulnClass(StrEnum):
     CORS_MISCONFIGURATION = "cors-misconfiguration"
     PATH_TRAVERSAL = "path-traversal"
     INSECURE_DESERIALIZATION = "insecure-deserialization"
+    CODE_INJECTION = "code-injection"
+    XXE = "xxe"
+    OPEN_REDIRECT = "open-redirect"
+    CSRF = "csrf"
+    INSECURE_RANDOMNESS = "insecure-randomness"
 
     @property
     def cwe(self) -> int:
         """The main CWE of the class."""
         return MAIN_CWE[self]
+
+    @property
+    def cwes(self) -> tuple[int, ...]:
+        """Every CWE the class covers, the one a reviewer names first leading."""
+        return CWES[self]
 
     @property
     def title(self) -> str:  # type: ignore[override]  # shadows str.title on purpose
@@ -47,7 +57,33 @@ MAIN_CWE: dict[VulnClass, int] = {
     VulnClass.CORS_MISCONFIGURATION: 942,
     VulnClass.PATH_TRAVERSAL: 22,
     VulnClass.INSECURE_DESERIALIZATION: 502,
+    VulnClass.CODE_INJECTION: 94,
+    VulnClass.XXE: 611,
+    VulnClass.OPEN_REDIRECT: 601,
+    VulnClass.CSRF: 352,
+    VulnClass.INSECURE_RANDOMNESS: 330,
 }
+
+CWES: dict[VulnClass, tuple[int, ...]] = {
+    VulnClass.SQL_INJECTION: (89,),
+    VulnClass.COMMAND_INJECTION: (78, 77),
+    VulnClass.XSS: (79, 80),
+    VulnClass.SSRF: (918,),
+    VulnClass.BROKEN_AUTH: (287, 521, 916, 347, 208),
+    VulnClass.SESSION_FIXATION: (384, 613),
+    VulnClass.SENSITIVE_DATA_EXPOSURE: (200, 209, 532, 319, 295, 327),
+    VulnClass.HARDCODED_SECRET: (798, 259, 321),
+    VulnClass.SECURITY_MISCONFIGURATION: (16, 489, 215, 614, 1004, 605, 732),
+    VulnClass.CORS_MISCONFIGURATION: (942,),
+    VulnClass.PATH_TRAVERSAL: (22, 23),
+    VulnClass.INSECURE_DESERIALIZATION: (502,),
+    VulnClass.CODE_INJECTION: (94, 95, 1336),
+    VulnClass.XXE: (611, 776),
+    VulnClass.OPEN_REDIRECT: (601,),
+    VulnClass.CSRF: (352,),
+    VulnClass.INSECURE_RANDOMNESS: (330, 338),
+}
+"""Every CWE of each class, main one first (a finding's own `cwe` may be any of them)."""
 
 TITLES: dict[VulnClass, str] = {
     VulnClass.SQL_INJECTION: "SQL injection",
@@ -62,10 +98,15 @@ TITLES: dict[VulnClass, str] = {
     VulnClass.CORS_MISCONFIGURATION: "CORS misconfiguration",
     VulnClass.PATH_TRAVERSAL: "Path traversal",
     VulnClass.INSECURE_DESERIALIZATION: "Insecure deserialization",
+    VulnClass.CODE_INJECTION: "Code injection",
+    VulnClass.XXE: "XML external entities",
+    VulnClass.OPEN_REDIRECT: "Open redirect",
+    VulnClass.CSRF: "Cross-site request forgery",
+    VulnClass.INSECURE_RANDOMNESS: "Insecure randomness",
 }
 
 SAFE_LABEL = "safe"
-"""The 13th label of the model: the candidate is not a vulnerability."""
+"""The model's last label: the candidate is not a vulnerability."""
 
 
 class Severity(IntEnum):

@@ -56,7 +56,7 @@ def test_every_spec_entry_has_an_id_a_reason_and_an_example():
     assert len(sink_ids) == len(set(sink_ids))
 
 
-def test_registry_lists_rules_of_all_twelve_classes_with_unique_ids():
+def test_registry_lists_rules_of_every_class_with_unique_ids():
     registry = default_registry()
     assert {rule.vuln_class for rule in registry.rules.values()} == set(VulnClass)
     assert "deserialization.pickle-loads" in registry.rules

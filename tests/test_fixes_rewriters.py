@@ -212,8 +212,8 @@ def count_errors(log_file):
 if __name__ == "__main__":
     print(count_errors(sys.argv[1]))
 '''),
-    Case('cmd_eval', 'command-injection', 'literal_eval',
-         'command.eval', 'app.py',
+    Case('code_eval', 'code-injection', 'literal_eval',
+         'code.eval', 'app.py',
          '''import sys
 
 
@@ -258,8 +258,8 @@ def hello():
     name = request.args.get("name", "")
     return f"<h1>Hello {escape(name)}</h1>"
 '''),
-    Case('xss_render_template_string', 'xss', 'template_variables',
-         'xss.template-injection', 'app.py',
+    Case('code_render_template_string', 'code-injection', 'template_variables',
+         'code.template-injection', 'app.py',
          '''from flask import Flask, render_template_string, request
 
 app = Flask(__name__)
@@ -1113,6 +1113,287 @@ def usage(folder):
 
 if __name__ == "__main__":
     print(usage(sys.argv[1]))
+'''),
+    Case('code_render_template_string_whole', 'code-injection', 'template_variables',
+         'code.template-injection', 'app.py',
+         '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/preview", methods=["POST"])
+def preview():
+    return render_template_string(request.form["body"])
+''',
+         '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/preview", methods=["POST"])
+def preview():
+    return render_template_string("{{ content }}", content=request.form["body"])
+'''),
+    Case('xxe_lxml_resolving_parser', 'xxe', 'lxml_parser_flags',
+         'xxe.lxml-parser-entities', 'app.py',
+         '''from lxml import etree
+
+PARSER = etree.XMLParser(resolve_entities=True)
+''',
+         '''from lxml import etree
+
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+'''),
+    Case('xxe_lxml_fromstring', 'xxe', 'lxml_safe_parser',
+         'xxe.lxml-parse', 'app.py',
+         '''from flask import Flask, request
+from lxml import etree
+
+app = Flask(__name__)
+
+
+@app.route("/import", methods=["POST"])
+def import_xml():
+    root = etree.fromstring(request.data)
+    return {"items": len(root)}
+''',
+         '''from flask import Flask, request
+from lxml import etree
+
+app = Flask(__name__)
+
+
+@app.route("/import", methods=["POST"])
+def import_xml():
+    root = etree.fromstring(
+        request.data, parser=etree.XMLParser(resolve_entities=False, no_network=True)
+    )
+    return {"items": len(root)}
+'''),
+    Case('xxe_minidom_defusedxml', 'xxe', 'defusedxml_parser',
+         'xxe.stdlib-parse', 'app.py',
+         '''import logging
+from xml.dom import minidom
+
+from flask import Flask, request
+
+app = Flask(__name__)
+log = logging.getLogger(__name__)
+
+
+@app.route("/import", methods=["POST"])
+def import_xml():
+    doc = minidom.parseString(request.data)
+    return {"items": len(doc.childNodes)}
+''',
+         '''import logging
+
+import defusedxml.minidom
+from flask import Flask, request
+
+app = Flask(__name__)
+log = logging.getLogger(__name__)
+
+
+@app.route("/import", methods=["POST"])
+def import_xml():
+    doc = defusedxml.minidom.parseString(request.data)
+    return {"items": len(doc.childNodes)}
+'''),
+    Case('redirect_flask_netloc', 'open-redirect', 'same_host_redirect',
+         'redirect.response', 'app.py',
+         '''from flask import Flask, redirect, request
+
+app = Flask(__name__)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    return redirect(request.args.get("next"))
+''',
+         '''from urllib.parse import urlparse
+
+from flask import Flask, redirect, request
+
+app = Flask(__name__)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    target = request.args.get("next")
+    if (
+        not target
+        or urlparse(target).netloc
+        or urlparse(target).scheme
+        or target.startswith(("//", "/\\\\"))
+    ):
+        target = "/"
+    return redirect(target)
+'''),
+    Case('redirect_django_allowed_host', 'open-redirect', 'same_host_redirect',
+         'redirect.response', 'views.py',
+         '''from django.http import HttpResponseRedirect
+
+
+def after_login(request):
+    nxt = request.GET.get("next", "/")
+    return HttpResponseRedirect(nxt)
+''',
+         '''from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def after_login(request):
+    nxt = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        nxt = "/"
+    return HttpResponseRedirect(nxt)
+'''),
+    Case('csrf_exempt_removed', 'csrf', 'remove_exemption',
+         'csrf.exempt-view', 'views.py',
+         '''from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+
+@csrf_exempt
+def transfer(request):
+    amount = request.POST["amount"]
+    return JsonResponse({"amount": amount})
+''',
+         '''from django.http import JsonResponse
+
+
+def transfer(request):
+    amount = request.POST["amount"]
+    return JsonResponse({"amount": amount})
+'''),
+    Case('csrf_method_decorator_removed', 'csrf', 'remove_exemption',
+         'csrf.exempt-view', 'views.py',
+         '''from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class OrderView(View):
+    def post(self, request):
+        Order.objects.create(sku=request.POST["sku"])
+        return JsonResponse({})
+''',
+         '''from django.http import JsonResponse
+from django.views import View
+
+
+class OrderView(View):
+    def post(self, request):
+        Order.objects.create(sku=request.POST["sku"])
+        return JsonResponse({})
+'''),
+    Case('csrf_setting_on', 'csrf', 'secure_flags',
+         'csrf.disabled', 'app.py',
+         '''from flask import Flask
+
+app = Flask(__name__)
+app.config["WTF_CSRF_ENABLED"] = False
+''',
+         '''from flask import Flask
+
+app = Flask(__name__)
+app.config["WTF_CSRF_ENABLED"] = True
+'''),
+    Case('csrf_middleware_added', 'csrf', 'add_middleware',
+         'csrf.middleware-missing', 'settings.py',
+         '''import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+''',
+         '''import os
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+'''),
+    Case('tls_protocol_client', 'sensitive-data-exposure', 'modern_tls',
+         'exposure.weak-tls-protocol', 'app.py',
+         '''import ssl
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLSv1)
+''',
+         '''import ssl
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+'''),
+    Case('tls_minimum_version', 'sensitive-data-exposure', 'modern_tls',
+         'exposure.weak-tls-protocol', 'app.py',
+         '''import ssl
+
+ctx = ssl.create_default_context()
+ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+''',
+         '''import ssl
+
+ctx = ssl.create_default_context()
+ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+'''),
+    Case('random_token_secrets_choice', 'insecure-randomness', 'secrets_equivalent',
+         'randomness.predictable-secret', 'app.py',
+         '''import random
+import string
+
+
+def new_reset_token():
+    reset_token = "".join(random.choice(string.ascii_letters) for _ in range(32))
+    return reset_token
+''',
+         '''import secrets
+import string
+
+
+def new_reset_token():
+    reset_token = "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+    return reset_token
+'''),
+    Case('random_otp_randbelow', 'insecure-randomness', 'secrets_equivalent',
+         'randomness.predictable-secret', 'app.py',
+         '''import random
+
+
+def new_otp():
+    otp = random.randint(100000, 999999)
+    return otp
+''',
+         '''import secrets
+
+
+def new_otp():
+    otp = secrets.randbelow(900000) + 100000
+    return otp
+'''),
+    Case('random_uuid1_uuid4', 'insecure-randomness', 'secrets_equivalent',
+         'randomness.predictable-secret', 'app.py',
+         '''import uuid
+
+
+def issue(user):
+    user.api_key = uuid.uuid1().hex
+''',
+         '''import uuid
+
+
+def issue(user):
+    user.api_key = uuid.uuid4().hex
 '''),
 ]
 

@@ -235,3 +235,56 @@ def test_finding_carries_class_cwe_severity_confidence_and_a_taint_path():
     assert labels[-1].startswith("sink: db.execute")
     assert [s.span.start_line + 1 for s in finding.taint_path.steps] == [7, 7, 8]
     assert "request.args" in finding.message
+
+
+LIBRARY_APIS = [
+    # (name, vulnerable line, safe twin, class); `q` holds request data, `conn`/`cur`/`session` are database handles
+    ("sqlalchemy session.execute(str)", "session.execute(f\"SELECT * FROM t WHERE a = '{q}'\")",
+     "session.execute(text('SELECT * FROM t WHERE a = :a'), {'a': q})", "sql-injection"),
+    ("sqlalchemy text()", "conn.execute(text('SELECT * FROM t WHERE a = ' + q))",
+     "conn.execute(text('SELECT * FROM t WHERE a = :a').bindparams(a=q))", "sql-injection"),
+    ("pandas read_sql_query", "pd.read_sql_query(\"SELECT * FROM t WHERE a = '%s'\" % q, conn)",
+     "pd.read_sql_query('SELECT * FROM t WHERE a = %(a)s', conn, params={'a': q})", "sql-injection"),
+    ("psycopg sql.SQL", "cur.execute(sql.SQL('SELECT * FROM ' + q))",
+     "cur.execute(sql.SQL('SELECT * FROM {}').format(sql.Identifier(q)))", "sql-injection"),
+    ("django RawSQL", "Item.objects.annotate(x=RawSQL('SELECT ' + q, []))",
+     "Item.objects.annotate(x=RawSQL('SELECT %s', [q]))", "sql-injection"),
+    ("subprocess sh -c list", "subprocess.run(['sh', '-c', 'tar xf ' + q])",
+     "subprocess.run(['tar', 'xf', q])", "command-injection"),
+    ("subprocess bash -c tuple", "subprocess.check_output(('/bin/bash', '-c', f'grep {q} log'))",
+     "subprocess.check_output(('/bin/bash', '-c', 'grep error log'))", "command-injection"),
+    ("os.spawnlp program", "os.spawnlp(os.P_WAIT, q, 'tool')", "os.spawnlp(os.P_WAIT, 'convert', 'convert', q)",
+     "command-injection"),
+    ("asyncio shell", "asyncio.create_subprocess_shell('ls ' + q)",
+     "asyncio.create_subprocess_exec('ls', q)", "command-injection"),
+    ("paramiko exec_command", "ssh.exec_command('tail ' + q)", "ssh.exec_command('tail ' + shlex.quote(q))",
+     "command-injection"),
+    ("yaml.full_load", "yaml.full_load(request.data)", "yaml.safe_load(request.data)", "insecure-deserialization"),
+    ("torch.load", "torch.load(request.files['m'])", "torch.load(request.files['m'], weights_only=True)",
+     "insecure-deserialization"),
+    ("numpy allow_pickle", "np.load(request.files['m'], allow_pickle=True)", "np.load(request.files['m'])",
+     "insecure-deserialization"),
+    ("dill.loads", "dill.loads(request.data)", "json.loads(request.data)", "insecure-deserialization"),
+    ("send_from_directory root", "send_from_directory(q, 'report.pdf')", "send_from_directory('/srv/reports', q)",
+     "path-traversal"),
+    ("httpx.get", "httpx.get(q)", "httpx.get(f'https://api.example.com/items/{q}')", "ssrf"),
+]
+
+
+@pytest.mark.parametrize(("name", "vulnerable", "safe", "vuln_class"), LIBRARY_APIS, ids=[c[0] for c in LIBRARY_APIS])
+def test_library_api_fed_request_data_is_flagged_and_its_safe_twin_is_not(name: str, vulnerable: str, safe: str,
+                                                                          vuln_class: str):
+    head = ("import asyncio, json, os, shlex, subprocess\nimport dill, httpx, numpy as np, pandas as pd, torch, yaml\n"
+            "from django.db.models.expressions import RawSQL\nfrom flask import Flask, request, send_from_directory\n"
+            "from psycopg2 import sql\nfrom sqlalchemy import text\napp = Flask(__name__)\n\n\n"
+            "@app.route('/r', methods=['POST'])\ndef r():\n    q = request.args['q']\n")
+    line = head.count("\n") + 1
+    assert (line, vuln_class) in flagged(head + f"    {vulnerable}\n    return 'ok'\n"), name
+    assert (line, vuln_class) not in flagged(head + f"    {safe}\n    return 'ok'\n"), name
+
+
+def test_zip_member_names_joined_to_a_folder_are_path_traversal_and_their_basename_is_not():
+    code = ("import os, zipfile\n\n\ndef unzip(upload, dest):\n    zf = zipfile.ZipFile(upload)\n"
+            "    for name in zf.namelist():\n        open(os.path.join(dest, name), 'wb')\n"
+            "        open(os.path.join(dest, os.path.basename(name)), 'wb')\n")
+    assert {(line, c) for line, c in flagged(code) if c == "path-traversal"} == {(7, "path-traversal")}

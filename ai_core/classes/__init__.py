@@ -19,7 +19,8 @@ CLASSES: tuple[VulnClass, ...] = (
     VulnClass.SQL_INJECTION, VulnClass.COMMAND_INJECTION, VulnClass.XSS, VulnClass.SSRF, VulnClass.BROKEN_AUTH,
     VulnClass.SESSION_FIXATION, VulnClass.SENSITIVE_DATA_EXPOSURE, VulnClass.HARDCODED_SECRET,
     VulnClass.SECURITY_MISCONFIGURATION, VulnClass.CORS_MISCONFIGURATION, VulnClass.PATH_TRAVERSAL,
-    VulnClass.INSECURE_DESERIALIZATION,
+    VulnClass.INSECURE_DESERIALIZATION, VulnClass.CODE_INJECTION, VulnClass.XXE, VulnClass.OPEN_REDIRECT,
+    VulnClass.CSRF, VulnClass.INSECURE_RANDOMNESS,
 )
 """Every built-in class, in the order their specs, checks and templates are listed."""
 

@@ -37,6 +37,18 @@ WHY: dict[VulnClass, str] = {
     "(configuration, keys, other users' files). Resolve the path and check it stays under its base folder.",
     VulnClass.INSECURE_DESERIALIZATION: "pickle-like formats rebuild arbitrary objects and can run code while "
     "loading: untrusted bytes become remote code execution. Exchange plain data (JSON, `yaml.safe_load`).",
+    VulnClass.CODE_INJECTION: "The value is run as Python (`eval`/`exec`) or compiled as a template whose `{{ }}` "
+    "expressions run on the server: remote code execution. Parse data with `ast.literal_eval`/`json`, keep "
+    "template text fixed and pass values as variables.",
+    VulnClass.XXE: "The XML parser resolves entities the document declares: it can read local files, fetch URLs "
+    "or expand entities until memory runs out. Parse untrusted XML with defusedxml or with entity resolution "
+    "and network access off.",
+    VulnClass.OPEN_REDIRECT: "The browser is sent to a URL the client chose, so a link to this site can end on a "
+    "phishing copy. Redirect only to paths on this site (or checked hosts).",
+    VulnClass.CSRF: "Another web site can submit this request with the visitor's cookies and change their data. "
+    "Keep the CSRF check on and send its token from your own pages.",
+    VulnClass.INSECURE_RANDOMNESS: "`random` and `uuid1` are predictable: an attacker who sees a few values (or "
+    "knows the time) can compute the token, password or code. Use the `secrets` module.",
 }
 
 

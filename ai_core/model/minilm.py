@@ -14,8 +14,11 @@ from ai_core.findings import SAFE_LABEL, VulnClass
 log = logging.getLogger(__name__)
 
 BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-LABELS: tuple[str, ...] = (*(c.value for c in VulnClass), SAFE_LABEL)
-"""The 13 labels: the 12 VulnClass ids in their declared order, then `safe`."""
+MODEL_CLASSES: tuple[VulnClass, ...] = tuple(VulnClass)[:12]
+"""The classes the model has labels for: the seed's 12, which the shipped adapter was trained on. Classes
+added later are found by the rules and ranked through p(safe); giving them labels needs a new adapter."""
+LABELS: tuple[str, ...] = (*(c.value for c in MODEL_CLASSES), SAFE_LABEL)
+"""The 13 labels: the model classes' ids in their declared order, then `safe`."""
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
 NOISY_LOGGERS = ("bitsandbytes.autograd._functions", "bitsandbytes.backends.cpu.ops")
 """bitsandbytes warns on every 8-bit call that inputs are cast to fp16, and at import that an optional

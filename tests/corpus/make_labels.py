@@ -13,15 +13,13 @@ import re
 import sys
 from pathlib import Path
 
+from ai_core.findings import VulnClass
+
 CORPUS = Path(__file__).resolve().parent
 LABELS = CORPUS / "labels.json"
 KNOWN_MISSES = CORPUS / "known_misses.json"
 _MARKER = re.compile(r"#\s*label:\s*(?P<body>.+?)\s*$")
-CLASSES = {
-    "sql-injection", "command-injection", "xss", "ssrf", "broken-auth", "session-fixation",
-    "sensitive-data-exposure", "hardcoded-secret", "security-misconfiguration", "cors-misconfiguration",
-    "path-traversal", "insecure-deserialization",
-}
+CLASSES = {vuln_class.value for vuln_class in VulnClass}
 
 
 def collect(root: Path = CORPUS) -> list[dict[str, object]]:

@@ -155,6 +155,13 @@ SANITIZERS: tuple[Sanitizer, ...] = (
         example="if not order_id.isdigit(): abort(400)",
     ),
     Sanitizer(
+        id="sanitize.known-language",
+        patterns=("django.utils.translation.check_for_language",),
+        kind="guard",
+        reason="check_for_language() is true only for a language code the project has installed.",
+        example="if lang_code and check_for_language(lang_code): activate(lang_code)",
+    ),
+    Sanitizer(
         id="sanitize.regex-fullmatch",
         patterns=("re.fullmatch", "<anchored-regex>"),
         kind="guard",

@@ -11,10 +11,10 @@ from __future__ import annotations
 from ai_core.analysis.specs.spec_types import INJECTION_CLASSES, Source
 from ai_core.findings import VulnClass
 
-LOCAL_USER_CLASSES = frozenset({VulnClass.COMMAND_INJECTION, VulnClass.SQL_INJECTION})
+LOCAL_USER_CLASSES = frozenset({VulnClass.COMMAND_INJECTION, VulnClass.SQL_INJECTION, VulnClass.CODE_INJECTION})
 """What command-line and interactive input can exploit: the person running a CLI may open any file or URL
 they like (so paths and URLs from argv are intended), but values passed on by scripts and CI (branch names,
-file names, titles) must not become shell commands or SQL."""
+file names, titles) must not become shell commands, SQL or code to evaluate."""
 
 REQUEST_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("args", "flask: query string"),
@@ -111,7 +111,7 @@ SOURCES: tuple[Source, ...] = (
                "dangerous when spliced into shell commands.",
         example='os.system("backup " + os.environ["TARGET"])',
         kind="any",
-        classes=frozenset({VulnClass.COMMAND_INJECTION}),
+        classes=frozenset({VulnClass.COMMAND_INJECTION, VulnClass.CODE_INJECTION}),
     ),
     Source(
         id="source.archive-member-names",

@@ -23,7 +23,7 @@ from ai_core.findings import Severity, VulnClass
 INJECTION_CLASSES: frozenset[VulnClass] = frozenset({
     VulnClass.SQL_INJECTION, VulnClass.COMMAND_INJECTION, VulnClass.XSS, VulnClass.SSRF,
     VulnClass.PATH_TRAVERSAL, VulnClass.INSECURE_DESERIALIZATION, VulnClass.SESSION_FIXATION,
-    VulnClass.CORS_MISCONFIGURATION,
+    VulnClass.CORS_MISCONFIGURATION, VulnClass.CODE_INJECTION, VulnClass.XXE, VulnClass.OPEN_REDIRECT,
 })
 """Classes that untrusted input (request data, argv, sockets) can trigger at a sink."""
 
@@ -48,6 +48,8 @@ class ArgTest:
     """The argument's source text ends with one of these (e.g. a safe yaml Loader)."""
     contains: tuple[str, ...] = ()
     """The argument's source text contains one of these (e.g. 'json' in a content type)."""
+    matches: str = ""
+    """A regex the argument's source text must match from its start (e.g. a literal '/path' prefix)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class Sink:
     """If any holds the call is not a sink (e.g. Loader=SafeLoader)."""
     program_only: bool = False
     """Only the program matters: the first element of an argument list, or the whole string."""
+    passes_data: bool = False
+    """The call's result still carries its arguments' data (a parsed XML tree); other sinks' results are clean."""
     context: str = ""
     """For `*.method` patterns on receivers of unknown type: a regex the call's text must match
     (e.g. a cursor-like receiver or SQL keywords for `*.execute`)."""
@@ -195,7 +199,7 @@ def sink_from_mapping(entry: Mapping[str, Any]) -> Sink:
     pattern = patterns[0]
     raw_class = entry.get("class") or entry.get("vuln_class") or entry.get("vulnClass")
     if raw_class is None:
-        raise SpecError(f"sink {pattern!r} needs a 'class' (one of the 12 class ids)")
+        raise SpecError(f"sink {pattern!r} needs a 'class' (one of the class ids)")
     try:
         vuln_class = VulnClass(str(raw_class))
     except ValueError:

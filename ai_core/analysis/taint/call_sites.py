@@ -101,6 +101,8 @@ class CallSiteEval(EvalState):
                 return self.calls.construct(resolved, node, label, positional, keywords)
             return self.calls.apply(resolved, bound, node, label, positional, keywords, receiver, receiver_node)
         propagator = specs.propagator(qualified)
+        if exact_sinks and any(sink.passes_data for sink in exact_sinks):
+            return self.args_val(positional, keywords, None)
         if exact_sinks and (propagator is None or propagator.kind != "type"):
             return CLEAN
         if propagator is not None:
@@ -178,6 +180,8 @@ class CallSiteEval(EvalState):
             return text.endswith(test.endswith)
         if test.contains:
             return any(part in text for part in test.contains)
+        if test.matches:
+            return re.match(test.matches, text) is not None
         return True
 
     def check_sink(self, sink: Sink, node: Node, label: str, positional: list[tuple[Node, Val]],

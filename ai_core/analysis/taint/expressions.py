@@ -78,11 +78,17 @@ class ExpressionEval(EvalState):
             val = join(self.ev(c) for c in node.named_children)
             self.returns.append(val)
             return CLEAN
-        if kind == "conditional_expression":
+        if kind == "conditional_expression":  # `a if cond else b`: each side under what cond says
             children = node.named_children
             if len(children) == 3:
                 self.ev(children[1])
-                return join2(self.ev(children[0]), self.ev(children[2]))
+                saved = self.env
+                self.env = self.guards.refined(saved, children[1], True)
+                chosen = self.ev(children[0])
+                self.env = self.guards.refined(saved, children[1], False)
+                other = self.ev(children[2])
+                self.env = saved
+                return join2(chosen, other)
         if kind == "slice":
             for child in node.named_children:
                 self.ev(child)

@@ -17,7 +17,28 @@ LITERALS = frozenset({"integer", "float", "true", "false", "none", "ellipsis"})
 TERMINAL_STATEMENTS = frozenset({"return_statement", "raise_statement", "continue_statement", "break_statement"})
 ABORT_CALLS = frozenset({"abort", "exit", "_exit", "fail", "deny", "forbid", "reject", "bad_request",
                          "permission_denied", "not_found", "abort_request", "unauthorized", "forbidden"})
-SSRF_MARK = frozenset({VulnClass.SSRF.value})
+CHECKED_KEYWORDS = frozenset({"url", "value", "path", "target"})
+"""Keyword arguments of a guard call that name the checked value (`url_has_allowed_host_and_scheme(url=nxt)`)."""
+SSRF_MARK = frozenset({VulnClass.SSRF.value, VulnClass.OPEN_REDIRECT.value})
+"""What a fixed or checked host proves: the request (SSRF) or the redirect (open redirect) stays on it."""
+
+
+def _common(first: list[tuple[str, frozenset[str]]], second: list[tuple[str, frozenset[str]]]) \
+        -> list[tuple[str, frozenset[str]]]:
+    """What holds whichever of two conditions is true (`not (a and b)`: a is false or b is): the variables both
+    clear, with the marks both give."""
+    found: list[tuple[str, frozenset[str]]] = []
+    for key, marks in first:
+        for other_key, other in second:
+            if key == other_key:
+                common = other if ALL in marks else marks if ALL in other else marks & other
+                if common:
+                    found.append((key, common))
+    return found
+
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 class Guards:
@@ -54,14 +75,31 @@ class Guards:
             op = operator.type if operator is not None else ""
             left = cond.child_by_field_name("left")
             right = cond.child_by_field_name("right")
-            if (op == "and") == truth and left is not None and right is not None:
+            if left is None or right is None:
+                return []
+            if (op == "and") == truth:
                 return self.refinements(left, truth) + self.refinements(right, truth)
-            return []
+            return _common(self.refinements(left, truth), self.refinements(right, truth))
         if kind == "comparison_operator":
             return self.comparison_refinements(cond, truth)
         if kind == "call":
             return self.guard_refinements(cond, truth)
+        if kind == "identifier":  # `ok = is_safe(url)` ... `if ok:`
+            definition = self.ev.defs.get(self.ev.text(cond))
+            if definition is not None and definition.type == "call" and self.is_guard_call(definition):
+                return self.guard_refinements(definition, truth)
+        if kind in {"identifier", "attribute"} and not truth:  # a falsy value is empty: `if parts.netloc: abort()`
+            return self.clear(cond, frozenset({ALL}))
         return []
+
+    def is_guard_call(self, call: Node) -> bool:
+        """A call of a known check (a guard sanitizer or a regex match)."""
+        fn = call.child_by_field_name("function")
+        dotted = self.ev.dotted_of(fn) if fn is not None else None
+        if dotted is None:
+            return False
+        qualified = self.ev.qualify(dotted)
+        return qualified in {"re.match", "re.search", "re.fullmatch"} or self.ev.specs.guard(qualified) is not None
 
     def comparison_refinements(self, cond: Node, truth: bool) -> list[tuple[str, frozenset[str]]]:
         """`x in CONSTANTS`, `x == "literal"`, `commonpath([...]) == base`."""
@@ -99,6 +137,8 @@ class Guards:
         qualified = self.ev.qualify(dotted)
         positional = [c for c in args.named_children if c.type not in {"keyword_argument", "comment"}] \
             if args is not None else []
+        checked = [c.child_by_field_name("value") for c in (args.named_children if args is not None else ())
+                   if c.type == "keyword_argument" and _text(c.child_by_field_name("name")) in CHECKED_KEYWORDS]
         if qualified in {"re.match", "re.search", "re.fullmatch"} and len(positional) >= 2:
             if qualified == "re.fullmatch" or _ANCHORED.match(self.ev.text(positional[0])):
                 return self.clear(positional[1], frozenset({ALL}))
@@ -113,7 +153,7 @@ class Guards:
             if obj is not None:
                 targets.append(obj)
         else:
-            stack = list(positional)
+            stack = [*positional, *(node for node in checked if node is not None)]
             while stack:
                 node = stack.pop()
                 if node.type in {"identifier", "attribute"} and self.ev.dotted_of(node) is not None:

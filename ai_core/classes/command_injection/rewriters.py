@@ -205,21 +205,5 @@ def _inside_shell_quotes(built: Built) -> bool:
     return False
 
 
-def literal_eval(ctx: FixContext) -> Draft | None:
-    """`eval(x)` of data -> `ast.literal_eval(x)` (Python literals only)."""
-    for call, name in _target_calls(ctx):
-        if name not in {"eval", "builtins.eval"}:
-            continue
-        args = positional(call)
-        if len(args) != 1:
-            continue
-        fn = call.child_by_field_name("function")
-        if fn is None:
-            continue
-        return Draft("Parse literals with ast.literal_eval instead of eval",
-                     [ctx.replace(fn, ctx.ref("ast", "literal_eval"))])
-    return None
-
-
-REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, literal_eval)
+REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote)
 """Tried in order for a command injection finding."""

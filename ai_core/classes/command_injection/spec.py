@@ -1,15 +1,18 @@
-"""Command injection (CWE-78, and code injection CWE-95): untrusted text reaching a shell or an interpreter.
+"""Command injection (CWE-78): untrusted text reaching a shell or choosing the program to run.
 
 Fix: run an argument list without `shell=True` (`subprocess.run(["ping", "-c", "1", host])`), quote
-with `shlex.quote`, or check the value against an allowlist; never `eval`/`exec` client data.
+with `shlex.quote`, or check the value against an allowlist. (`eval`/`exec` are code injection.)
 """
 
 from __future__ import annotations
 
 from ai_core.analysis.specs.spec_types import ArgTest, ClassSpec, Propagator, Sanitizer, Sink
-from ai_core.findings import Severity, VulnClass
+from ai_core.findings import VulnClass
 
 CMD = VulnClass.COMMAND_INJECTION
+
+SHELL_LIST = r"^[\[(]\s*['\"](/usr)?(/bin/)?(ba|da|z|k|c|tc)?sh['\"]\s*,\s*['\"]-c['\"]"
+"""Source text of an argument list that starts with a shell and -c (`["sh", "-c", cmd]`, `("/bin/bash", "-c", c)`)."""
 
 _SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
                "subprocess.Popen")
@@ -43,6 +46,18 @@ SPEC = ClassSpec(
             title="subprocess with shell=True and a non-literal command",
         ),
         Sink(
+            id="command.shell-argument-list",
+            vuln_class=CMD,
+            patterns=_SUBPROCESS,
+            args=(0, "args"),
+            when=(ArgTest("args", position=0, matches=SHELL_LIST),),
+            confidence=0.9,
+            reason='An argument list that starts with a shell and "-c" runs its next element as a shell command, '
+                   "shell=True by another name.",
+            example='subprocess.run(["sh", "-c", f"tar xf {name}"])',
+            title="shell -c with a non-literal command",
+        ),
+        Sink(
             id="command.subprocess-getoutput",
             vuln_class=CMD,
             patterns=("subprocess.getoutput", "subprocess.getstatusoutput"),
@@ -70,8 +85,7 @@ SPEC = ClassSpec(
             id="command.os-exec",
             vuln_class=CMD,
             patterns=("os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execv", "os.execve", "os.execvp",
-                      "os.execvpe", "os.spawnl", "os.spawnle", "os.spawnlp", "os.spawnv", "os.spawnve",
-                      "os.spawnvp", "os.posix_spawn", "os.posix_spawnp", "pty.spawn",
+                      "os.execvpe", "os.posix_spawn", "os.posix_spawnp", "pty.spawn",
                       "asyncio.create_subprocess_exec"),
             args=(0, "path", "file", "program", "argv"),
             program_only=True,
@@ -79,6 +93,18 @@ SPEC = ClassSpec(
             reason="The exec/spawn family runs the named program.",
             example="os.execvp(argv[1], argv[1:])",
             title="exec/spawn of a program chosen by untrusted data",
+        ),
+        Sink(
+            id="command.os-spawn",
+            vuln_class=CMD,
+            patterns=("os.spawnl", "os.spawnle", "os.spawnlp", "os.spawnlpe", "os.spawnv", "os.spawnve", "os.spawnvp",
+                      "os.spawnvpe"),
+            args=(1, "file", "path"),
+            program_only=True,
+            confidence=0.8,
+            reason="os.spawn*(mode, file, ...) runs the program named by its second argument.",
+            example="os.spawnlp(os.P_WAIT, request.args['tool'], 'tool')",
+            title="spawn of a program chosen by untrusted data",
         ),
         Sink(
             id="command.asyncio-shell",
@@ -100,18 +126,6 @@ SPEC = ClassSpec(
             reason="paramiko/fabric run the command string through the remote shell.",
             example='ssh.exec_command("tail -n 50 " + logname)',
             title="remote shell command from untrusted data",
-        ),
-        Sink(
-            id="command.eval",
-            vuln_class=CMD,
-            patterns=("eval", "exec", "builtins.eval", "builtins.exec"),
-            args=(0, "source"),
-            cwe=95,
-            severity=Severity.CRITICAL,
-            confidence=0.9,
-            reason="eval/exec run untrusted text as Python code.",
-            example="result = eval(request.args['expr'])",
-            title="eval/exec of untrusted data",
         ),
     ),
     sanitizers=(

@@ -69,6 +69,20 @@ SPEC = ClassSpec(
             title="yaml.unsafe_load of non-literal data",
         ),
         Sink(
+            id="deserialization.yaml-full-load",
+            vuln_class=DESER,
+            patterns=("yaml.full_load", "yaml.full_load_all"),
+            args=(0, "stream"),
+            severity=Severity.MEDIUM,
+            confidence=0.75,
+            structural=True,
+            structural_confidence=0.6,
+            reason="full_load (FullLoader) resolves Python tags such as !!python/name; several of its releases "
+                   "allowed code execution. Plain data needs only safe_load.",
+            example="settings = yaml.full_load(upload.read())",
+            title="yaml.full_load of non-literal data",
+        ),
+        Sink(
             id="deserialization.jsonpickle",
             vuln_class=DESER,
             patterns=("jsonpickle.decode", "jsonpickle.unpickler.decode"),

@@ -65,6 +65,17 @@ SPEC = ClassSpec(
             title="file served from a path chosen by untrusted data",
         ),
         Sink(
+            id="path.send-from-directory-root",
+            vuln_class=PATH,
+            patterns=("flask.send_from_directory", "flask.helpers.send_from_directory"),
+            args=(0, "directory"),
+            confidence=0.8,
+            reason="send_from_directory only keeps the file name inside the directory; a client-chosen directory "
+                   "serves any folder.",
+            example="return send_from_directory(request.args['dir'], 'report.pdf')",
+            title="files served from a directory chosen by untrusted data",
+        ),
+        Sink(
             id="path.archive-extract",
             vuln_class=PATH,
             patterns=("tarfile.TarFile.extractall", "tarfile.TarFile.extract", "shutil.unpack_archive"),

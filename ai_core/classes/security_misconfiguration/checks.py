@@ -1,10 +1,10 @@
-"""Security misconfiguration (CWE-16, 489, 605, 614, 1004, 732, 352): protections switched off in settings.
+"""Security misconfiguration (CWE-16, 489, 605, 614, 1004, 732): protections switched off in settings.
 
 - DEBUG = True in production settings (Django settings, Flask config classes, app.config), CWE-489;
 - ALLOWED_HOSTS containing "*", CWE-16;
 - session/CSRF/remember cookies without Secure (CWE-614) or HttpOnly (CWE-1004), in settings or in
-  `set_cookie("session...", ...)` calls without `secure=True, httponly=True`;
-- CSRF protection disabled (WTF_CSRF_ENABLED = False), CWE-352;
+  `set_cookie("session...", ...)` calls without `secure=True, httponly=True` (not when the call deletes the
+  cookie: `expires=0`, `max_age=0`);
 - the Flask/Werkzeug development server run with the debugger or on 0.0.0.0 (CWE-489, CWE-605);
 - world-writable file modes (`os.chmod(path, 0o777)`), CWE-732.
 
@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import literal_int
+from ai_core.analysis.docindex import CallSite, DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
@@ -31,14 +31,13 @@ HOSTS = Rule("misconfig.allowed-hosts-wildcard", MISC, Severity.MEDIUM, 0.8, "an
 NOT_SECURE = Rule("misconfig.cookie-not-secure", MISC, Severity.MEDIUM, 0.75, "cookie sent over plain HTTP", cwe=614)
 NOT_HTTPONLY = Rule("misconfig.cookie-not-httponly", MISC, Severity.MEDIUM, 0.75, "cookie readable by scripts",
                     cwe=1004)
-CSRF = Rule("misconfig.csrf-disabled", MISC, Severity.MEDIUM, 0.75, "CSRF protection disabled", cwe=352)
 DEV_SERVER = Rule("misconfig.debug-server", MISC, Severity.HIGH, 0.85, "development server with the debugger",
                   cwe=489)
 BIND_ALL = Rule("misconfig.bind-all-interfaces", MISC, Severity.MEDIUM, 0.6, "development server on all interfaces",
                 cwe=605)
 WORLD_WRITABLE = Rule("misconfig.world-writable", MISC, Severity.MEDIUM, 0.8, "world-writable file mode", cwe=732)
 
-_RULE_BY_CWE = {489: DEBUG, 16: HOSTS, 614: NOT_SECURE, 1004: NOT_HTTPONLY, 352: CSRF}
+_RULE_BY_CWE = {489: DEBUG, 16: HOSTS, 614: NOT_SECURE, 1004: NOT_HTTPONLY}
 _BAD = {name: (bad, cwe, why) for name, bad, cwe, why in MISCONF["bad_settings"] if cwe in _RULE_BY_CWE}
 _SENSITIVE_COOKIE = re.compile(MISCONF["sensitive_cookie"])
 
@@ -77,13 +76,24 @@ def _dev_server(ctx: AnalysisContext) -> Iterator[Finding]:
                                                    "interface; use a production server")
 
 
+def _deletes(index: DocIndex, site: CallSite) -> bool:
+    """set_cookie(..., expires=0) / max_age=0 (or an expiry in 1970): the browser drops the cookie."""
+    for name, position in (("max_age", 2), ("expires", 3)):
+        value = site.arg(name, position)
+        if value is None:
+            continue
+        if literal_int(index, value) == 0 or "1970" in index.text(value) or index.text(value) in {"0.0", "'0'", '"0"'}:
+            return True
+    return False
+
+
 def _cookies(ctx: AnalysisContext) -> Iterator[Finding]:
     index = ctx.index
     for site in index.calls:
         if site.method != "set_cookie":
             continue
         name = string_value(site.arg("key", 0))
-        if not name or not _SENSITIVE_COOKIE.search(name):
+        if not name or not _SENSITIVE_COOKIE.search(name) or _deletes(index, site):
             continue
         for flag, rule in (("secure", NOT_SECURE), ("httponly", NOT_HTTPONLY)):
             value = site.keyword(flag)
@@ -120,4 +130,4 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _chmod(ctx)
 
 
-CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, CSRF, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)
+CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)

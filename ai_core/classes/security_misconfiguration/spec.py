@@ -1,8 +1,8 @@
-"""Security misconfiguration (CWE-16, 489, 614, 1004, 605, 732, 352): settings that switch protections off.
+"""Security misconfiguration (CWE-16, 489, 215, 614, 1004, 605, 732): settings that switch protections off.
 
 Covers Django/Flask DEBUG in production settings, ALLOWED_HOSTS = ["*"], session/CSRF cookies
-without Secure or HttpOnly, sensitive cookies set without those flags, CSRF protection disabled,
-the development server bound to 0.0.0.0 or run with the debugger, and world-writable file modes.
+without Secure or HttpOnly, sensitive cookies set without those flags (CSRF protection switched off
+is the csrf class), the development server bound to 0.0.0.0 or run with the debugger, and world-writable file modes.
 Development and test settings (modules or classes named dev/local/test) are left alone.
 
 Fix: read DEBUG from the environment (off by default), list the real host names, set
@@ -23,8 +23,6 @@ BAD_SETTINGS: tuple[tuple[str, str, int, str], ...] = (
     ("SESSION_COOKIE_HTTPONLY", "False", 1004, "scripts can read the session cookie"),
     ("REMEMBER_COOKIE_SECURE", "False", 614, "the remember-me cookie is also sent over plain HTTP"),
     ("REMEMBER_COOKIE_HTTPONLY", "False", 1004, "scripts can read the remember-me cookie"),
-    ("WTF_CSRF_ENABLED", "False", 352, "CSRF protection of every form is switched off"),
-    ("CSRF_ENABLED", "False", 352, "CSRF protection is switched off"),
     ("SECURE_SSL_REDIRECT", "False", 319, "plain HTTP requests are served instead of redirected"),
 )
 """(setting, bad value, CWE, why): module-level assignments, app.config[...] and config.update(...)."""

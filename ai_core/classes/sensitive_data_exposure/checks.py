@@ -31,6 +31,8 @@ TABLE = table(SDE)
 
 LOGGED = Rule("exposure.secret-in-log", SDE, Severity.MEDIUM, 0.7, "secret written to a log", cwe=532)
 CLEARTEXT = Rule("exposure.cleartext-credentials", SDE, Severity.HIGH, 0.75, "credentials sent unencrypted", cwe=319)
+OLD_TLS = Rule("exposure.weak-tls-protocol", SDE, Severity.MEDIUM, 0.8, "obsolete SSL/TLS protocol version",
+               cwe=327)
 TLS_OFF = Rule("exposure.tls-verification-disabled", SDE, Severity.HIGH, 0.85, "TLS certificate check disabled",
                cwe=295)
 
@@ -237,14 +239,37 @@ _SENSITIVE_HINT = re.compile(rb"pass|pwd|secret|token|key|card|cvv|ssn|authoriza
 _CLEARTEXT_HINT = re.compile(rb"http://|\.login\(")
 
 
+_OLD_PROTOCOLS = re.compile(TABLE["old_tls_protocols"])
+
+
+def _old_protocols(ctx: AnalysisContext) -> Iterator[Finding]:
+    """ssl.PROTOCOL_TLSv1 / SSLv3 contexts, minimum_version = TLSVersion.TLSv1, pyOpenSSL TLSv1_METHOD."""
+    index = ctx.index
+    for site in index.calls:
+        for arg in site.arguments():
+            value = arg.child_by_field_name("value") if arg.type == "keyword_argument" else arg
+            if value is not None and value.type == "attribute" and _OLD_PROTOCOLS.search(index.text(value)):
+                yield OLD_TLS.finding(ctx, value, f"{index.text(value)} is a broken protocol version (POODLE, "
+                                                  "BEAST); use ssl.create_default_context() (TLS 1.2+)")
+    for assign in index.assignments:
+        left = assign.child_by_field_name("left")
+        right = assign.child_by_field_name("right")
+        if left is not None and right is not None and index.text(left).endswith(("minimum_version", "ssl_version")) \
+                and _OLD_PROTOCOLS.search(index.text(right)):
+            yield OLD_TLS.finding(ctx, assign, f"{index.text(right)} allows a broken protocol version; require "
+                                               "TLSVersion.TLSv1_2 or later")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
-    """Secrets in logs, credentials in clear text, certificate checks turned off."""
+    """Secrets in logs, credentials in clear text, certificate checks turned off, obsolete TLS versions."""
     data = ctx.doc.data
     if b"log" in ctx.lowered and _SENSITIVE_HINT.search(ctx.lowered):
         yield from _logging(ctx)
     if _CLEARTEXT_HINT.search(data):
         yield from _cleartext(ctx)
     yield from _tls(ctx)
+    if b"TLSv1" in data or b"SSLv" in data:
+        yield from _old_protocols(ctx)
 
 
-CHECK = Check("exposure", (LOGGED, CLEARTEXT, TLS_OFF), run)
+CHECK = Check("exposure", (LOGGED, CLEARTEXT, TLS_OFF, OLD_TLS), run)

@@ -178,6 +178,26 @@ def _only_use(ctx: FixContext, handler: Node, name: str, replaced: Node) -> bool
     return len(uses) == 1  # the `as name` binding itself
 
 
+_MODERN_TLS = {"PROTOCOL_TLSv1": "PROTOCOL_TLS_CLIENT", "PROTOCOL_TLSv1_1": "PROTOCOL_TLS_CLIENT",
+               "PROTOCOL_SSLv2": "PROTOCOL_TLS_CLIENT", "PROTOCOL_SSLv3": "PROTOCOL_TLS_CLIENT",
+               "SSLv3": "TLSv1_2", "TLSv1": "TLSv1_2", "TLSv1_1": "TLSv1_2"}
+
+
+def modern_tls(ctx: FixContext) -> Draft | None:
+    """`ssl.PROTOCOL_TLSv1` -> `ssl.PROTOCOL_TLS_CLIENT`; `TLSVersion.TLSv1_1` -> `TLSVersion.TLSv1_2`."""
+    for node in [ctx.node, *walk(ctx.node)]:
+        if node.type != "attribute":
+            continue
+        attr = node.child_by_field_name("attribute")
+        obj = node.child_by_field_name("object")
+        name = ctx.text(attr) if attr is not None else ""
+        holder = ctx.text(obj) if obj is not None else ""
+        if attr is None or name not in _MODERN_TLS or (name.startswith("PROTOCOL_") == holder.endswith("TLSVersion")):
+            continue
+        return Draft(f"Use {_MODERN_TLS[name]} (TLS 1.2 or later)", [ctx.replace(attr, _MODERN_TLS[name])])
+    return None
+
+
 REWRITERS: tuple[Rewriter, ...] = (tls_verify, host_key_check, redact_logged_secrets, generic_error, secure_transport,
-                                   https_url, cookie_flags)
+                                   https_url, cookie_flags, modern_tls)
 """Tried in order for a data exposure finding."""

@@ -1,8 +1,9 @@
-"""Sensitive data exposure (CWE-200, 209, 532, 319, 295): secrets in logs, tracebacks sent to clients,
-credentials over plain HTTP, and TLS certificate checks switched off.
+"""Sensitive data exposure (CWE-200, 209, 532, 319, 295, 327): secrets in logs, tracebacks sent to clients,
+credentials over plain HTTP, TLS certificate checks switched off, and obsolete SSL/TLS versions.
 
 Fix: log identifiers, not secrets (or mask them); return a generic error and log the traceback;
-use https:// for anything carrying credentials; keep `verify=True` (point it at a CA bundle instead).
+use https:// for anything carrying credentials; keep `verify=True` (point it at a CA bundle instead);
+build contexts with `ssl.create_default_context()` (TLS 1.2 or later).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ SPEC = ClassSpec(
                              "httpx.AsyncClient", "httpx.stream", "aiohttp.ClientSession.get",
                              "aiohttp.ClientSession.post", "aiohttp.TCPConnector", "urllib3.PoolManager"),
         "tls_off_calls": ("ssl._create_unverified_context", "ssl._create_stdlib_context"),
+        "old_tls_protocols": r"\b(PROTOCOL_(SSLv2|SSLv3|TLSv1|TLSv1_1)|TLSVersion\.(SSLv3|TLSv1|TLSv1_1)|"
+                             r"(SSLv2|SSLv3|TLSv1|TLSv1_1)_METHOD)\b",
         "cleartext_clients": ("smtplib.SMTP", "ftplib.FTP", "telnetlib.Telnet", "poplib.POP3", "imaplib.IMAP4"),
     },
 )

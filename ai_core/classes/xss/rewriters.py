@@ -6,11 +6,10 @@ import re
 
 from tree_sitter import Node
 
-from ai_core.classes.sql_injection.rewriters import _param_name
-from ai_core.fixes.calls import append_argument, keyword, positional, set_keyword
+from ai_core.fixes.calls import keyword, positional, set_keyword
 from ai_core.fixes.context import Draft, FixContext, Rewriter
 from ai_core.fixes.names import single_assignment
-from ai_core.fixes.strings import Built, Expr, built_string, render_str
+from ai_core.fixes.strings import Built, Expr, built_string
 from ai_core.parsing.tree import enclosing, walk
 
 RESPONSE_CALLS = frozenset({
@@ -155,49 +154,6 @@ def _escape_call_arguments(ctx: FixContext, call: Node) -> Draft | None:
     return Draft("Escape the untrusted values passed to the HTML helper", edits)
 
 
-def template_variables(ctx: FixContext) -> Draft | None:
-    """`render_template_string(f"<p>{name}</p>")` -> `render_template_string("<p>{{ name }}</p>", name=name)`."""
-    for payload, call in _payloads(ctx):
-        if call is None:
-            continue
-        fn = call.child_by_field_name("function")
-        if fn is None or ctx.qualified(ctx.text(fn)) not in TEMPLATE_STRING_CALLS:
-            continue
-        source = payload
-        built = built_string(ctx.doc, payload)
-        if built is None and payload.type == "identifier":
-            value = single_assignment(ctx.doc, payload)
-            if value is not None:
-                built, source = built_string(ctx.doc, value), value
-        if built is None or not built.exprs:
-            continue
-        taken = {ctx.text(k.child_by_field_name("name")) for k in walk(call)  # type: ignore[arg-type]
-                 if k.type == "keyword_argument" and k.child_by_field_name("name") is not None}
-        template = ""
-        bindings: list[str] = []
-        for piece in built.pieces:
-            if isinstance(piece, Expr):
-                name = _param_name(piece, len(bindings) + 1, taken)
-                template += "{{ " + name + " }}"
-                bindings.append(f"{name}={piece.source}")
-            else:
-                template += piece
-        edits = [ctx.replace(source, render_str(template, built.quote))]
-        for binding in bindings:
-            extra = append_argument(ctx.doc, call, binding)
-            if extra is None:
-                break
-            edits.append(extra)
-        else:
-            merged = edits[1:]
-            if len(merged) > 1:  # several appends at one point: join them
-                point = merged[0].start_byte
-                text = "".join(e.new_text for e in merged)
-                edits = [edits[0], type(merged[0])(point, merged[0].end_byte, text)]
-            return Draft("Pass the values as template variables (autoescaped)", edits)
-    return None
-
-
 def autoescape_on(ctx: FixContext) -> Draft | None:
     """`Environment(autoescape=False)` / `Template(src)` -> `autoescape=True`."""
     for node in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"],
@@ -213,5 +169,5 @@ def autoescape_on(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (template_variables, escape_values, autoescape_on)
+REWRITERS: tuple[Rewriter, ...] = (escape_values, autoescape_on)
 """Tried in order for an XSS finding."""

@@ -8,7 +8,7 @@ Fix: render templates with autoescaping (`render_template`, Django templates), e
 from __future__ import annotations
 
 from ai_core.analysis.specs.spec_types import ArgTest, ClassSpec, Sanitizer, Sink
-from ai_core.findings import Severity, VulnClass
+from ai_core.findings import VulnClass
 
 XSS = VulnClass.XSS
 
@@ -57,19 +57,6 @@ SPEC = ClassSpec(
                    "arguments, not the format string.",
             example='mark_safe(f"<a href=\'{url}\'>{title}</a>")',
             title="untrusted data marked safe",
-        ),
-        Sink(
-            id="xss.template-injection",
-            vuln_class=XSS,
-            patterns=("flask.render_template_string", "jinja2.Template", "jinja2.Environment.from_string",
-                      "django.template.Template", "mako.template.Template"),
-            args=(0, "source", "template_string", "text"),
-            severity=Severity.CRITICAL,
-            confidence=0.9,
-            reason="Template source built from client data allows script injection and server-side template "
-                   "injection (code execution through {{ }} expressions).",
-            example='render_template_string("<h1>" + name + "</h1>")',
-            title="template built from untrusted data",
         ),
     ),
     sanitizers=(

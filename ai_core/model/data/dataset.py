@@ -19,12 +19,13 @@ from typing import Any
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.findings import SAFE_LABEL, VulnClass
+from ai_core.findings import VulnClass
 from ai_core.model.data.generator import Example, examples
 from ai_core.model.data.handwritten import EXAMPLES as HANDWRITTEN
 from ai_core.model.data.loop import loop_examples
 from ai_core.model.data.negatives import negatives
 from ai_core.model.data.templates import FAMILIES
+from ai_core.model.minilm import LABELS
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 GENERATOR_VERSION = "1"
@@ -122,7 +123,7 @@ def build(config: DataConfig | None = None) -> Dataset:
         "generator_version": GENERATOR_VERSION,
         "split": "by template family" if config.val_share > 0 else "random 10% of samples (all families train)",
         "config": asdict(config),
-        "labels": [*(c.value for c in VulnClass), SAFE_LABEL],
+        "labels": list(LABELS),
         "families": {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
                      for f in FAMILIES},
         "handwritten": len(HANDWRITTEN),

@@ -1,4 +1,4 @@
-"""Template families of the 12 classes, loaded from each class's `templates/*.toml` (ai_core/classes/<class>/).
+"""Template families of every class, loaded from each class's `templates/*.toml` (ai_core/classes/<class>/).
 
 A file holds `[[family]]` tables: `name`, the `vuln` and `safe` bodies (one line of code per line), and
 optionally `order`, `flow` (false: the body does not start from untrusted input), `frames`, `imports`,
@@ -17,6 +17,7 @@ from typing import Any
 from ai_core.classes import CLASSES, template_files
 from ai_core.findings import VulnClass
 from ai_core.model.data.generator import FLOW_FRAMES, Family
+from ai_core.model.minilm import MODEL_CLASSES
 
 _UNORDERED = 1 << 30
 """Where families without an `order` go: after every numbered one, in registry and file order."""
@@ -57,5 +58,6 @@ def load_families(classes: tuple[VulnClass, ...] = CLASSES) -> list[Family]:
     return families
 
 
-FAMILIES: list[Family] = load_families()
-"""The template families the training set is generated from."""
+FAMILIES: list[Family] = load_families(tuple(c for c in CLASSES if c in MODEL_CLASSES))
+"""The template families the training set is generated from: those of the classes the model has labels for
+(`load_families()` reads every class's)."""

@@ -18,6 +18,11 @@ export const VULN_CLASSES = [
   'cors-misconfiguration',
   'path-traversal',
   'insecure-deserialization',
+  'code-injection',
+  'xxe',
+  'open-redirect',
+  'csrf',
+  'insecure-randomness',
 ] as const;
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;

@@ -50,8 +50,8 @@ def main(argv=None):
     elif args.command == "hook":
         runner.run_hook(args.source)  # label: command-injection
     elif args.command == "filter":
-        keep = runner.parse_filter(args.filter)  # label: command-injection
-        keep_safe = runner.parse_filter_safe(args.filter)  # label: safe command-injection
+        keep = runner.parse_filter(args.filter)  # label: code-injection
+        keep_safe = runner.parse_filter_safe(args.filter)  # label: safe code-injection
         print(keep, keep_safe)
     elif args.command == "du":
         print(runner.remote_disk_usage(args.host, args.mount))  # label: command-injection

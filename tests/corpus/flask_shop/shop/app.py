@@ -113,13 +113,13 @@ def echo():
 @app.route("/page")
 def custom_page():
     title = request.args.get("title", "")
-    return render_template_string("<title>" + title + "</title>")  # label: xss
+    return render_template_string("<title>" + title + "</title>")  # label: code-injection
 
 
 @app.route("/page2")
 def custom_page_safe():
     title = request.args.get("title", "")
-    return render_template_string("<title>{{ title }}</title>", title=title)  # label: safe xss
+    return render_template_string("<title>{{ title }}</title>", title=title)  # label: safe code-injection
 
 
 @app.route("/api/profile")

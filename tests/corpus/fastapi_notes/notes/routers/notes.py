@@ -77,7 +77,7 @@ def banner(text: str):
 
 @router.get("/preview/template")
 def custom_template(source: str):
-    return HTMLResponse(Template(source).render())  # label: xss
+    return HTMLResponse(Template(source).render())  # label: code-injection
 
 
 @router.get("/preview/template-safe")

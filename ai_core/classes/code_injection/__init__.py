@@ -1,0 +1,1 @@
+"""Code injection and template injection: one class package; spec.py is its user documentation."""

@@ -1,0 +1,1 @@
+"""Insecure randomness: one class package; spec.py is its user documentation."""

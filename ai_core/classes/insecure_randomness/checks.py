@@ -1,0 +1,108 @@
+"""Insecure randomness (CWE-338, 330): `random`/`uuid1` values used as secrets (see spec.py for when).
+
+The use decides: the value (or a string built from it) is assigned to a secret-looking name, returned
+from a function with such a name, passed as such a keyword, stored in the session or set as a cookie.
+Test files are left alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from ai_core.analysis.context import AnalysisContext
+from ai_core.analysis.rules import Check, Rule
+from ai_core.analysis.specs import table
+from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import enclosing_function, string_value
+
+RANDOM_TABLE = table(VulnClass.INSECURE_RANDOMNESS)
+
+WEAK_SECRET = Rule("randomness.predictable-secret", VulnClass.INSECURE_RANDOMNESS, Severity.MEDIUM, 0.8,
+                   "secret made with a predictable random generator", cwe=338)
+
+_SECRET = re.compile(RANDOM_TABLE["secret_names"])
+_NOT_SECRET = re.compile(RANDOM_TABLE["not_secret_names"])
+_STOP = frozenset({"expression_statement", "if_statement", "for_statement", "while_statement", "block", "module",
+                   "with_statement", "lambda", "function_definition", "class_definition", "assert_statement",
+                   "for_in_clause", "if_clause", "comparison_operator", "boolean_operator", "subscript"})
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def is_secret_name(name: str) -> bool:
+    """True for names that hold secrets (reset_token, api_key, otp) and not for their metadata (token_length)."""
+    return bool(name) and bool(_SECRET.search(name)) and not _NOT_SECRET.search(name)
+
+
+def _name_of(ctx: AnalysisContext, target: Node) -> str:
+    if target.type == "identifier":
+        return ctx.index.text(target)
+    if target.type == "attribute":
+        attr = target.child_by_field_name("attribute")
+        return ctx.index.text(attr) if attr is not None else ""
+    if target.type == "subscript":
+        key = string_value(target.child_by_field_name("subscript"))
+        value = target.child_by_field_name("value")
+        container = ctx.index.text(value) if value is not None else ""
+        if container in RANDOM_TABLE["session_names"] or container.endswith(".session"):
+            return f"session[{key!r}]"
+        return key or ""
+    return ""
+
+
+def secret_use(ctx: AnalysisContext, node: Node) -> str:
+    """Where the value of `node` ends up when that is a secret ('reset_token', "session['sid']", 'a cookie')."""
+    current = node
+    while current.parent is not None:
+        parent = current.parent
+        kind = parent.type
+        if kind in {"assignment", "augmented_assignment"}:
+            left = parent.child_by_field_name("left")
+            if left is None or left.start_byte == current.start_byte:
+                return ""
+            name = _name_of(ctx, left)
+            return name if name.startswith("session[") or is_secret_name(name) else ""
+        if kind == "keyword_argument":
+            key = parent.child_by_field_name("name")
+            name = ctx.index.text(key) if key is not None else ""
+            if is_secret_name(name):
+                return name
+        elif kind == "call":
+            fn = parent.child_by_field_name("function")
+            method = ctx.index.text(fn).rsplit(".", 1)[-1] if fn is not None else ""
+            if method in RANDOM_TABLE["cookie_calls"]:
+                return "a cookie"
+        elif kind == "return_statement":
+            function = enclosing_function(parent)
+            name_node = function.child_by_field_name("name") if function is not None else None
+            name = ctx.index.text(name_node) if name_node is not None else ""
+            return f"{name}()" if is_secret_name(name.removeprefix("generate_").removeprefix("make_")
+                                                 .removeprefix("new_").removeprefix("create_")) else ""
+        elif kind in _STOP:
+            return ""
+        current = parent
+    return ""
+
+
+def run(ctx: AnalysisContext) -> Iterator[Finding]:
+    """Calls of random/uuid1 whose value becomes a token, password, key, OTP, salt or session id."""
+    data = ctx.doc.data
+    if (b"random" not in data and b"uuid1" not in data) or _TEST_PATH.search(ctx.path.replace("\\", "/")):
+        return
+    weak = RANDOM_TABLE["weak_random"]
+    for site in ctx.index.calls:
+        cwe = weak.get(site.qualified)
+        if cwe is None:
+            continue
+        use = secret_use(ctx, site.node)
+        if not use:
+            continue
+        rule = WEAK_SECRET if cwe == WEAK_SECRET.cwe else dataclasses.replace(WEAK_SECRET, cwe=cwe)
+        yield rule.finding(ctx, site.node, f"{site.name}() is predictable, and its value becomes {use}; use the "
+                                           "secrets module")
+
+
+CHECK = Check("randomness", (WEAK_SECRET,), run)

@@ -1,0 +1,1 @@
+"""Open redirect: one class package; spec.py is its user documentation."""

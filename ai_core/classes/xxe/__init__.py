@@ -1,0 +1,1 @@
+"""XML external entities: one class package; spec.py is its user documentation."""
