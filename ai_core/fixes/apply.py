@@ -1,22 +1,35 @@
 """Applying verified fixes for any front end: one Fix for a fix-all, merged appends, journaling, undo plans.
 
 The CLI (`ai_core.fixes.workspace`, files on disk) and the server (editor buffers) differ only in how they
-read a file's current text and how they write the result; everything else about applying a fix is here.
+read a file's current text and how they write the result; everything else about applying a fix is here,
+including the recovery of a fix interrupted between its journal intent and its commit mark.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_core.findings import Finding, Fix, TextEdit
+from ai_core.findings import Finding, Fix, TextEdit, VulnClass
 from ai_core.fixes.engine import FixAllResult
-from ai_core.fixes.journal import Entry, Journal, NothingToUndo, OutsideWorkspace, UndoRefused, inside
-from ai_core.fixes.text import apply_edits, diff_edits
+from ai_core.fixes.journal import (
+    INTENT,
+    Change,
+    Entry,
+    Journal,
+    NothingToUndo,
+    OutsideWorkspace,
+    UndoRefused,
+    inside,
+    write_atomic,
+)
+from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
+from ai_core.safe_write import STATE_DIR, remove_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +99,51 @@ def texts_before(fix: Fix, main_text: str, read: ReadText) -> dict[str, str]:
     return texts
 
 
+_STRING = re.compile(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")(.*?)\1", re.DOTALL)
+MIN_SECRET_CHARS = 4
+STALE_TEMP_S = 60.0
+"""A temp file in `.coderev/` older than this (and not of a pending fix) was left by a crash."""
+
+
+def secrets_of(findings: Iterable[Finding | None]) -> tuple[str, ...]:
+    """The string values in the code of hardcoded-secret findings: what the journal must not keep in clear."""
+    found: list[str] = []
+    for finding in findings:
+        if finding is None or finding.vuln_class is not VulnClass.HARDCODED_SECRET:
+            continue
+        values = [m.group(2) for m in _STRING.finditer(finding.snippet or "")]
+        found.extend(v for v in values if len(v) >= MIN_SECRET_CHARS)
+        if not values and len(finding.snippet or "") >= MIN_SECRET_CHARS:
+            found.append(finding.snippet)
+    return tuple(found)
+
+
 def record_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
                    versions: Mapping[str, int | None] | None = None, source: str = "",
                    finding: Finding | None = None, extra: dict[str, Any] | None = None,
                    accepted: Iterable[Finding] = ()) -> Entry:
-    """Journal an applied fix and record its findings as accepted (a feedback failure is only logged)."""
-    entry = journal.record_fix(fix, texts, versions, source=source, finding=finding, extra=extra)
-    for accepted_finding in accepted:
-        record_accepted(journal.root, accepted_finding)
+    """Journal a fix the editor applied and record its findings as accepted (a feedback failure is only logged)."""
+    accepted = list(accepted)
+    entry = journal.record_fix(fix, texts, versions, source=source, finding=finding, extra=extra,
+                               secrets=secrets_of([finding, *accepted]))
+    record_all_accepted(journal.root, accepted)
     log.info("journaled fix %s (%s) in %s", entry.id, fix.title, journal.path)
     return entry
+
+
+def begin_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
+                  versions: Mapping[str, int | None] | None = None, source: str = "",
+                  finding: Finding | None = None, extra: dict[str, Any] | None = None,
+                  accepted: Iterable[Finding] = ()) -> Entry:
+    """Write the journal intent of a fix about to be applied (before any file is touched)."""
+    return journal.begin_fix(fix, texts, versions, source=source, finding=finding, extra=extra,
+                             secrets=secrets_of([finding, *accepted]))
+
+
+def record_all_accepted(root: Path, findings: Iterable[Finding]) -> None:
+    """Record each finding's fix as accepted."""
+    for accepted_finding in findings:
+        record_accepted(root, accepted_finding)
 
 
 def record_accepted(root: Path, finding: Finding) -> None:
@@ -145,3 +193,85 @@ def plan_undo(journal: Journal, entry: Entry, read: ReadText) -> UndoPlan:
             raise UndoRefused(f"cannot read {change.file}; nothing was undone")
         current[change.file] = text
     return UndoPlan(entry, current, journal.plan_undo(entry, current))
+
+
+def _disk_text(root: Path, rel: str) -> str | None:
+    try:
+        return inside(root, rel).read_bytes().decode("utf-8-sig", errors="surrogatepass")
+    except FileNotFoundError:
+        return ""  # a file the fix was to create
+    except (OSError, OutsideWorkspace):
+        return None
+
+
+def recover(journal: Journal) -> list[str]:
+    """Finish or roll back every fix or undo interrupted between its intent and its mark; one line per decision.
+
+    Per file: its after-hash means written, its before-hash means untouched. All written: committed. None
+    written: rolled back (nothing to do). Some written (a crash between files, CLI only): the rest is written
+    too, then committed. A file with neither hash was changed by someone else: left alone, the entry rolled
+    back with a warning. An editor's intent (source "lsp") never writes to disk. Temp files left beside the
+    files and in `.coderev/` are removed.
+    """
+    lines = [f"removed the temp file {STATE_DIR}/{name} left by an interrupted write"
+             for name in remove_temp_files(journal.root, STATE_DIR, older_than_s=STALE_TEMP_S)]
+    if not os.path.lexists(journal.path) or not journal.pending():
+        for line in lines:
+            log.warning("journal recovery in %s: %s", journal.root, line)
+        return lines
+    try:
+        with journal.exclusive():
+            pending = journal.pending()  # again, under the lock: another process may have finished them
+            for entry in pending:
+                lines.extend(_recover_one(journal, entry))
+            folders = {STATE_DIR} | {str(Path(c.file).parent) for e in pending for c in e.changes}
+            for folder in sorted(folders):
+                for name in remove_temp_files(journal.root, folder if folder != "." else ""):
+                    lines.append(f"removed the temp file {folder}/{name} left by an interrupted write")
+    except OSError as exc:
+        log.warning("cannot recover the fix journal %s: %s", journal.path, exc)
+        return [f"cannot recover the interrupted fixes: {exc}"]
+    for line in lines:
+        log.warning("journal recovery in %s: %s", journal.root, line)
+    return lines
+
+
+def _recover_one(journal: Journal, entry: Entry) -> list[str]:
+    states: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for change in entry.changes:
+        text = _disk_text(journal.root, change.file)
+        digest = sha256_text(text) if text is not None else ""
+        states[change.file] = "after" if digest == change.after else "before" if digest == change.before else "other"
+        texts[change.file] = text or ""
+    what = f"{entry.kind} {entry.id} ({entry.title})"
+    if all(s == "after" for s in states.values()):
+        journal.commit(entry)
+        return [f"interrupted {what} had written every file: committed"]
+    if all(s == "before" for s in states.values()):
+        journal.rollback(entry, "interrupted before any file was written")
+        return [f"interrupted {what} had written no file: rolled back, nothing to do"]
+    others = sorted(f for f, s in states.items() if s == "other")
+    if others or entry.source == "lsp":
+        journal.rollback(entry, "interrupted; files changed since" if others else "editor edit not on disk")
+        left = ", ".join(others) or ", ".join(f for f, s in states.items() if s == "before")
+        return [f"interrupted {what}: {left} changed since; left as they are, entry rolled back"]
+    finished: list[str] = []
+    for change in entry.changes:
+        if states[change.file] == "before":
+            _finish(journal, change, texts[change.file])
+            finished.append(change.file)
+    journal.commit(entry)
+    return [f"interrupted {what}: wrote {', '.join(finished)} to finish it, committed"]
+
+
+def _finish(journal: Journal, change: Change, before: str) -> None:
+    after = apply_edits(before, change.edits)
+    if sha256_text(after) != change.after:  # pragma: no cover - the edits are the ones that made the hash
+        raise UndoRefused(f"cannot finish {change.file}: the journaled edits do not give the journaled text")
+    write_atomic(journal.root / change.file, after, journal.root)
+
+
+__all__ = ["INTENT", "UndoPlan", "begin_applied", "find_fix", "fix_all_details", "fix_all_fix", "merge_appends",
+           "plan_undo", "record_accepted", "record_all_accepted", "record_applied", "recover", "secrets_of",
+           "stale_files", "texts_before"]
