@@ -205,7 +205,7 @@ def _disk_text(root: Path, rel: str) -> str | None:
 
 
 def recover(journal: Journal) -> list[str]:
-    """Finish or roll back every fix or undo interrupted between its intent and its mark; one line per decision.
+    """Finish or roll back every fix or undo interrupted between its intent and its commit; one line per decision.
 
     Per file: its after-hash means written, its before-hash means untouched. All written: committed. None
     written: rolled back (nothing to do). Some written (a crash between files, CLI only): the rest is written
@@ -215,7 +215,7 @@ def recover(journal: Journal) -> list[str]:
     """
     lines = [f"removed the temp file {STATE_DIR}/{name} left by an interrupted write"
              for name in remove_temp_files(journal.root, STATE_DIR, older_than_s=STALE_TEMP_S)]
-    if not os.path.lexists(journal.path) or not journal.pending():
+    if not journal.pending():
         for line in lines:
             log.warning("journal recovery in %s: %s", journal.root, line)
         return lines

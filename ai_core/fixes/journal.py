@@ -1,9 +1,10 @@
 """The fix journal `.coderev/history.jsonl`: append-only and write-ahead, one fsynced line per step, torn lines skipped.
 
-A fix or undo is first written as an intent (`"state": "intent"`: the file relative to the workspace, class, rule,
-document version, SHA-256 of the text before and after, the edits with the text they replaced), then the files
-are replaced, then a mark line `{"mark": "commit", "id": ...}` (or `"rollback"`) closes it. Lines without a
-state (an editor-applied fix, older journals) are complete on their own. Only closed, committed entries count.
+Each line is one entry: the time, the file relative to the workspace, class, rule, document version, SHA-256 of
+the text before and after, and the edits with the text they replaced (what undo needs). A fix or undo applied
+by coderev is write-ahead: its intent (the same entry) is first written and fsynced as
+`.coderev/pending/<id>.json`, then the files are replaced, then the entry is appended here (the commit mark)
+and the intent removed; `ai_core.fixes.apply.recover` settles the intents a crash left.
 A literal removed by a hardcoded-secret fix is stored masked (its SHA-256 and length), never in clear; such a
 fix cannot be undone from the journal. Every write refuses symlinks (`ai_core.safe_write`).
 """
@@ -11,6 +12,7 @@ fix cannot be undone from the journal. Every write refuses symlinks (`ai_core.sa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,16 +27,16 @@ from typing import Any
 
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.text import apply_edits, sha256_text, sorted_edits
-from ai_core.safe_write import STATE_DIR, UnsafePath, open_append, read_bytes, write_bytes
+from ai_core.safe_write import STATE_DIR, UnsafePath, open_append, open_dir, read_bytes, write_bytes
 
 log = logging.getLogger(__name__)
 
 JOURNAL_DIR = STATE_DIR
 JOURNAL_NAME = "history.jsonl"
 LOCK_NAME = "lock"
+PENDING_DIR = f"{JOURNAL_DIR}/pending"
+"""Intents of fixes being applied, one file each, until their entry is in the journal."""
 INTENT = "intent"
-COMMIT = "commit"
-ROLLBACK = "rollback"
 
 
 class OutsideWorkspace(ValueError):
@@ -153,7 +155,7 @@ class Entry:
     fingerprint: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     state: str = ""
-    """"intent" for a write-ahead line (complete once its commit mark is read), "" for a line complete itself."""
+    """"intent" while the entry is only a write-ahead intent (`.coderev/pending/`), "" once journaled."""
 
     @property
     def file(self) -> str:
@@ -274,29 +276,37 @@ class Journal:
             else:
                 log.warning("skipping unreadable line %d of %s (not an object)", number, self.path)
 
-    def _scan(self) -> tuple[list[Entry], dict[str, str]]:
-        """Every entry line in order, and the mark (commit/rollback) of each intent id."""
+    def entries(self) -> list[Entry]:
+        """Every entry in order; torn or malformed lines are skipped with a log line."""
         entries: list[Entry] = []
-        marks: dict[str, str] = {}
         for number, record in self._records():
-            if "mark" in record:
-                marks[str(record.get("id", ""))] = str(record["mark"])
-                continue
             try:
                 entries.append(Entry.from_json(record))
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("skipping unreadable line %d of %s (%s)", number, self.path, exc)
-        return entries, marks
-
-    def entries(self) -> list[Entry]:
-        """Every complete entry in order (intents only once committed); torn or malformed lines are skipped."""
-        entries, marks = self._scan()
-        return [e for e in entries if not e.state or marks.get(e.id) == COMMIT]
+        return entries
 
     def pending(self) -> list[Entry]:
-        """Intents without a commit or rollback mark: a fix or undo interrupted between its intent and its end."""
-        entries, marks = self._scan()
-        return [e for e in entries if e.state == INTENT and e.id not in marks]
+        """Intents not journaled yet (a fix or undo interrupted between its intent and its commit), oldest first;
+        an intent whose entry is in the journal already (a crash after the commit) is removed."""
+        try:
+            with open_dir(self.root, PENDING_DIR) as dir_fd:
+                names = sorted(n for n in os.listdir(dir_fd) if n.endswith(".json") and not n.startswith("."))
+        except (FileNotFoundError, UnsafePath):
+            return []
+        journaled = {e.id for e in self.entries()}
+        found: list[Entry] = []
+        for name in names:
+            try:
+                entry = Entry.from_json(json.loads(read_bytes(self.root, f"{PENDING_DIR}/{name}")))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("skipping unreadable intent %s/%s (%s)", PENDING_DIR, name, exc)
+                continue
+            if entry.id in journaled:
+                self._drop_intent(entry.id)
+            else:
+                found.append(entry)
+        return found
 
     def find(self, entry_id: str) -> Entry | None:
         """The entry with this id (a unique prefix is enough)."""
@@ -341,18 +351,36 @@ class Journal:
     def begin_fix(self, fix: Fix, texts: Mapping[str, str], versions: Mapping[str, int | None] | None = None,
                   source: str = "", finding: Finding | None = None, extra: dict[str, Any] | None = None,
                   secrets: Sequence[str] = ()) -> Entry:
-        """Write the intent of a fix about to be applied (before any file is touched)."""
+        """Write (fsynced) the intent of a fix about to be applied, before any file is touched."""
         entry = self.fix_entry(fix, texts, versions, source, finding, extra, secrets, state=INTENT)
-        self.append(entry)
+        self._write_intent(entry)
         return entry
 
-    def commit(self, entry: Entry) -> None:
-        """Mark an intent as carried out: every file has its after text."""
-        self._append_line({"mark": COMMIT, "id": entry.id, "time": now()})
+    def _write_intent(self, entry: Entry) -> None:
+        data = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", errors="surrogatepass")
+        write_bytes(self.root, f"{PENDING_DIR}/{entry.id}.json", data)
+
+    def _drop_intent(self, entry_id: str) -> None:
+        try:
+            with open_dir(self.root, PENDING_DIR) as dir_fd:
+                os.unlink(f"{entry_id}.json", dir_fd=dir_fd)
+                os.fsync(dir_fd)
+        except FileNotFoundError:
+            pass
+
+    def commit(self, entry: Entry) -> Entry:
+        """The commit mark of an intent: its entry appended to the journal (every file has its after text)."""
+        done = dataclasses.replace(entry, state="")
+        self.append(done)
+        with contextlib.suppress(OSError):  # a leftover intent of a journaled entry is removed by pending()
+            self._drop_intent(entry.id)
+        return done
 
     def rollback(self, entry: Entry, reason: str) -> None:
-        """Mark an intent as abandoned: no file has its after text."""
-        self._append_line({"mark": ROLLBACK, "id": entry.id, "time": now(), "reason": reason})
+        """Abandon an intent (no file has its after text): it is removed and never journaled."""
+        log.info("fix journal: %s %s rolled back (%s)", entry.kind, entry.id, reason)
+        self._drop_intent(entry.id)
 
     def plan_undo(self, entry: Entry, current: Mapping[str, str]) -> dict[str, list[TextEdit]]:
         """Inverse edits per relative file, after checking each file still has the text the fix produced."""
@@ -389,9 +417,9 @@ class Journal:
 
     def begin_undo(self, entry: Entry, versions: Mapping[str, int | None] | None = None,
                    source: str = "") -> Entry:
-        """Write the intent of undoing `entry` (before any file is touched)."""
+        """Write (fsynced) the intent of undoing `entry`, before any file is touched."""
         undo = self.undo_entry(entry, versions, source, state=INTENT)
-        self.append(undo)
+        self._write_intent(undo)
         return undo
 
 

@@ -1,8 +1,8 @@
 """Fixing files on disk (the CLI): fix all verified findings per file, write atomically, journal, undo.
 
 Applying is write-ahead: the journal intent, then each file replaced atomically, then the commit mark, all under
-the workspace's apply lock. A failure in between puts back the files already written and marks the intent
-rolled back; a crash in between is finished or rolled back by `ai_core.fixes.apply.recover` on the next start.
+the workspace's apply lock. A failure in between puts back the files already written and rolls the intent
+back; a crash in between is finished or rolled back by `ai_core.fixes.apply.recover` on the next start.
 """
 
 from __future__ import annotations
@@ -143,14 +143,15 @@ def apply_file_fix(journal: Journal, result: FileFix, check: Callable[[dict[str,
             raise UndoRefused(f"{what} changed while {result.rel} was being fixed; nothing written")
         entry = begin_applied(journal, fix, texts, source="cli", extra=fix_all_details(result.outcome),
                               accepted=[p.finding for p in result.fixed])
-        _write_all(journal, entry, writes)
+        entry = _write_all(journal, entry, writes)
     record_all_accepted(journal.root, [p.finding for p in result.fixed])
     result.entry = entry
     return entry
 
 
-def _write_all(journal: Journal, entry: Entry, writes: list[tuple[Path, str, str]]) -> None:
-    """Replace each file, then commit; on any failure put back what was written and mark the intent rolled back."""
+def _write_all(journal: Journal, entry: Entry, writes: list[tuple[Path, str, str]]) -> Entry:
+    """Replace each file, then commit (the journaled entry is returned); on any failure put back what was
+    written and roll the intent back."""
     written: list[tuple[Path, str]] = []
     try:
         for number, (path, before, after) in enumerate(writes):
@@ -158,7 +159,7 @@ def _write_all(journal: Journal, entry: Entry, writes: list[tuple[Path, str, str
             write_atomic(path, after, journal.root)
             written.append((path, before))
         pause_if_asked("commit")
-        journal.commit(entry)
+        return journal.commit(entry)
     except BaseException as exc:
         for path, before in reversed(written):
             try:
@@ -179,5 +180,5 @@ def undo_on_disk(journal: Journal, entry_id: str | None = None) -> Entry:
         plan = plan_undo(journal, find_fix(journal, entry_id), lambda rel: read_disk_text(str(journal.root / rel)))
         undo = journal.begin_undo(plan.entry, source="cli")
         restored = plan.restored()
-        _write_all(journal, undo, [(journal.root / rel, plan.current[rel], text) for rel, text in restored.items()])
-    return undo
+        return _write_all(journal, undo, [(journal.root / rel, plan.current[rel], text)
+                                          for rel, text in restored.items()])
