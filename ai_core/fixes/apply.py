@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_core.findings import Finding, Fix, TextEdit, VulnClass
+from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.engine import FixAllResult
 from ai_core.fixes.journal import (
     INTENT,
@@ -29,6 +28,7 @@ from ai_core.fixes.journal import (
     write_atomic,
 )
 from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
+from ai_core.redact import secret_values
 from ai_core.safe_write import STATE_DIR, remove_temp_files
 
 log = logging.getLogger(__name__)
@@ -99,23 +99,8 @@ def texts_before(fix: Fix, main_text: str, read: ReadText) -> dict[str, str]:
     return texts
 
 
-_STRING = re.compile(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")(.*?)\1", re.DOTALL)
-MIN_SECRET_CHARS = 4
 STALE_TEMP_S = 60.0
 """A temp file in `.coderev/` older than this (and not of a pending fix) was left by a crash."""
-
-
-def secrets_of(findings: Iterable[Finding | None]) -> tuple[str, ...]:
-    """The string values in the code of hardcoded-secret findings: what the journal must not keep in clear."""
-    found: list[str] = []
-    for finding in findings:
-        if finding is None or finding.vuln_class is not VulnClass.HARDCODED_SECRET:
-            continue
-        values = [m.group(2) for m in _STRING.finditer(finding.snippet or "")]
-        found.extend(v for v in values if len(v) >= MIN_SECRET_CHARS)
-        if not values and len(finding.snippet or "") >= MIN_SECRET_CHARS:
-            found.append(finding.snippet)
-    return tuple(found)
 
 
 def record_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
@@ -125,7 +110,7 @@ def record_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
     """Journal a fix the editor applied and record its findings as accepted (a feedback failure is only logged)."""
     accepted = list(accepted)
     entry = journal.record_fix(fix, texts, versions, source=source, finding=finding, extra=extra,
-                               secrets=secrets_of([finding, *accepted]))
+                               secrets=secret_values([finding, *accepted]))
     record_all_accepted(journal.root, accepted)
     log.info("journaled fix %s (%s) in %s", entry.id, fix.title, journal.path)
     return entry
@@ -137,7 +122,7 @@ def begin_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
                   accepted: Iterable[Finding] = ()) -> Entry:
     """Write the journal intent of a fix about to be applied (before any file is touched)."""
     return journal.begin_fix(fix, texts, versions, source=source, finding=finding, extra=extra,
-                             secrets=secrets_of([finding, *accepted]))
+                             secrets=secret_values([finding, *accepted]))
 
 
 def record_all_accepted(root: Path, findings: Iterable[Finding]) -> None:
@@ -273,5 +258,5 @@ def _finish(journal: Journal, change: Change, before: str) -> None:
 
 
 __all__ = ["INTENT", "UndoPlan", "begin_applied", "find_fix", "fix_all_details", "fix_all_fix", "merge_appends",
-           "plan_undo", "record_accepted", "record_all_accepted", "record_applied", "recover", "secrets_of",
+           "plan_undo", "record_accepted", "record_all_accepted", "record_applied", "recover",
            "stale_files", "texts_before"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ from typing import Any
 
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.text import apply_edits, sha256_text, sorted_edits
+from ai_core.redact import mask_secret, mask_secrets
 from ai_core.safe_write import STATE_DIR, UnsafePath, open_append, open_dir, read_bytes, write_bytes
 
 log = logging.getLogger(__name__)
@@ -123,20 +123,6 @@ class Change:
         after_text = apply_edits(before_text, ordered)
         return cls(file, sha256_text(before_text), sha256_text(after_text), ordered, tuple(old_texts), version,
                    tuple(masked))
-
-
-def mask_secret(secret: str) -> str:
-    """What the journal keeps of a secret: its length and SHA-256."""
-    digest = hashlib.sha256(secret.encode("utf-8", errors="surrogatepass")).hexdigest()
-    return f"<secret: {len(secret)} chars, sha256 {digest}>"
-
-
-def mask_secrets(text: str, secrets: Sequence[str]) -> str:
-    """`text` with every occurrence of each secret (longest first) replaced by its mask."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, mask_secret(secret))
-    return text
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Each record keeps the model input as it was when the user acted (the code slice around the finding and
 its taint path, read from the file on disk), so `coderev train --feedback` can fold it into training:
 an accepted fix confirms the finding's class, a dismissal labels it `safe`. The file is written and read
-without following symlinks (`ai_core.safe_write`).
+without following symlinks (`ai_core.safe_write`); a hardcoded secret's value is masked (`ai_core.redact`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from ai_core.analysis.candidates import Candidate, window
 from ai_core.files import SourceError, read_source
 from ai_core.findings import SAFE_LABEL, Finding
+from ai_core.redact import mask_secrets, secret_values
 from ai_core.safe_write import append_bytes, read_bytes
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def record_feedback(root: Path, kind: str, finding: Finding, detail: str = "") -
     if kind not in KINDS:
         raise ValueError(f"feedback kind must be one of {KINDS}, got {kind!r}")
     taint = finding.taint_path.render() if finding.taint_path else ""
-    text = Candidate(code=_slice(root, finding), taint=taint).render()
+    text = mask_secrets(Candidate(code=_slice(root, finding), taint=taint).render(), secret_values([finding]))
     record = {
         "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "kind": kind,
