@@ -73,13 +73,16 @@ class FileFix:
 
 
 def find_root(path: Path) -> Path:
-    """The workspace of `path`: the nearest folder with pyproject.toml, .git or .coderev, else the folder itself."""
-    start = path.resolve()
-    folder = start if start.is_dir() else start.parent
+    """The workspace of `path`: the nearest folder with pyproject.toml, .git or .coderev, else the folder itself.
+
+    Found from the path as given (a symlink is not followed first: its target may lie outside the workspace).
+    """
+    start = Path(os.path.abspath(path))
+    folder = start if start.is_dir() and not start.is_symlink() else start.parent
     for candidate in (folder, *folder.parents):
         if any((candidate / marker).exists() for marker in ("pyproject.toml", ".git", ".coderev")):
-            return candidate
-    return folder
+            return candidate.resolve()
+    return folder.resolve()
 
 
 def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[VulnClass] | None = None,
