@@ -131,11 +131,11 @@ def append_bytes(root: Path, rel: str | Path, data: bytes, sync: bool = True) ->
         os.close(fd)
 
 
-def write_bytes(root: Path, rel: str | Path, data: bytes, mode: int | None = None) -> None:
+def write_bytes(root: Path, rel: str | Path, data: bytes, mode: int | None = None, moment: str = "") -> None:
     """Replace `root/rel` atomically (temp file beside it, fsync, rename, fsync the folder), never via a symlink.
 
     The mode is kept when the file exists (0o644 otherwise); a symlink at the target is replaced by the file,
-    its target left alone.
+    its target left alone. `moment` names the instant before the rename for the crash tests (pause_if_asked).
     """
     folder, name = _split(rel)
     with open_dir(root, folder, create=True) as dir_fd:
@@ -155,6 +155,8 @@ def write_bytes(root: Path, rel: str | Path, data: bytes, mode: int | None = Non
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            if moment:
+                pause_if_asked(moment)
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -222,7 +224,12 @@ PAUSE_ENV = "CODEREV_TEST_PAUSE_AT"
 
 
 def pause_if_asked(moment: str) -> None:
-    """For the crash tests only: when CODEREV_TEST_PAUSE_AT names this moment, say so on stderr and wait."""
+    """For the crash tests only: when $CODEREV_TEST_PAUSE_AT names this moment, say so on stderr and wait.
+
+    The moments: "replace" (the first file's temp is written, not renamed yet), "between" (the first file is
+    replaced, the second's temp is written) and "commit" (every file replaced, the journal entry not appended).
+    Unset (always, outside the tests) this returns at once.
+    """
     if os.environ.get(PAUSE_ENV) != moment:
         return
     import sys

@@ -423,7 +423,7 @@ def _locked(fd: int) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def write_atomic(path: Path, text: str, root: Path | None = None) -> None:
+def write_atomic(path: Path, text: str, root: Path | None = None, moment: str = "") -> None:
     """Replace a file atomically (temp file beside it, fsync, rename), keeping its mode.
 
     The path must lie inside `root` (default: its own folder) once resolved, and no folder on the way may be a
@@ -431,7 +431,7 @@ def write_atomic(path: Path, text: str, root: Path | None = None) -> None:
     """
     base = (root if root is not None else path.parent).resolve()
     rel = inside(base, path).relative_to(base)
-    write_bytes(base, rel, text.encode("utf-8", errors="surrogatepass"))
+    write_bytes(base, rel, text.encode("utf-8", errors="surrogatepass"), moment=moment)
 
 
 __all__ = ["Change", "Entry", "Journal", "NothingToUndo", "OutsideWorkspace", "UndoRefused", "UnsafePath",

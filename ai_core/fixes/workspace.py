@@ -158,8 +158,7 @@ def _write_all(journal: Journal, entry: Entry, writes: list[tuple[Path, str, str
     written: list[tuple[Path, str]] = []
     try:
         for number, (path, before, after) in enumerate(writes):
-            pause_if_asked("replace" if number == 0 else "between")
-            write_atomic(path, after, journal.root)
+            write_atomic(path, after, journal.root, moment="replace" if number == 0 else "between")
             written.append((path, before))
         pause_if_asked("commit")
         return journal.commit(entry)
