@@ -1,0 +1,80 @@
+"""The editor's side of the trust rules over the real server: undo stays inside the workspace, and a fix a
+crash interrupted is settled when the server starts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from tests.test_actions_lsp import _session
+from tests.test_trust_journal import SHELL, coderev, killed_at
+
+FIXED_LINE = 'subprocess.run(["tar", "czf", "/tmp/out.tgz", folder], check=True)'
+
+
+@pytest.fixture
+def two_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """The workspace, and a folder beside it with a legitimately journaled fix of its own."""
+    root, other = tmp_path / "ws", tmp_path / "outside"
+    for folder in (root, other):
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    (other / "archive.py").write_text(SHELL, encoding="utf-8")
+    assert coderev("fix", ".", "--apply", cwd=other).returncode == 0
+    return root, other
+
+
+async def test_undo_refuses_a_uri_that_leaves_the_workspace(lsp: LanguageClient, two_folders: tuple[Path, Path]):
+    root, other = two_folders
+    editor = await _session(lsp, root)
+    sneaky = f"{root.as_uri()}/../{other.name}/archive.py"
+    with pytest.raises(JsonRpcException, match="outside the workspace"):
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="coderev.undoFix", arguments=[{"uri": sneaky}]))
+    assert editor.applied == []
+    assert FIXED_LINE in (other / "archive.py").read_text(encoding="utf-8")
+
+
+async def test_undo_refuses_a_journal_entry_that_leaves_the_workspace(lsp: LanguageClient,
+                                                                       two_folders: tuple[Path, Path]):
+    root, other = two_folders
+    record = json.loads((other / ".coderev" / "history.jsonl").read_text(encoding="utf-8"))
+    record["file"] = f"../{other.name}/archive.py"
+    (root / ".coderev").mkdir()
+    (root / ".coderev" / "history.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    editor = await _session(lsp, root)
+    with pytest.raises(JsonRpcException, match="outside the workspace"):
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="coderev.undoFix", arguments=[{"uri": (root / "pyproject.toml").as_uri()}]))
+    assert editor.applied == []
+    assert FIXED_LINE in (other / "archive.py").read_text(encoding="utf-8")
+
+
+async def _log_message(lsp: LanguageClient, needle: str, timeout: float = 60.0) -> str:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        params = await asyncio.wait_for(lsp.wait_for_notification(types.WINDOW_LOG_MESSAGE), deadline - loop.time())
+        if needle in params.message:
+            return params.message
+
+
+async def test_the_server_settles_an_interrupted_fix_when_it_starts(lsp: LanguageClient, tmp_path: Path):
+    root = tmp_path / "ws"
+    (root / "tools").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "tools"\n', encoding="utf-8")
+    (root / "tools" / "archive.py").write_text(SHELL, encoding="utf-8")
+    killed_at("commit", root, "tools")
+    waiting = asyncio.ensure_future(_log_message(lsp, "had written every file: committed"))
+    await _session(lsp, root)
+    assert "journal recovery in" in await waiting
+    history = await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="coderev.showHistory", arguments=[{"uri": (root / "tools" / "archive.py").as_uri()}]))
+    assert [e["file"] for e in history["entries"]] == ["tools/archive.py"]
+    assert not list((root / ".coderev" / "pending").iterdir())
