@@ -30,11 +30,14 @@ def two_folders(tmp_path: Path) -> tuple[Path, Path]:
     return root, other
 
 
-async def test_undo_refuses_a_uri_that_leaves_the_workspace(lsp: LanguageClient, two_folders: tuple[Path, Path]):
+@pytest.mark.parametrize("spelling", ["dot-dot", "beside"])
+async def test_undo_refuses_a_uri_that_leaves_the_workspace(lsp: LanguageClient, two_folders: tuple[Path, Path],
+                                                            spelling: str):
     root, other = two_folders
     editor = await _session(lsp, root)
-    sneaky = f"{root.as_uri()}/../{other.name}/archive.py"
-    with pytest.raises(JsonRpcException, match="outside the workspace"):
+    sneaky = f"{root.as_uri()}/../{other.name}/archive.py" if spelling == "dot-dot" else \
+        (other / "archive.py").as_uri()
+    with pytest.raises(JsonRpcException, match="outside the workspace|not in a workspace folder"):
         await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
             command="coderev.undoFix", arguments=[{"uri": sneaky}]))
     assert editor.applied == []
