@@ -37,7 +37,7 @@ async def test_undo_refuses_a_uri_that_leaves_the_workspace(lsp: LanguageClient,
     editor = await _session(lsp, root)
     sneaky = f"{root.as_uri()}/../{other.name}/archive.py" if spelling == "dot-dot" else \
         (other / "archive.py").as_uri()
-    with pytest.raises(JsonRpcException, match="outside the workspace|not in a workspace folder"):
+    with pytest.raises(JsonRpcException, match=r"outside the workspace|not in a workspace folder"):
         await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
             command="coderev.undoFix", arguments=[{"uri": sneaky}]))
     assert editor.applied == []
