@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -144,7 +145,7 @@ def write_bytes(root: Path, rel: str | Path, data: bytes, mode: int | None = Non
                 mode = stat.S_IMODE(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
             except FileNotFoundError:
                 mode = 0o644
-        tmp = f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        tmp = f".{name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=dir_fd)
         try:
             try:
@@ -189,8 +190,12 @@ def read_bytes(root: Path, rel: str | Path, limit: int | None = None) -> bytes:
         return handle.read() if limit is None else handle.read(limit)
 
 
-def remove_temp_files(root: Path, rel: str | Path, older_than_s: float = 0.0) -> list[str]:
-    """Delete the temp files this module left in the folder `root/rel` after a crash; their names."""
+def remove_temp_files(root: Path, rel: str | Path, older_than_s: float = 60.0) -> list[str]:
+    """Delete the temp files this module left in the folder `root/rel` after a crash; their names.
+
+    A temp file names the process that writes it: it is removed once that process is gone (one without a
+    process id, from an older version, once older than `older_than_s`).
+    """
     import time
 
     removed: list[str] = []
@@ -199,14 +204,33 @@ def remove_temp_files(root: Path, rel: str | Path, older_than_s: float = 0.0) ->
             for name in os.listdir(dir_fd):
                 if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
                     continue
+                owner = _TEMP_OWNER.search(name)
                 with contextlib.suppress(FileNotFoundError):
-                    info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                    if time.time() - info.st_mtime >= older_than_s:
-                        os.unlink(name, dir_fd=dir_fd)
-                        removed.append(name)
+                    if owner is not None:
+                        if _alive(int(owner.group(1))):
+                            continue
+                    elif time.time() - os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mtime < older_than_s:
+                        continue
+                    os.unlink(name, dir_fd=dir_fd)
+                    removed.append(name)
     except (FileNotFoundError, UnsafePath):
         return removed
     return removed
+
+
+_TEMP_OWNER = re.compile(r"\.(\d+)-[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + "$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def symlinks_under(folder: Path) -> list[Path]:

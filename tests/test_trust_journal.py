@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shlex
 import subprocess
 import sys
@@ -186,3 +187,29 @@ def test_a_fix_without_secrets_keeps_the_replaced_text_for_undo(shell_ws: Path):
     assert coderev("fix", "tools", "--apply", cwd=shell_ws).returncode == 0
     [entry] = _journal(shell_ws)
     assert any('shell=True' in e["old"] for e in entry["edits"]) and not any(e.get("masked") for e in entry["edits"])
+
+
+@pytest.mark.slow
+def test_kills_at_random_moments_never_leave_the_journal_and_the_files_disagreeing(tmp_path: Path):
+    rng = random.Random(16)
+    for attempt in range(8):
+        root = tmp_path / f"ws{attempt}"
+        root.mkdir()
+        (root / "pyproject.toml").write_text('[project]\nname = "app"\n', encoding="utf-8")
+        (root / "settings.py").write_text(SETTINGS, encoding="utf-8")
+        (root / ".env.example").write_text(ENV_EXAMPLE, encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "fix", ".", "--apply"], cwd=root,
+                                env=_env(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=rng.uniform(0.5, 4.0))  # the kill lands anywhere from start-up to the end
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        assert coderev("history", cwd=root).returncode == 0
+        texts = ((root / "settings.py").read_text(encoding="utf-8"),
+                 (root / ".env.example").read_text(encoding="utf-8"))
+        if _journal(root):
+            assert texts == (SETTINGS_FIXED, ENV_EXAMPLE + "API_TOKEN=\n"), f"attempt {attempt}"
+        else:
+            assert texts == (SETTINGS, ENV_EXAMPLE), f"attempt {attempt}"
+        assert _leftovers(root) == [], f"attempt {attempt}"

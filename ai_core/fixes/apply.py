@@ -18,6 +18,7 @@ from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.engine import FixAllResult
 from ai_core.fixes.journal import (
     INTENT,
+    PENDING_DIR,
     Change,
     Entry,
     Journal,
@@ -97,10 +98,6 @@ def texts_before(fix: Fix, main_text: str, read: ReadText) -> dict[str, str]:
     for path, _edits in fix.extra_files:
         texts[path] = read(path) or ""
     return texts
-
-
-STALE_TEMP_S = 60.0
-"""A temp file in `.coderev/` older than this (and not of a pending fix) was left by a crash."""
 
 
 def record_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
@@ -198,8 +195,8 @@ def recover(journal: Journal) -> list[str]:
     back with a warning. An editor's intent (source "lsp") never writes to disk. Temp files left beside the
     files and in `.coderev/` are removed.
     """
-    lines = [f"removed the temp file {STATE_DIR}/{name} left by an interrupted write"
-             for name in remove_temp_files(journal.root, STATE_DIR, older_than_s=STALE_TEMP_S)]
+    lines = [f"removed the temp file {folder}/{name} left by an interrupted write"
+             for folder in (STATE_DIR, PENDING_DIR) for name in remove_temp_files(journal.root, folder)]
     if not journal.pending():
         for line in lines:
             log.warning("journal recovery in %s: %s", journal.root, line)
