@@ -12,7 +12,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.test_actions_lsp import _session
+from tests.lsp_support import wait_for_diagnostics
+from tests.test_actions_lsp import _actions, _session
 from tests.test_trust_journal import SHELL, coderev, killed_at
 
 FIXED_LINE = 'subprocess.run(["tar", "czf", "/tmp/out.tgz", folder], check=True)'
@@ -81,3 +82,19 @@ async def test_the_server_settles_an_interrupted_fix_when_it_starts(lsp: Languag
         command="coderev.showHistory", arguments=[{"uri": (root / "tools" / "archive.py").as_uri()}]))
     assert [e["file"] for e in history["entries"]] == ["tools/archive.py"]
     assert not list((root / ".coderev" / "pending").iterdir())
+
+
+async def test_a_fix_is_not_sent_to_the_editor_without_its_journal_intent(lsp: LanguageClient, tmp_path: Path):
+    root, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    (root / ".coderev").symlink_to(elsewhere)
+    editor = await _session(lsp, root)
+    uri = editor.open(root / "archive.py", SHELL)
+    diagnostic = (await wait_for_diagnostics(lsp, uri, version=1)).diagnostics[0]
+    fix = next(a for a in await _actions(lsp, uri, diagnostic) if a.kind == types.CodeActionKind.QuickFix)
+    with pytest.raises(JsonRpcException, match="cannot write the fix journal, nothing applied"):
+        await lsp.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="coderev.applyFix", arguments=[fix.data]))
+    assert editor.applied == [] and editor.texts[uri] == SHELL
+    assert list(elsewhere.iterdir()) == []
