@@ -97,6 +97,17 @@ def test_the_user_config_can_set_them(tmp_path: Path, monkeypatch: pytest.Monkey
     assert {"run_tests_on_fix", "test_python", "test_command", "generative_endpoint"} <= USER_ONLY
 
 
+@pytest.mark.parametrize(("value", "kept"), [("../outside/index", False), ("/tmp/index", False),
+                                              ("s3://bucket/index", False), ("~/index", False),
+                                              ("build/coderev-index", True)])
+def test_the_workspace_may_only_place_the_index_inside_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              value: str, kept: bool):
+    monkeypatch.setenv("CODEREV_CONFIG", str(tmp_path / "absent.toml"))
+    (tmp_path / "pyproject.toml").write_text(f"[tool.coderev]\nindex_uri = {value!r}\n", encoding="utf-8")
+    settings, _warnings = load_pyproject(tmp_path)
+    assert settings.index_uri == (value if kept else ".coderev/index")
+
+
 def test_a_dry_run_runs_nothing_of_the_workspace(hostile: tuple[Path, Path]):
     root, marker = hostile
     result = coderev("fix", ".", cwd=root)
