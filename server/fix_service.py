@@ -18,9 +18,11 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
+from ai_core.files import SourceError, read_head
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes import Fixer, Journal, OutsideWorkspace, Proposal, make_fixer, sha256_text, unified_diff
 from ai_core.fixes.apply import (
+    MAX_FILE_BYTES,
     UndoPlan,
     begin_applied,
     find_fix,
@@ -227,9 +229,11 @@ class FixService:
         if doc is not None:
             return EditTarget(path, uri, doc.version, decoded(doc), doc.positions, edits)
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise RequestFailed(f"cannot read {path}: {exc.strerror or exc}") from exc
+            data = read_head(Path(path), MAX_FILE_BYTES + 1)  # a FIFO or a device is refused, never read
+        except SourceError as exc:
+            raise RequestFailed(f"cannot read {path}: {exc}") from exc
+        if len(data) > MAX_FILE_BYTES:
+            raise RequestFailed(f"cannot read {path}: larger than {MAX_FILE_BYTES} bytes")
         return EditTarget(path, uri, None, data.decode("utf-8", errors="surrogatepass"), PositionMap(data), edits)
 
     def read_text(self, path: str) -> str | None:

@@ -237,3 +237,20 @@ def test_an_index_folder_holding_a_symlink_is_refused(workspace: Path, tmp_path:
     with pytest.raises(StoreError, match="is a symlink"):
         CodeIndex(workspace, Settings()).open()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_undo_refuses_a_target_that_became_a_fifo_without_hanging(workspace: Path):
+    assert coderev("fix", ".", "--apply", cwd=workspace).returncode == 0
+    (workspace / "archive.py").unlink()
+    os.mkfifo(workspace / "archive.py")
+    result = coderev("undo", cwd=workspace)
+    assert result.returncode == 1 and "cannot read archive.py" in result.stderr
+
+
+def test_an_env_example_symlinked_out_of_the_workspace_is_left_alone(workspace: Path, outside: Path):
+    (workspace / "conf.py").write_text('API_TOKEN = "ghp_a8F3kQ9zL2mX7vB1nC4dE6fG0hJ5kL8pQ2rS"\n', encoding="utf-8")
+    (workspace / ".env.example").symlink_to(outside)
+    result = coderev("fix", "conf.py", "--apply", cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert 'os.environ["API_TOKEN"]' in (workspace / "conf.py").read_text(encoding="utf-8")
+    assert outside.read_text(encoding="utf-8") == OUTSIDE_TEXT

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ai_core.files import SourceError, read_head
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.engine import FixAllResult
 from ai_core.fixes.journal import (
@@ -177,13 +178,25 @@ def plan_undo(journal: Journal, entry: Entry, read: ReadText) -> UndoPlan:
     return UndoPlan(entry, current, journal.plan_undo(entry, current))
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Files of a fix larger than this are not read back (a fix never produced one)."""
+
+
+def read_file_text(path: str | Path) -> str | None:
+    """A regular file's text on disk (a BOM dropped); None when it is missing, special, too large or unreadable."""
+    try:
+        data = read_head(Path(path), MAX_FILE_BYTES + 1)
+    except SourceError:
+        return None
+    return data.decode("utf-8-sig", errors="surrogatepass") if len(data) <= MAX_FILE_BYTES else None
+
+
 def _disk_text(root: Path, rel: str) -> str | None:
     try:
-        return inside(root, rel).read_bytes().decode("utf-8-sig", errors="surrogatepass")
-    except FileNotFoundError:
-        return ""  # a file the fix was to create
-    except (OSError, OutsideWorkspace):
+        path = inside(root, rel)
+    except OutsideWorkspace:
         return None
+    return "" if not os.path.lexists(path) else read_file_text(path)  # "": a file the fix was to create
 
 
 def recover(journal: Journal) -> list[str]:
@@ -205,7 +218,10 @@ def recover(journal: Journal) -> list[str]:
         with journal.exclusive():
             pending = journal.pending()  # again, under the lock: another process may have finished them
             for entry in pending:
-                lines.extend(_recover_one(journal, entry))
+                try:
+                    lines.extend(_recover_one(journal, entry))
+                except (UndoRefused, OSError) as exc:
+                    lines.append(f"cannot settle the interrupted {entry.kind} {entry.id}: {exc}")
             folders = {STATE_DIR} | {str(Path(c.file).parent) for e in pending for c in e.changes}
             for folder in sorted(folders):
                 for name in remove_temp_files(journal.root, folder if folder != "." else ""):
@@ -234,10 +250,12 @@ def _recover_one(journal: Journal, entry: Entry) -> list[str]:
         journal.rollback(entry, "interrupted before any file was written")
         return [f"interrupted {what} had written no file: rolled back, nothing to do"]
     others = sorted(f for f, s in states.items() if s == "other")
-    if others or entry.source == "lsp":
-        journal.rollback(entry, "interrupted; files changed since" if others else "editor edit not on disk")
-        left = ", ".join(others) or ", ".join(f for f, s in states.items() if s == "before")
-        return [f"interrupted {what}: {left} changed since; left as they are, entry rolled back"]
+    if others:
+        journal.rollback(entry, "interrupted; files changed since")
+        return [f"interrupted {what}: {', '.join(others)} changed since; left as they are, entry rolled back"]
+    if entry.source == "lsp":  # the editor's buffers, not the disk, took the edit: never written from here
+        journal.rollback(entry, "the editor's edit is not on disk")
+        return [f"interrupted {what}: the editor's edit is not on disk; entry rolled back"]
     finished: list[str] = []
     for change in entry.changes:
         if states[change.file] == "before":
@@ -254,6 +272,6 @@ def _finish(journal: Journal, change: Change, before: str) -> None:
     write_atomic(journal.root / change.file, after, journal.root)
 
 
-__all__ = ["INTENT", "UndoPlan", "begin_applied", "find_fix", "fix_all_details", "fix_all_fix", "merge_appends",
-           "plan_undo", "record_accepted", "record_all_accepted", "record_applied", "recover",
-           "stale_files", "texts_before"]
+__all__ = ["INTENT", "MAX_FILE_BYTES", "UndoPlan", "begin_applied", "find_fix", "fix_all_details", "fix_all_fix",
+           "merge_appends", "plan_undo", "read_file_text", "record_accepted", "record_all_accepted", "record_applied",
+           "recover", "stale_files", "texts_before"]

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.files import SourceError, read_source
+from ai_core.files import SourceError, read_head, read_source
 from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
 from ai_core.fixes.context import Draft, FixContext, ProjectInfo, project_info
 from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
@@ -30,6 +30,7 @@ from ai_core.parsing.tree import node_at
 log = logging.getLogger(__name__)
 
 ENV_EXAMPLE_FILES = (".env.example", ".env.sample", "env.example")
+ENV_EXAMPLE_MAX_BYTES = 1024 * 1024
 MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
 _STRINGS = re.compile(r'"[^"\n]*"|\'[^\'\n]*\'')
 LONG_LINE = 88
@@ -259,11 +260,13 @@ class Fixer:
             return ()
         for name in ENV_EXAMPLE_FILES:
             path = self.root / name
-            if not path.is_file():
-                continue
+            if not path.is_file() or not path.resolve().is_relative_to(self.root.resolve()):
+                continue  # absent, special, or a symlink out of the workspace: not ours to edit
             try:
-                data = path.read_bytes()
-            except OSError:
+                data = read_head(path, ENV_EXAMPLE_MAX_BYTES + 1)
+            except SourceError:
+                return ()
+            if len(data) > ENV_EXAMPLE_MAX_BYTES:
                 return ()
             present = {line.split(b"=", 1)[0].strip().decode(errors="replace") for line in data.splitlines()}
             missing = [v for v in dict.fromkeys(env_vars) if v not in present]

@@ -22,6 +22,7 @@ from ai_core.fixes.apply import (
     fix_all_details,
     fix_all_fix,
     plan_undo,
+    read_file_text,
     record_all_accepted,
     stale_files,
     texts_before,
@@ -106,11 +107,8 @@ def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[Vu
 
 
 def read_disk_text(path: str) -> str | None:
-    """A file's text on disk (a BOM dropped), None when it cannot be read."""
-    try:
-        return Path(path).read_bytes().decode("utf-8-sig", errors="surrogatepass")
-    except OSError:
-        return None
+    """A file's text on disk (a BOM dropped), None when it cannot be read or is not a regular file."""
+    return read_file_text(path)
 
 
 def _current_text(path: str) -> str | None:
