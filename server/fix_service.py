@@ -31,6 +31,7 @@ from ai_core.fixes.apply import (
     plan_undo,
     record_all_accepted,
     record_applied,
+    recover,
     stale_files,
 )
 from ai_core.fixes.explain import explain
@@ -400,6 +401,7 @@ class FixService:
         """The inverse edits of a journaled fix (the last by default) on the files as the editor has them."""
         root = self.root_from(options)
         journal = Journal(root)
+        recover(journal)  # a fix a crash interrupted is settled before anything is undone
         entry_id = options.get("id")
         try:
             plan = plan_undo(journal, find_fix(journal, str(entry_id) if entry_id else None),
@@ -415,6 +417,7 @@ class FixService:
         """The journal of a folder, oldest first."""
         root = self.root_from(options)
         journal = Journal(root)
+        recover(journal)
         undone = journal.undone()
         entries = [{"id": e.id, "kind": e.kind, "time": e.time, "class": e.vuln_class, "rule": e.rule,
                     "title": e.title, "file": e.file, "version": e.changes[0].version if e.changes else None,
