@@ -116,6 +116,9 @@ def open_append(root: Path, rel: str | Path) -> int:
         except OSError as exc:
             raise _refuse(exc, Path(root), str(rel)) from exc
     _check_regular(fd, root, rel)
+    if os.fstat(fd).st_nlink > 1:  # a hard link shares its content with a file that may lie outside
+        os.close(fd)
+        raise UnsafePath(errno.EMLINK, f"refusing {rel} in {root}: it is a hard link to another file")
     return fd
 
 

@@ -254,3 +254,12 @@ def test_an_env_example_symlinked_out_of_the_workspace_is_left_alone(workspace: 
     assert result.returncode == 0, result.stderr
     assert 'os.environ["API_TOKEN"]' in (workspace / "conf.py").read_text(encoding="utf-8")
     assert outside.read_text(encoding="utf-8") == OUTSIDE_TEXT
+
+
+def test_a_journal_hard_linked_to_a_file_outside_is_refused(workspace: Path, outside: Path):
+    (workspace / ".coderev").mkdir()
+    os.link(outside, workspace / ".coderev" / "history.jsonl")
+    result = coderev("fix", ".", "--apply", cwd=workspace)
+    assert result.returncode == 1 and "hard link" in result.stderr
+    assert outside.read_text(encoding="utf-8") == OUTSIDE_TEXT
+    assert (workspace / "archive.py").read_text(encoding="utf-8") == SHELL
