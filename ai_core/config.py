@@ -1,9 +1,18 @@
-"""One Settings object, read from `[tool.coderev]` in pyproject.toml or from an editor's settings."""
+"""One Settings object, read from the user's config file, `[tool.coderev]` in pyproject.toml, or an editor's settings.
+
+Trust: the settings in USER_ONLY run code or send it somewhere (the workspace's tests, the interpreter and
+command that run them, the generative endpoint); a workspace's own `pyproject.toml` cannot set them (ignored
+with a warning). They come from the user: the editor's settings, the user config file
+(`$CODEREV_CONFIG`, else `$XDG_CONFIG_HOME/coderev/config.toml`, else `~/.config/coderev/config.toml`, a
+`[coderev]` table or top-level keys), or a CLI flag. A workspace's `index_uri` and `adapter_registry` must be
+relative paths inside it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -83,9 +92,16 @@ class Settings:
     generative_timeout_s: float = 30.0
     """Time limit for one request to the generative endpoint (retries and backoff come on top)."""
     run_tests_on_fix: bool = False
-    """Run the workspace's tests (subprocess, timeout, no network) before offering a fix."""
+    """Run the workspace's tests before a fix is applied (a copy of the tree, no network, rlimits); user only."""
     test_timeout_s: float = 60.0
-    """Time limit for those tests."""
+    """Wall-clock (and CPU-time) limit for those tests; user only."""
+    test_memory_mb: int = 4096
+    """Address-space limit for those tests, in MiB; user only."""
+    test_python: str = ""
+    """The interpreter that runs those tests (e.g. `.venv/bin/python`, relative to the workspace); empty: the one
+    running coderev. User only: the workspace's own interpreter is never picked by itself."""
+    test_command: tuple[str, ...] = ()
+    """Arguments after the interpreter (default `-m pytest -x -q -p no:cacheprovider`); user only."""
     debounce_ms: int = 150
     """How long the server waits after the last keystroke before analysing."""
     diagnostic_mode: str = "auto"
@@ -101,19 +117,82 @@ class Settings:
         return _parse(mapping or {}, base=cls())
 
 
-def load_pyproject(root: Path) -> tuple[Settings, list[str]]:
-    """Settings from `root/pyproject.toml`'s `[tool.coderev]`, or defaults; never raises."""
-    path = root / "pyproject.toml"
+USER_ONLY = frozenset({"run_tests_on_fix", "test_timeout_s", "test_memory_mb", "test_python", "test_command",
+                       "generative_endpoint"})
+"""Settings that run code or send it off the machine: never taken from the workspace's own files."""
+WORKSPACE_PATHS = frozenset({"index_uri", "adapter_registry"})
+"""Settings naming where coderev writes: from the workspace, only relative paths that stay inside it."""
+USER_CONFIG_ENV = "CODEREV_CONFIG"
+
+
+def user_config_path() -> Path:
+    """The user's config file: $CODEREV_CONFIG, else $XDG_CONFIG_HOME/coderev/config.toml, else ~/.config/…"""
+    explicit = os.environ.get(USER_CONFIG_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "coderev" / "config.toml"
+
+
+def load_user_config() -> tuple[Settings, list[str]]:
+    """Settings from the user's config file (any key, USER_ONLY included), or defaults; never raises."""
+    path = user_config_path()
     if not path.is_file():
         return Settings(), []
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return Settings(), [f"{path}: cannot read [tool.coderev] ({exc}); using defaults"]
+        return Settings(), [f"{path}: cannot read the user config ({exc}); using defaults"]
+    table = data.get("coderev", data)
+    if not isinstance(table, dict):
+        return Settings(), [f"{path}: [coderev] is not a table; using defaults"]
+    return Settings.from_mapping(table)
+
+
+def load_pyproject(root: Path) -> tuple[Settings, list[str]]:
+    """The settings of a workspace: the user config, then `root/pyproject.toml`'s `[tool.coderev]` without the
+    USER_ONLY keys (each ignored with a warning); never raises."""
+    base, warnings = load_user_config()
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return base, warnings
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return base, [*warnings, f"{path}: cannot read [tool.coderev] ({exc}); using defaults"]
     table = data.get("tool", {}).get("coderev", {})
     if not isinstance(table, dict):
-        return Settings(), [f"{path}: [tool.coderev] is not a table; using defaults"]
-    return Settings.from_mapping(table)
+        return base, [*warnings, f"{path}: [tool.coderev] is not a table; using defaults"]
+    trusted, refused = workspace_table(table)
+    for message in refused:
+        log.warning("%s: %s", path, message)
+    settings, parsed = base.with_overrides(trusted)
+    return settings, [*warnings, *(f"{path}: {m}" for m in refused), *parsed]
+
+
+def workspace_table(table: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A workspace's `[tool.coderev]` without what it may not set, and a warning for each key dropped."""
+    kept: dict[str, Any] = {}
+    refused: list[str] = []
+    for raw_key, value in table.items():
+        key = _snake(str(raw_key))
+        if key in USER_ONLY:
+            refused.append(f"{raw_key!r} is ignored in a workspace's [tool.coderev]: it runs code or sends it "
+                           "elsewhere, so only your editor settings, ~/.config/coderev/config.toml or a CLI flag "
+                           "can set it")
+        elif key in WORKSPACE_PATHS and not _stays_inside(value):
+            refused.append(f"{raw_key!r} = {value!r} is ignored in a workspace's [tool.coderev]: it must be a "
+                           "relative path inside the workspace (set other places in your own settings)")
+        else:
+            kept[raw_key] = value
+    return kept, refused
+
+
+def _stays_inside(value: Any) -> bool:
+    if not isinstance(value, str) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", value) or value.startswith("~"):
+        return False
+    path = Path(value)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def _snake(key: str) -> str:
@@ -161,7 +240,7 @@ def _coerce(key: str, raw: Any) -> Any:
         if raw not in MODEL_VARIANTS:
             raise ValueError(f"{raw!r} is not one of {', '.join(MODEL_VARIANTS)}")
         return raw
-    if key in {"exclude"}:
+    if key in {"exclude", "test_command"}:
         items = [raw] if isinstance(raw, str) else list(raw)
         return tuple(str(item) for item in items)
     if key in {"extra_sources", "extra_sinks", "extra_sanitizers"}:
@@ -191,4 +270,5 @@ def _coerce(key: str, raw: Any) -> Any:
     raise TypeError(f"cannot read {raw!r}")  # pragma: no cover - every field type is handled above
 
 
-__all__ = ["DIAGNOSTIC_MODES", "MODEL_VARIANTS", "Settings", "load_pyproject"]
+__all__ = ["DIAGNOSTIC_MODES", "MODEL_VARIANTS", "USER_ONLY", "Settings", "load_pyproject", "load_user_config",
+           "user_config_path", "workspace_table"]

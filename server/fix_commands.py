@@ -1,20 +1,25 @@
 """The fix commands: coderev.applyFix, coderev.fixAll, coderev.recordFix, coderev.undoFix, coderev.showHistory and
 coderev.explain.
 
-applyFix and fixAll send a versioned `workspace/applyEdit` and journal the fix in `.coderev/history.jsonl` when
-the editor applied it; recordFix journals a fix the editor applied from a resolved code action; undoFix
-reverts a journaled fix when its files still have the text the fix produced.
+applyFix and fixAll write the journal intent in `.coderev/history.jsonl`, send a versioned `workspace/applyEdit`
+and commit the entry when the editor applied it (roll it back when it did not); recordFix journals a fix the
+editor applied from a resolved code action; undoFix reverts a journaled fix of a workspace folder when its files
+still have the text the fix produced. At `initialized` each folder's interrupted fixes are finished or rolled back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ai_core.fixes.apply import recover
+from ai_core.fixes.journal import Entry, Journal
+from ai_core.safe_write import write_text
 from server.code_action_resolve import workspace_edit
 from server.fix_service import (
     APPLY_FIX,
@@ -43,13 +48,19 @@ async def apply(ls: CoderevServer, edit: types.WorkspaceEdit, awaiting: Awaiting
                 ) -> dict[str, Any]:
     """Send a versioned workspace/applyEdit and journal the fix when the editor applied it."""
     service = ls.state(FixService)
-    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+    entry = service.begin(awaiting)  # nothing is sent to the editor without its journal intent
+    try:
+        result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+    except BaseException:
+        service.finish(awaiting, entry, applied=False, reason="the edit request failed")
+        raise
     service.release(awaiting)
     if not result.applied:
         reason = result.failure_reason or "the editor refused the edit (the document may have changed)"
         log.info("%s not applied: %s", label, reason)
+        service.finish(awaiting, entry, applied=False, reason=reason)
         return {"applied": False, "reason": reason}
-    entry = service.journal(awaiting)
+    service.finish(awaiting, entry, applied=True)
     return {"applied": True, "id": entry.id, "title": awaiting.title}
 
 
@@ -88,14 +99,33 @@ async def undo_fix(ls: CoderevServer, *args: Any) -> dict[str, Any]:
     except UndoNotPossible as exc:
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"coderev: {exc}"))
         raise
-    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-        edit=workspace_edit(ls, targets), label=f"coderev: undo {plan.entry.title}"))
-    if not result.applied:
-        raise RequestFailed(result.failure_reason or "the editor refused the undo edit")
     versions = {rel: target.version for rel, target in zip(plan.edits, targets, strict=True)}
-    undo = journal.record_undo(plan.entry, versions, source="lsp")
+    try:
+        undo = journal.begin_undo(plan.entry, versions, source="lsp")
+    except OSError as exc:
+        raise RequestFailed(f"cannot write the fix journal, nothing undone: {exc}") from exc
+    try:
+        result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=workspace_edit(ls, targets), label=f"coderev: undo {plan.entry.title}"))
+    except BaseException:
+        _close(journal, undo, applied=False, reason="the edit request failed")
+        raise
+    if not result.applied:
+        _close(journal, undo, applied=False, reason=result.failure_reason or "refused by the editor")
+        raise RequestFailed(result.failure_reason or "the editor refused the undo edit")
+    _close(journal, undo, applied=True)
     log.info("undid fix %s (%s)", plan.entry.id, plan.entry.title)
     return {"undone": plan.entry.id, "entry": undo.id, "files": sorted(plan.edits)}
+
+
+def _close(journal: Journal, entry: Entry, applied: bool, reason: str = "") -> None:
+    try:
+        if applied:
+            journal.commit(entry)
+        else:
+            journal.rollback(entry, reason)
+    except OSError:
+        log.exception("cannot close journal entry %s; the next start's recovery will", entry.id)
 
 
 def show_history(ls: CoderevServer, *args: Any) -> dict[str, Any]:
@@ -116,11 +146,11 @@ async def show_markdown(ls: CoderevServer, root: Path, finding: Finding, markdow
     window = ls.client_capabilities.window
     if not (window and window.show_document and window.show_document.support):
         return False
-    folder = root / ".coderev" / "explain"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", finding.fingerprint).lstrip(".") or "finding"
+    rel = f".coderev/explain/{name}.md"
+    target = root / rel
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{finding.fingerprint}.md"
-        target.write_text(markdown, encoding="utf-8")
+        write_text(root, rel, markdown)  # refuses a symlinked .coderev, explain/ or file
     except OSError as exc:
         log.warning("cannot write the explanation: %s", exc)
         return False
@@ -133,8 +163,18 @@ async def show_markdown(ls: CoderevServer, root: Path, finding: Finding, markdow
     return bool(result.success)
 
 
+def recover_folders(ls: CoderevServer) -> None:
+    """Finish or roll back the fixes a crash interrupted, in every workspace folder (off the event loop)."""
+    for state in list(ls.folders.values()):
+        try:
+            recover(Journal(state.root))
+        except Exception:
+            log.exception("journal recovery in %s failed", state.root)
+
+
 def register(server: CoderevServer) -> None:
-    """Register the fix commands."""
+    """Register the fix commands (and the journal recovery once the client is initialized)."""
+    server.listeners.initialized.append(lambda: server.executor.submit(recover_folders, server))
     server.command(APPLY_FIX)(apply_fix)
     server.command(FIX_ALL)(fix_all)
     server.command(RECORD_FIX)(record_fix)

@@ -18,20 +18,26 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
+from ai_core.files import SourceError, read_head
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes import Fixer, Journal, OutsideWorkspace, Proposal, make_fixer, sha256_text, unified_diff
 from ai_core.fixes.apply import (
+    MAX_FILE_BYTES,
     UndoPlan,
+    begin_applied,
     find_fix,
     fix_all_details,
     fix_all_fix,
     plan_undo,
+    record_all_accepted,
     record_applied,
+    recover,
     stale_files,
 )
 from ai_core.fixes.explain import explain
 from ai_core.fixes.journal import Entry, NothingToUndo, UndoRefused, inside
 from ai_core.fixes.suppress import suppression_edit
+from ai_core.fixes.testrunner import tests_gate
 from ai_core.parsing import ParsedDocument, PositionMap
 from ai_core.timing import timed_call
 from server.session import CoderevServer, decoded, path_of
@@ -124,10 +130,23 @@ class FixService:
         return self.server.folder_for(path).root
 
     def root_from(self, options: dict[str, Any]) -> Path:
-        """The folder of the `uri` in a command's options, else the first workspace folder."""
+        """The folder of the `uri` in a command's options, else the first workspace folder.
+
+        The uri must resolve (`..` and symlinks too) inside one of the client's workspace folders, or be an open
+        document; RequestFailed otherwise, so that a journal outside the workspace is never used.
+        """
         uri = options.get("uri")
         if isinstance(uri, str) and uri:
-            return self.root_for(path_of(uri))
+            path = path_of(uri)
+            root = self.root_for(path)
+            try:
+                inside(root, path)
+            except OutsideWorkspace as exc:
+                raise RequestFailed(str(exc)) from exc
+            client_roots = {Path(p).resolve() for p in self.server.folder_uris().values()}
+            if client_roots and root.resolve() not in client_roots and self.server.documents.find(path) is None:
+                raise RequestFailed(f"{path} is not in a workspace folder")
+            return root
         if self.server.folders:
             return next(iter(self.server.folders.values())).root
         raise RequestFailed("no workspace folder: pass the uri of a file")
@@ -213,9 +232,11 @@ class FixService:
         if doc is not None:
             return EditTarget(path, uri, doc.version, decoded(doc), doc.positions, edits)
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise RequestFailed(f"cannot read {path}: {exc.strerror or exc}") from exc
+            data = read_head(Path(path), MAX_FILE_BYTES + 1)  # a FIFO or a device is refused, never read
+        except SourceError as exc:
+            raise RequestFailed(f"cannot read {path}: {exc}") from exc
+        if len(data) > MAX_FILE_BYTES:
+            raise RequestFailed(f"cannot read {path}: larger than {MAX_FILE_BYTES} bytes")
         return EditTarget(path, uri, None, data.decode("utf-8", errors="surrogatepass"), PositionMap(data), edits)
 
     def read_text(self, path: str) -> str | None:
@@ -270,6 +291,8 @@ class FixService:
         self.check_unchanged({p: before for p, before, _after in proposal.files})
         root = self.root_for(path_of(uri))
         targets = self.edit_targets(root, doc, uri, proposal.fix.edits, proposal.fix.extra_files)
+        await self.check_tests(root, path_of(uri), {path_of(uri): proposal.after,
+                                                    **{p: after for p, _before, after in proposal.files}})
         awaiting = AwaitingRecord(proposal.fix, finding, root, targets, sha256_text(proposal.after), uri,
                                   {"source": proposal.source}, [finding],
                                   {p: sha256_text(after) for p, _before, after in proposal.files})
@@ -295,11 +318,27 @@ class FixService:
         fix = fix_all_fix(outcome, path)
         root = self.root_for(path)
         targets = self.edit_targets(root, doc, uri, fix.edits, fix.extra_files)
+        await self.check_tests(root, path, {path: outcome.after, **{p: a for p, (_b, a) in outcome.others.items()}})
         awaiting = AwaitingRecord(fix, None, root, targets, sha256_text(outcome.after), uri,
                                   fix_all_details(outcome), [p.finding for p in outcome.fixed],
                                   {p: sha256_text(after) for p, (_before, after) in outcome.others.items()})
         self.hold(action_key(data), awaiting)
         return awaiting
+
+    async def check_tests(self, root: Path, path: str, texts: dict[str, str]) -> None:
+        """Run the workspace's tests with a chosen fix's texts when the user turned that on (never while listing);
+        RequestFailed when they fail with the fix and passed without it."""
+        check = tests_gate(root, self.server.settings_for(path))
+        if check is None:
+            return
+        try:
+            overrides = {inside(root, p).relative_to(root.resolve()).as_posix(): text for p, text in texts.items()}
+        except OutsideWorkspace as exc:
+            raise RequestFailed(str(exc)) from exc
+        loop = asyncio.get_running_loop()
+        refused = await loop.run_in_executor(self.server.executor, check, overrides)
+        if refused:
+            raise RequestFailed(refused)
 
     def suppression(self, data: dict[str, Any]) -> list[EditTarget]:
         """The edit that adds a suppression comment for a finding."""
@@ -316,6 +355,27 @@ class FixService:
         return record_applied(Journal(awaiting.root), awaiting.fix, {t.path: t.text for t in awaiting.targets},
                               {t.path: t.version for t in awaiting.targets}, source="lsp",
                               finding=awaiting.finding, extra=awaiting.extra, accepted=awaiting.accepted)
+
+    def begin(self, awaiting: AwaitingRecord) -> Entry:
+        """Write the journal intent of a fix about to be sent to the editor (RequestFailed when it cannot be)."""
+        try:
+            return begin_applied(Journal(awaiting.root), awaiting.fix, {t.path: t.text for t in awaiting.targets},
+                                 {t.path: t.version for t in awaiting.targets}, source="lsp",
+                                 finding=awaiting.finding, extra=awaiting.extra, accepted=awaiting.accepted)
+        except OSError as exc:
+            raise RequestFailed(f"cannot write the fix journal, nothing applied: {exc}") from exc
+
+    def finish(self, awaiting: AwaitingRecord, entry: Entry, applied: bool, reason: str = "") -> None:
+        """Close the intent of a fix: committed (and its findings recorded as accepted) or rolled back."""
+        journal = Journal(awaiting.root)
+        try:
+            if applied:
+                journal.commit(entry)
+                record_all_accepted(awaiting.root, awaiting.accepted)
+            else:
+                journal.rollback(entry, reason)
+        except OSError:
+            log.exception("cannot close journal entry %s; the next start's recovery will", entry.id)
 
     async def record(self, key: str) -> dict[str, Any]:
         """Journal a fix once the editor has its text (the editor's didChange may trail the command)."""
@@ -344,6 +404,7 @@ class FixService:
         """The inverse edits of a journaled fix (the last by default) on the files as the editor has them."""
         root = self.root_from(options)
         journal = Journal(root)
+        recover(journal)  # a fix a crash interrupted is settled before anything is undone
         entry_id = options.get("id")
         try:
             plan = plan_undo(journal, find_fix(journal, str(entry_id) if entry_id else None),
@@ -359,6 +420,7 @@ class FixService:
         """The journal of a folder, oldest first."""
         root = self.root_from(options)
         journal = Journal(root)
+        recover(journal)
         undone = journal.undone()
         entries = [{"id": e.id, "kind": e.kind, "time": e.time, "class": e.vuln_class, "rule": e.rule,
                     "title": e.title, "file": e.file, "version": e.changes[0].version if e.changes else None,

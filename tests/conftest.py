@@ -14,6 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Each test run (and each xdist worker) gets its own cache, so parallel workers never share LanceDB tables
 # such as the embedded knowledge base; servers the tests start inherit it (set before SERVER_ENV is built).
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="coderev-test-cache-")
+os.environ["CODEREV_CONFIG"] = os.devnull  # the developer's own ~/.config/coderev/config.toml never leaks in
 
 from tests.lsp_support import server_config
 

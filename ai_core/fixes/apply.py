@@ -1,7 +1,8 @@
 """Applying verified fixes for any front end: one Fix for a fix-all, merged appends, journaling, undo plans.
 
 The CLI (`ai_core.fixes.workspace`, files on disk) and the server (editor buffers) differ only in how they
-read a file's current text and how they write the result; everything else about applying a fix is here.
+read a file's current text and how they write the result; everything else about applying a fix is here,
+including the recovery of a fix interrupted between its journal intent and its commit mark.
 """
 
 from __future__ import annotations
@@ -13,10 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ai_core.files import SourceError, read_head
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.engine import FixAllResult
-from ai_core.fixes.journal import Entry, Journal, NothingToUndo, OutsideWorkspace, UndoRefused, inside
-from ai_core.fixes.text import apply_edits, diff_edits
+from ai_core.fixes.journal import (
+    INTENT,
+    PENDING_DIR,
+    Change,
+    Entry,
+    Journal,
+    NothingToUndo,
+    OutsideWorkspace,
+    UndoRefused,
+    inside,
+    write_atomic,
+)
+from ai_core.fixes.text import apply_edits, diff_edits, sha256_text
+from ai_core.redact import secret_values
+from ai_core.safe_write import STATE_DIR, remove_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +105,28 @@ def record_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
                    versions: Mapping[str, int | None] | None = None, source: str = "",
                    finding: Finding | None = None, extra: dict[str, Any] | None = None,
                    accepted: Iterable[Finding] = ()) -> Entry:
-    """Journal an applied fix and record its findings as accepted (a feedback failure is only logged)."""
-    entry = journal.record_fix(fix, texts, versions, source=source, finding=finding, extra=extra)
-    for accepted_finding in accepted:
-        record_accepted(journal.root, accepted_finding)
+    """Journal a fix the editor applied and record its findings as accepted (a feedback failure is only logged)."""
+    accepted = list(accepted)
+    entry = journal.record_fix(fix, texts, versions, source=source, finding=finding, extra=extra,
+                               secrets=secret_values([finding, *accepted]))
+    record_all_accepted(journal.root, accepted)
     log.info("journaled fix %s (%s) in %s", entry.id, fix.title, journal.path)
     return entry
+
+
+def begin_applied(journal: Journal, fix: Fix, texts: Mapping[str, str],
+                  versions: Mapping[str, int | None] | None = None, source: str = "",
+                  finding: Finding | None = None, extra: dict[str, Any] | None = None,
+                  accepted: Iterable[Finding] = ()) -> Entry:
+    """Write the journal intent of a fix about to be applied (before any file is touched)."""
+    return journal.begin_fix(fix, texts, versions, source=source, finding=finding, extra=extra,
+                             secrets=secret_values([finding, *accepted]))
+
+
+def record_all_accepted(root: Path, findings: Iterable[Finding]) -> None:
+    """Record each finding's fix as accepted."""
+    for accepted_finding in findings:
+        record_accepted(root, accepted_finding)
 
 
 def record_accepted(root: Path, finding: Finding) -> None:
@@ -145,3 +176,102 @@ def plan_undo(journal: Journal, entry: Entry, read: ReadText) -> UndoPlan:
             raise UndoRefused(f"cannot read {change.file}; nothing was undone")
         current[change.file] = text
     return UndoPlan(entry, current, journal.plan_undo(entry, current))
+
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Files of a fix larger than this are not read back (a fix never produced one)."""
+
+
+def read_file_text(path: str | Path) -> str | None:
+    """A regular file's text on disk (a BOM dropped); None when it is missing, special, too large or unreadable."""
+    try:
+        data = read_head(Path(path), MAX_FILE_BYTES + 1)
+    except SourceError:
+        return None
+    return data.decode("utf-8-sig", errors="surrogatepass") if len(data) <= MAX_FILE_BYTES else None
+
+
+def _disk_text(root: Path, rel: str) -> str | None:
+    try:
+        path = inside(root, rel)
+    except OutsideWorkspace:
+        return None
+    return "" if not os.path.lexists(path) else read_file_text(path)  # "": a file the fix was to create
+
+
+def recover(journal: Journal) -> list[str]:
+    """Finish or roll back every fix or undo interrupted between its intent and its commit; one line per decision.
+
+    Per file: its after-hash means written, its before-hash means untouched. All written: committed. None
+    written: rolled back (nothing to do). Some written (a crash between files, CLI only): the rest is written
+    too, then committed. A file with neither hash was changed by someone else: left alone, the entry rolled
+    back with a warning. An editor's intent (source "lsp") never writes to disk. Temp files left beside the
+    files and in `.coderev/` are removed.
+    """
+    lines = [f"removed the temp file {folder}/{name} left by an interrupted write"
+             for folder in (STATE_DIR, PENDING_DIR) for name in remove_temp_files(journal.root, folder)]
+    if not journal.pending():
+        for line in lines:
+            log.warning("journal recovery in %s: %s", journal.root, line)
+        return lines
+    try:
+        with journal.exclusive():
+            pending = journal.pending()  # again, under the lock: another process may have finished them
+            for entry in pending:
+                try:
+                    lines.extend(_recover_one(journal, entry))
+                except (UndoRefused, OSError) as exc:
+                    lines.append(f"cannot settle the interrupted {entry.kind} {entry.id}: {exc}")
+            folders = {STATE_DIR} | {str(Path(c.file).parent) for e in pending for c in e.changes}
+            for folder in sorted(folders):
+                for name in remove_temp_files(journal.root, folder if folder != "." else ""):
+                    lines.append(f"removed the temp file {folder}/{name} left by an interrupted write")
+    except OSError as exc:
+        log.warning("cannot recover the fix journal %s: %s", journal.path, exc)
+        return [f"cannot recover the interrupted fixes: {exc}"]
+    for line in lines:
+        log.warning("journal recovery in %s: %s", journal.root, line)
+    return lines
+
+
+def _recover_one(journal: Journal, entry: Entry) -> list[str]:
+    states: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for change in entry.changes:
+        text = _disk_text(journal.root, change.file)
+        digest = sha256_text(text) if text is not None else ""
+        states[change.file] = "after" if digest == change.after else "before" if digest == change.before else "other"
+        texts[change.file] = text or ""
+    what = f"{entry.kind} {entry.id} ({entry.title})"
+    if all(s == "after" for s in states.values()):
+        journal.commit(entry)
+        return [f"interrupted {what} had written every file: committed"]
+    if all(s == "before" for s in states.values()):
+        journal.rollback(entry, "interrupted before any file was written")
+        return [f"interrupted {what} had written no file: rolled back, nothing to do"]
+    others = sorted(f for f, s in states.items() if s == "other")
+    if others:
+        journal.rollback(entry, "interrupted; files changed since")
+        return [f"interrupted {what}: {', '.join(others)} changed since; left as they are, entry rolled back"]
+    if entry.source == "lsp":  # the editor's buffers, not the disk, took the edit: never written from here
+        journal.rollback(entry, "the editor's edit is not on disk")
+        return [f"interrupted {what}: the editor's edit is not on disk; entry rolled back"]
+    finished: list[str] = []
+    for change in entry.changes:
+        if states[change.file] == "before":
+            _finish(journal, change, texts[change.file])
+            finished.append(change.file)
+    journal.commit(entry)
+    return [f"interrupted {what}: wrote {', '.join(finished)} to finish it, committed"]
+
+
+def _finish(journal: Journal, change: Change, before: str) -> None:
+    after = apply_edits(before, change.edits)
+    if sha256_text(after) != change.after:  # pragma: no cover - the edits are the ones that made the hash
+        raise UndoRefused(f"cannot finish {change.file}: the journaled edits do not give the journaled text")
+    write_atomic(journal.root / change.file, after, journal.root)
+
+
+__all__ = ["INTENT", "MAX_FILE_BYTES", "UndoPlan", "begin_applied", "find_fix", "fix_all_details", "fix_all_fix",
+           "merge_appends", "plan_undo", "read_file_text", "record_accepted", "record_all_accepted", "record_applied",
+           "recover", "stale_files", "texts_before"]

@@ -81,8 +81,8 @@ def env_example_edits(env_vars: Sequence[str], root: Path | None) -> tuple[tuple
         return ()
     for name in ENV_EXAMPLE_FILES:
         path = root / name
-        if not path.is_file():
-            continue
+        if not path.is_file() or not path.resolve().is_relative_to(root.resolve()):
+            continue  # absent, special, or a symlink out of the workspace: not ours to edit
         try:
             data = read_head(path, MAX_ENV_EXAMPLE_BYTES)
         except SourceError:

@@ -19,7 +19,6 @@ from ai_core.fixes.completion import UnverifiedFix, complete_draft
 from ai_core.fixes.context import FixContext, ProjectInfo, project_info
 from ai_core.fixes.rewriters import rewriters_for
 from ai_core.fixes.ruff_runner import changed_lines
-from ai_core.fixes.testrunner import TestRunner
 from ai_core.fixes.text import EditError, diff_edits
 from ai_core.fixes.verdict import Verdict, VerificationError
 from ai_core.fixes.verify import Verifier
@@ -337,13 +336,13 @@ class Fixer:
 
 def make_fixer(root: Path, settings: Settings, analyzer: Analyzer | None = None,
                overlay: Callable[[str], str | None] | None = None) -> Fixer:
-    """The Fixer of a workspace folder, as both front ends build it: tests per run_tests_on_fix, the generative
-    fixer per its settings, other files read through `overlay` (the editor's buffers) before the disk."""
+    """The Fixer of a workspace folder, as both front ends build it: the generative fixer per its settings, other
+    files read through `overlay` (the editor's buffers) before the disk. It never runs the workspace's tests:
+    applying a fix does, when the user asked (`ai_core.fixes.testrunner.tests_gate`)."""
     from ai_core.fixes.generative import from_settings  # providers load only for a fixer
 
     analyzer = analyzer or Analyzer(settings)
-    tests = TestRunner(root, settings.test_timeout_s) if settings.run_tests_on_fix else None
-    return Fixer(analyzer, root, verifier=Verifier(analyzer, root, tests=tests),
+    return Fixer(analyzer, root, verifier=Verifier(analyzer, root),
                  generator=from_settings(settings, root), overlay=overlay)
 
 

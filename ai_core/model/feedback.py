@@ -2,7 +2,8 @@
 
 Each record keeps the model input as it was when the user acted (the code slice around the finding and
 its taint path, read from the file on disk), so `coderev train --feedback` can fold it into training:
-an accepted fix confirms the finding's class, a dismissal labels it `safe`.
+an accepted fix confirms the finding's class, a dismissal labels it `safe`. The file is written and read
+without following symlinks (`ai_core.safe_write`); a hardcoded secret's value is masked (`ai_core.redact`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ai_core.files import SourceError, read_source
 from ai_core.findings import SAFE_LABEL, Finding
 from ai_core.model.candidates import Candidate, window
+from ai_core.redact import mask_secrets, secret_values
+from ai_core.safe_write import append_bytes, read_bytes
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = Path(".coderev") / "feedback.jsonl"
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
 KINDS = ("accepted", "dismissed")
 _LOCK = threading.Lock()
 
@@ -40,8 +45,8 @@ def _slice(root: Path, finding: Finding) -> str:
     if not path.is_absolute():
         path = root / path
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError):
+        lines = read_source(path, MAX_SOURCE_BYTES).split("\n")
+    except SourceError:
         return finding.snippet
     return window(lines, finding.span.start_line, finding.span.end_line)
 
@@ -51,7 +56,7 @@ def record_feedback(root: Path, kind: str, finding: Finding, detail: str = "") -
     if kind not in KINDS:
         raise ValueError(f"feedback kind must be one of {KINDS}, got {kind!r}")
     taint = finding.taint_path.render() if finding.taint_path else ""
-    text = Candidate(code=_slice(root, finding), taint=taint).render()
+    text = mask_secrets(Candidate(code=_slice(root, finding), taint=taint).render(), secret_values([finding]))
     record = {
         "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "kind": kind,
@@ -65,21 +70,24 @@ def record_feedback(root: Path, kind: str, finding: Finding, detail: str = "") -
         "detail": detail,
         "input": text,
     }
-    target = root / FEEDBACK_FILE
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", errors="surrogatepass")
     with _LOCK:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        append_bytes(root, FEEDBACK_FILE, line, sync=False)
     log.info("feedback %s recorded for %s at %s:%d", kind, finding.rule, finding.path, finding.span.start_line + 1)
 
 
 def load_feedback(root: Path) -> list[FeedbackItem]:
     """Recorded decisions as labelled inputs (malformed lines are logged and skipped; the last word wins)."""
     target = root / FEEDBACK_FILE
-    if not target.is_file():
+    try:
+        data = read_bytes(root, FEEDBACK_FILE)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:  # a symlink or a special file: refused
+        log.warning("cannot read %s: %s", target, exc)
         return []
     latest: dict[str, FeedbackItem] = {}
-    for number, line in enumerate(target.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -25,6 +25,7 @@ from ai_core.retrieval.chunks import Chunk
 from ai_core.retrieval.embeddings import Embedder, default_embedder
 from ai_core.retrieval.queries import Definition, IndexQueries
 from ai_core.retrieval.store import FileState, IndexStore, StoreError, resolve_uri
+from ai_core.safe_write import ensure_dir, symlinks_under
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,24 @@ class CodeIndex(IndexQueries):
             return self
         with self._lock:
             if not self._opened:
+                self._check_folder()
                 self.store.open()
                 self._opened = True
             return self
+
+    def _check_folder(self) -> None:
+        """Create an index folder inside the workspace without following symlinks; refuse one that holds any."""
+        folder = self._index_folder()
+        if folder is None:
+            return
+        try:
+            ensure_dir(self.root, folder.relative_to(self.root))
+        except OSError as exc:
+            raise StoreError(f"cannot open the index at {self.uri}: {exc}") from exc
+        links = symlinks_under(folder)
+        if links:
+            raise StoreError(f"refusing the index at {self.uri}: {links[0]} is a symlink (delete the folder to "
+                             "rebuild it)")
 
     def _index_folder(self) -> Path | None:
         """The index folder when it lies inside the workspace (never indexed)."""

@@ -11,6 +11,7 @@ A schema or model mismatch, or a table that cannot be read, makes `open` rebuild
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import threading
@@ -84,13 +85,17 @@ class SearchResult:
 
 
 def resolve_uri(uri: str, root: Path | None) -> str:
-    """A URI with a scheme stays as it is; a path is resolved against the workspace root."""
+    """A URI with a scheme stays as it is; a path is made absolute against the workspace root.
+
+    Symlinks are not resolved: an index folder inside the workspace that is (or holds) a symlink is refused
+    when the index is opened, never followed out of the workspace.
+    """
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", uri):
         return uri
     path = Path(uri).expanduser()
     if not path.is_absolute() and root is not None:
-        path = root / path
-    return str(path.resolve())
+        path = Path(root).resolve() / path
+    return os.path.abspath(path)
 
 
 def is_local(uri: str) -> bool:

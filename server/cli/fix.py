@@ -1,8 +1,10 @@
 """`coderev fix PATH [--apply] [--class ...]`, `coderev history` and `coderev undo [ID]`.
 
-`fix` prints a unified diff of the verified fixes (dry run); `--apply` writes each file atomically and journals
-it in `.coderev/history.jsonl`. `history` lists the journal; `undo` reverts a fix when the file still has the
-text the fix produced.
+`fix` prints a unified diff of the verified fixes (dry run, which never runs anything of the workspace);
+`--apply` writes each file atomically and journals it (write-ahead) in `.coderev/history.jsonl`, after the
+workspace's tests pass when the user asked for them (`--run-tests`, or `run_tests_on_fix` in the user's own
+config). `history` lists the journal; `undo` reverts a fix when the file still has the text the fix produced.
+Each command first finishes or rolls back a fix that a crash interrupted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 
 from ai_core.config import load_pyproject
 from ai_core.findings import VulnClass
+from ai_core.fixes.apply import recover
 from ai_core.fixes.journal import Journal, OutsideWorkspace, UndoRefused
+from ai_core.fixes.testrunner import tests_gate
 from ai_core.fixes.text import unified_diff
 from ai_core.fixes.workspace import apply_file_fix, find_root, fix_files, undo_on_disk
 
@@ -26,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--apply", action="store_true", help="write the fixed files and journal them")
     parser.add_argument("--class", dest="classes", action="append", default=[], metavar="CLASS",
                         choices=[c.value for c in VulnClass], help="only this class (repeatable)")
+    parser.add_argument("--run-tests", action="store_true",
+                        help="with --apply: run the workspace's tests (isolated copy, no network) before writing")
     parser.add_argument("--root", type=Path, help="workspace root (default: nearest pyproject.toml/.git)")
     parser.set_defaults(func=run_fix)
     history = sub.add_parser("history", help="list the fix journal of a workspace")
@@ -48,13 +54,18 @@ def run_fix(args: argparse.Namespace) -> int:
     root = (args.root or find_root(target)).resolve()
     if not target.resolve().is_relative_to(root):
         raise UsageError(f"{target} is outside the workspace {root}")
+    if args.run_tests and not args.apply:
+        raise UsageError("--run-tests runs the workspace's tests before writing: it needs --apply")
     settings, warnings = load_pyproject(root)
     for warning in warnings:
         print(f"coderev: warning: {warning}", file=sys.stderr)
-    settings = settings.with_overrides({"model_enabled": False})[0]
+    settings = settings.with_overrides({"model_enabled": False, **({"run_tests_on_fix": True} if args.run_tests
+                                                                   else {})})[0]
     journal = Journal(root)
+    report_recovery(journal)
+    check = tests_gate(root, settings) if args.apply else None
     classes = [VulnClass(c) for c in args.classes] or None
-    fixed = skipped = files = 0
+    fixed = skipped = files = failed = 0
     for result in fix_files(target, root, settings, classes):
         if result.error:
             print(f"coderev: skipped {result.rel}: {result.error}", file=sys.stderr)
@@ -70,9 +81,11 @@ def run_fix(args: argparse.Namespace) -> int:
         files += 1
         if args.apply:
             try:
-                entry = apply_file_fix(journal, result)
+                entry = apply_file_fix(journal, result, check)
             except (UndoRefused, OutsideWorkspace, OSError) as exc:
                 print(f"coderev: not written {result.rel}: {exc}", file=sys.stderr)
+                failed += 1
+                fixed -= len(result.fixed)
                 continue
             print(f"fixed {result.rel}: {len(result.fixed)} finding(s) (journal {entry.id})")
         else:
@@ -82,15 +95,23 @@ def run_fix(args: argparse.Namespace) -> int:
                 ).is_relative_to(root) else other
                 sys.stdout.write(unified_diff(before, after, other_rel))
     verb = "applied" if args.apply else "verified (dry run; --apply writes them)"
-    print(f"coderev: {fixed} fix(es) {verb} in {files} file(s); {skipped} finding(s) without a verified fix",
-          file=sys.stderr)
-    return 0 if skipped == 0 else 1
+    written = f"; {failed} file(s) not written" if failed else ""
+    print(f"coderev: {fixed} fix(es) {verb} in {files - failed} file(s); {skipped} finding(s) without a verified "
+          f"fix{written}", file=sys.stderr)
+    return 0 if skipped == 0 and failed == 0 else 1
+
+
+def report_recovery(journal: Journal) -> None:
+    """Finish or roll back a fix a crash interrupted, saying so on stderr."""
+    for line in recover(journal):
+        print(f"coderev: journal: {line}", file=sys.stderr)
 
 
 def run_history(args: argparse.Namespace) -> int:
     """Print the journal, oldest first."""
     root = (args.root or find_root(Path.cwd())).resolve()
     journal = Journal(root)
+    report_recovery(journal)
     entries = journal.entries()
     undone = journal.undone()
     for entry in entries:
@@ -111,10 +132,15 @@ def run_history(args: argparse.Namespace) -> int:
 def run_undo(args: argparse.Namespace) -> int:
     """Revert a fix on disk; exit 1 with a clear message when the file changed since."""
     root = (args.root or find_root(Path.cwd())).resolve()
+    journal = Journal(root)
+    report_recovery(journal)
     try:
-        entry = undo_on_disk(Journal(root), args.id)
+        entry = undo_on_disk(journal, args.id)
     except UndoRefused as exc:
         print(f"coderev: undo refused: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"coderev: undo failed, nothing changed: {exc}", file=sys.stderr)
         return 1
     print(f"undid {entry.undoes}: {entry.title} ({', '.join(c.file for c in entry.changes)})")
     return 0
