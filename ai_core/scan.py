@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
+from ai_core.analysis.tiers import settle_tiers
 from ai_core.config import Settings
 from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.findings import Finding
@@ -109,6 +110,9 @@ def scan_path(
             result.skipped.append((rel, error))
         else:
             result.files.append(ScannedFile(rel, findings, text, lines))
+    kept = {id(f) for f in settle_tiers(result.findings)}  # a flow from another file hides a helper's review
+    for scanned in result.files:
+        scanned.findings = [f for f in scanned.findings if id(f) in kept]
     if settings.model_enabled:
         _score_with_model(result, root, settings, scorer)
     result.seconds = time.perf_counter() - started

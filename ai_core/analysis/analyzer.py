@@ -9,6 +9,7 @@ from ai_core.analysis.checks import default_registry
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Registry
 from ai_core.analysis.suppression import is_suppressed, suppressed_lines
+from ai_core.analysis.tiers import settle_tiers
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
@@ -45,7 +46,7 @@ class Analyzer:
                 findings.extend(check.run(ctx))
             except Exception:  # one broken check never stops the others
                 log.exception("check %s failed on %s", check.name, path)
-        return sort_findings(self._filter(doc, _dedupe(findings)))
+        return sort_findings(self._filter(doc, settle_tiers(_dedupe(findings))))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:
         settings = self.settings
@@ -54,6 +55,7 @@ class Analyzer:
             f
             for f in findings
             if f.vuln_class in settings.enabled_classes
+            and f.tier in settings.tiers
             and f.severity >= settings.min_severity
             and f.confidence >= settings.min_confidence
             and not is_suppressed(f, suppressed)

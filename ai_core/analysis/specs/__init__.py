@@ -23,6 +23,7 @@ from ai_core.analysis.specs.spec_types import (
     FLOW_CLASSES,
     INJECTION_CLASSES,
     NORMALIZED,
+    REVIEW_CLASSES,
     ArgTest,
     ClassSpec,
     Propagator,
@@ -130,6 +131,10 @@ class SpecSet:
             word for sink in self.sinks_list if sink.structural
             for word in ([t.name for t in sink.when if t.truthy] or sink.patterns))
         """Words a function must contain to reach a structural sink (prefilter on bytes)."""
+        self.review_tokens = _words(
+            pattern for sink in self.sinks_list if not sink.structural and sink.vuln_class in REVIEW_CLASSES
+            for pattern in sink.patterns)
+        """Words a function must contain to reach a review-tier sink (prefilter on bytes)."""
         extra = list(extra_sources)
         self.extra_source_tokens = _words(p for source in extra for p in source.patterns) if extra else None
         """Words of user-defined sources (the built-in ones are in symbols.SOURCE_TOKENS)."""

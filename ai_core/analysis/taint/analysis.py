@@ -170,6 +170,8 @@ class TaintAnalysis:
             return True
         if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
             return True
+        if info.module.mentions(self.specs.review_tokens, info.node.start_byte, info.node.end_byte):
+            return True  # a helper that builds SQL or a command from its parameters: review tier
         data = info.module.data[info.node.start_byte:info.node.end_byte]
         for dec in info.decorators:
             text = info.module.data[dec.start_byte:dec.end_byte]

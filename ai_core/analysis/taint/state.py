@@ -220,6 +220,7 @@ class EvalState:
         """Bind `val` to an assignment target (StatementEval)."""
         raise NotImplementedError
 
-    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False) -> None:
+    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False,
+               built: bool = False) -> None:
         """A sink reached by `val` (CallSiteEval)."""
         raise NotImplementedError
