@@ -6,8 +6,8 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
 
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn",  # version control
@@ -89,3 +89,24 @@ def read_head(path: Path, limit: int) -> bytes:
             return handle.read(limit)
     except OSError as exc:
         raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
+
+
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+"""Folders whose files are test code."""
+
+
+def is_test_path(path: str, roots: Iterable[Path] = ()) -> bool:
+    """True for test code: files under tests/ (relative to a root), test_*.py, *_test.py, conftest.py."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    if name == "conftest.py" or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py"):
+        return True
+    rel = path.replace("\\", "/")
+    if PurePosixPath(rel).is_absolute():
+        for root in roots:
+            prefix = str(root).replace("\\", "/").rstrip("/") + "/"
+            if rel.startswith(prefix):
+                rel = rel[len(prefix):]
+                break
+        else:
+            return False
+    return any(part in TEST_DIRS for part in PurePosixPath(rel).parts[:-1])

@@ -9,8 +9,9 @@ from ai_core.analysis.checks import default_registry
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Registry
 from ai_core.analysis.suppression import is_suppressed, suppressed_lines
-from ai_core.analysis.tiers import settle_tiers
+from ai_core.analysis.tiers import demote_test_code, settle_tiers
 from ai_core.config import Settings
+from ai_core.files import is_test_path
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
 
@@ -46,7 +47,9 @@ class Analyzer:
                 findings.extend(check.run(ctx))
             except Exception:  # one broken check never stops the others
                 log.exception("check %s failed on %s", check.name, path)
-        return sort_findings(self._filter(doc, settle_tiers(_dedupe(findings))))
+        roots = getattr(self.project, "roots", ())
+        findings = demote_test_code(settle_tiers(_dedupe(findings)), is_test_path(path, roots))
+        return sort_findings(self._filter(doc, findings))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:
         settings = self.settings

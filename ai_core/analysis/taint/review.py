@@ -11,13 +11,14 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from ai_core.analysis.specs.spec_types import REVIEW_CLASSES, Sink
-from ai_core.findings import REVIEW_SUFFIX, Severity
+from ai_core.analysis.tiers import REVIEW_CONFIDENCE_FACTOR, review_severity
+from ai_core.findings import REVIEW_SUFFIX
 
-__all__ = ["REVIEW_CLASSES", "built_string", "is_server_module", "review_rule", "review_severity"]
+__all__ = ["CONFIDENCE_FACTOR", "REVIEW_CLASSES", "built_string", "is_server_module", "review_rule",
+           "review_severity"]
 ANY_VALUE_SINKS = frozenset({"eval", "exec", "builtins.eval", "builtins.exec", "compile"})
 """Sinks where any non-constant value deserves review, whatever its shape."""
-CONFIDENCE_FACTOR = 0.5
-"""A review finding's prior confidence is the sink's times this."""
+CONFIDENCE_FACTOR = REVIEW_CONFIDENCE_FACTOR
 SERVER_LIBRARIES = frozenset({"flask", "django", "fastapi", "starlette", "aiohttp", "tornado", "bottle", "falcon",
                               "pyramid", "quart", "sanic", "http.server", "socketserver", "wsgiref", "werkzeug",
                               "connexion", "graphene", "strawberry", "ariadne", "litestar"})
@@ -28,11 +29,6 @@ _BUILDERS = frozenset({"format", "join", "format_map"})
 def review_rule(sink: Sink) -> str:
     """The rule id of a sink's review findings."""
     return sink.id + REVIEW_SUFFIX
-
-
-def review_severity(severity: Severity) -> Severity:
-    """One step below the sink's severity, at most medium, at least low."""
-    return Severity(max(Severity.LOW, min(severity - 1, Severity.MEDIUM)))
 
 
 def is_server_module(imports: dict[str, str]) -> bool:
