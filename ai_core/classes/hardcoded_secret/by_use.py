@@ -42,9 +42,11 @@ MIN_KEY_LENGTH = 16
 _INSERT = re.compile(r"(?is)insert\s+into\s+[\"`]?(\w*(?:user|account|member|admin|login|credential|customer|staff)"
                      r"\w*)[\"`]?\s*\(([^)]*)\)\s*values\s*\(([^)]*)\)")
 _PASSWORD_COLUMN = re.compile(r"(?i)^[\"`]?(pass(word|wd)?|pwd|password_plain|plain_password)[\"`]?$")
-_DETECT_SECRETS_FORMATS = {"aws-access-key-id": "aws.AWSKeyDetector",
-                           "github-token": "github_token.GitHubTokenDetector", "slack-token": "slack.SlackDetector", "stripe-secret": "stripe.StripeDetector",
-                           "private-key": "private_key.PrivateKeyDetector"}
+_DETECT_SECRETS_FORMATS = {
+    "aws-access-key-id": "aws.AWSKeyDetector", "github-token": "github_token.GitHubTokenDetector",
+    "slack-token": "slack.SlackDetector", "stripe-secret": "stripe.StripeDetector",
+    "private-key": "private_key.PrivateKeyDetector",
+}
 
 
 def mask(value: str) -> str:
