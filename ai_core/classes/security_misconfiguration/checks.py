@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from ai_core.analysis.context import AnalysisContext
-from ai_core.analysis.docindex import literal_int
+from ai_core.analysis.docindex import CallSite, DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
@@ -83,13 +83,25 @@ def _cookies(ctx: AnalysisContext) -> Iterator[Finding]:
         if site.method != "set_cookie":
             continue
         name = string_value(site.arg("key", 0))
-        if not name or not _SENSITIVE_COOKIE.search(name):
+        if not name or not _SENSITIVE_COOKIE.search(name) or _deletes_cookie(index, site):
             continue
         for flag, rule in (("secure", NOT_SECURE), ("httponly", NOT_HTTPONLY)):
             value = site.keyword(flag)
             if value is None or index.text(value) in {"False", "None", "0"}:
                 yield rule.finding(ctx, site.node, f"cookie {name!r} is set without {flag}=True")
                 break
+
+
+_EXPIRED = re.compile(r"^(?:-?0|0\.0|datetime(?:\.datetime)?\(1970\b.*|['\"]Thu, 01[- ]Jan[- ]1970.*)$")
+
+
+def _deletes_cookie(index: DocIndex, site: CallSite) -> bool:
+    """`set_cookie(name, "", max_age=0)` / `expires=0`: the cookie is being deleted, its flags do not matter."""
+    for flag in ("max_age", "expires"):
+        value = site.keyword(flag)
+        if value is not None and _EXPIRED.match(index.text(value).strip()):
+            return True
+    return False
 
 
 def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
