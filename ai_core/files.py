@@ -44,15 +44,32 @@ def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
                for pattern in patterns)
 
 
+PYTHON_SUFFIXES = (".py", ".pyi")
+TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
+"""Files read as Jinja2/Django templates (ai_core/analysis/templates)."""
+
+
 def iter_python_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
     """Python files under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the `exclude` globs."""
+    return iter_files(root, PYTHON_SUFFIXES, exclude)
+
+
+def iter_template_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Template files under `root` (or `root` itself when it is one), sorted, with the same skips."""
+    if root.is_file() and not root.name.endswith(TEMPLATE_SUFFIXES):
+        return iter(())
+    return iter_files(root, TEMPLATE_SUFFIXES, exclude)
+
+
+def iter_files(root: Path, suffixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Files under `root` (or `root` itself) ending with `suffixes`, sorted, skipping SKIPPED_DIRS and `exclude`."""
     if root.is_file():
         yield root
         return
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not is_skipped_dir(d))
         for name in sorted(files):
-            if name.endswith((".py", ".pyi")):
+            if name.endswith(suffixes):
                 path = Path(folder) / name
                 if not is_excluded(relative(path, root), exclude):
                     yield path
