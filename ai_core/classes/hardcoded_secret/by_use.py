@@ -20,6 +20,7 @@ from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Rule
+from ai_core.classes._shared.sql_insert import password_insert
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import string_value
 
@@ -39,9 +40,6 @@ WEAK_WORDS = re.compile(r"(?i)^(?:[a-z]+[-_ ]?)?(?:secret|dev|development|change
                         r"(?:[-_ ]?(?:key|secret|token|here|value|please|[0-9]*))*$")
 INTERPOLATION = re.compile(r"^(?:\$\{.*\}|\{\{.*\}\}|%\(.*\)s|\$[A-Z_]+|<.*>)$")
 MIN_KEY_LENGTH = 16
-_INSERT = re.compile(r"(?is)insert\s+into\s+[\"`]?(\w*(?:user|account|member|admin|login|credential|customer|staff)"
-                     r"\w*)[\"`]?\s*\(([^)]*)\)\s*values\s*\(([^)]*)\)")
-_PASSWORD_COLUMN = re.compile(r"(?i)^[\"`]?(pass(word|wd)?|pwd|password_plain|plain_password)[\"`]?$")
 _DETECT_SECRETS_FORMATS = {
     "aws-access-key-id": "aws.AWSKeyDetector", "github-token": "github_token.GitHubTokenDetector",
     "slack-token": "slack.SlackDetector", "stripe-secret": "stripe.StripeDetector",
@@ -119,21 +117,17 @@ def seeded_credentials(ctx: AnalysisContext, reported: set[int]) -> Iterator[Fin
         args = site.positional()
         if not args:
             continue
-        sql = string_value(args[0])
-        match = _INSERT.search(sql or "")
-        if match is None:
+        insert = password_insert(string_value(args[0]) or "")
+        if insert is None:
             continue
-        columns = [c.strip() for c in match.group(2).split(",")]
-        index = next((i for i, c in enumerate(columns) if _PASSWORD_COLUMN.match(c)), None)
-        if index is None:
-            continue
-        values = [v.strip() for v in match.group(3).split(",")]
-        if index < len(values) and values[index][:1] in {"'", '"'} and len(values[index].strip("'\"")) >= 4:
+        index = insert.index
+        inline = insert.inline_literal
+        if inline is not None and len(inline) >= 4:
             if args[0].start_byte not in reported:
                 reported.add(args[0].start_byte)
-                yield SEED_PASSWORD.finding(ctx, args[0], f"a plaintext password ({mask(values[index].strip(chr(39)))})"
-                                                          f" is seeded into {match.group(1)}; seed from the "
-                                                          "environment and store only hashes")
+                yield SEED_PASSWORD.finding(ctx, args[0], f"a plaintext password ({mask(inline)}) is seeded into "
+                                                          f"{insert.table}; seed from the environment and store "
+                                                          "only hashes")
             continue
         if len(args) > 1:
             for row in _rows(args[1]):
@@ -143,7 +137,7 @@ def seeded_credentials(ctx: AnalysisContext, reported: set[int]) -> Iterator[Fin
                     if len(value) >= 4:
                         reported.add(cells[index].start_byte)
                         yield SEED_PASSWORD.finding(ctx, cells[index], f"a plaintext password ({mask(value)}) is "
-                                                                       f"seeded into {match.group(1)}; seed from the "
+                                                                       f"seeded into {insert.table}; seed from the "
                                                                        "environment and store only hashes")
 
 

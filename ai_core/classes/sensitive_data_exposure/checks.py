@@ -23,6 +23,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes.sensitive_data_exposure import error_details
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import enclosing_function, string_value
 
@@ -255,6 +256,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
     if _CLEARTEXT_HINT.search(data):
         yield from _cleartext(ctx)
     yield from _tls(ctx)
+    yield from error_details.run(ctx)
 
 
-CHECK = Check("exposure", (LOGGED, CLEARTEXT, TLS_OFF), run)
+CHECK = Check("exposure", (LOGGED, CLEARTEXT, TLS_OFF, *error_details.RULES), run)
