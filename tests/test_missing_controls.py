@@ -114,3 +114,48 @@ def test_sql_echo_is_a_review_finding_outside_tests_and_development_settings():
     code = 'from sqlalchemy import create_engine\nengine = create_engine("sqlite:///a.db", echo=True)\n'
     assert found(code, "app/db.py") == [(2, "exposure.sql-echo.review", "review")]
     assert found(code.replace("echo=True", "echo=False"), "app/db.py") == []
+
+
+ROUTES = """
+from flask import Flask, request
+from flask_login import login_required
+from werkzeug.security import check_password_hash
+
+app = Flask(__name__)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    user = find(request.form["username"])
+    return check_password_hash(user.pw_hash, request.form["password"])
+
+
+@app.route("/orders")
+@login_required
+def orders():
+    return "orders"
+
+
+@app.route("/orders/<int:oid>/delete", methods=["POST"])
+@login_required
+def delete_order(oid):
+    return "deleted"
+
+
+@app.route("/admin/users")
+def admin_users():
+    return "users"
+"""
+
+
+def test_a_route_without_the_auth_decorator_its_siblings_use_is_reviewed():
+    assert (27, "auth.missing-auth-check.review", "review") in found(ROUTES)
+    guarded = ROUTES.replace('@app.route("/admin/users")\n', '@app.route("/admin/users")\n@login_required\n')
+    assert not [f for f in found(guarded) if f[1] == "auth.missing-auth-check.review"]
+
+
+def test_a_login_handler_without_throttling_is_reviewed_and_a_limited_one_is_not():
+    assert (9, "auth.login-not-throttled.review", "review") in found(ROUTES)
+    limited = ROUTES.replace('@app.route("/login", methods=["POST"])\n',
+                             '@app.route("/login", methods=["POST"])\n@limiter.limit("5/minute")\n')
+    assert not [f for f in found(limited) if f[1] == "auth.login-not-throttled.review"]

@@ -4,7 +4,9 @@
   (`VALUES (?, ?)` bound to `(name, password)`), a model field assigned straight from the request
   (`user.password = request.form["password"]`) or a constructor given one (`User(password=request.form[...])`);
 - predictable tokens (CWE-330/640): a reset/verification token, OTP or nonce made from `random`, `time.time()`,
-  `uuid1()` or an MD5/SHA1 of them.
+  `uuid1()` or an MD5/SHA1 of them;
+- review tier: a route without the auth decorator or check most of its sibling routes use (CWE-862), and a login
+  handler with no rate limiter, attempt counter or lockout (CWE-307).
 
 Fix: `generate_password_hash()` / Django's `make_password()` / bcrypt before storing; `secrets.token_urlsafe()`.
 """
@@ -25,6 +27,20 @@ from ai_core.parsing.tree import string_value
 AUTH = VulnClass.BROKEN_AUTH
 STORED_PLAIN = Rule("auth.plaintext-password-storage", AUTH, Severity.HIGH, 0.7, "password stored without hashing",
                     cwe=256)
+MISSING_AUTH = Rule("auth.missing-auth-check.review", AUTH, Severity.MEDIUM, 0.4,
+                    "route without the auth check its siblings use", cwe=862)
+NO_THROTTLE = Rule("auth.login-not-throttled.review", AUTH, Severity.LOW, 0.35, "login attempts not limited",
+                   cwe=307)
+ROUTE = re.compile(r"\.(?:route|get|post|put|patch|delete|api_route)\(|api_view|require_http_methods")
+AUTH_CHECK = re.compile(r"login_required|jwt_required|auth_required|requires_auth|token_required|permission_required|"
+                        r"admin_required|roles?_required|user_passes_test|staff_member_required|authenticated|"
+                        r"verify_jwt|IsAuthenticated|Depends\([^)]*(?:current_user|auth|token)|"
+                        r"is_authenticated|session\.get\(\s*['\"]user|abort\(40[13]\)|check_auth")
+PUBLIC_ROUTE = re.compile(r"(?i)log_?in|log_?out|sign_?(?:in|up|out)|regist|index|health|status|static|public|"
+                          r"forgot|reset|about|home|callback|webhook|ping|favicon|robots|docs|^$|^/$")
+LOGIN_ROUTE = re.compile(r"(?i)log_?in|sign_?in|authenticate|^token$|/token")
+THROTTLED = re.compile(r"(?i)limit|throttl|attempt|lockout|locked|fail(?:ed|ures?)_?(?:login|count)|brute|captcha|"
+                       r"backoff")
 PREDICTABLE = Rule("auth.predictable-token", AUTH, Severity.HIGH, 0.7, "security token anyone can predict", cwe=330)
 
 HASHING = re.compile(r"(?i)hash|crypt|make_password|set_password|pbkdf2|argon|scrypt|digest")
@@ -105,7 +121,58 @@ def _from_request(ctx: AnalysisContext, node: Node) -> bool:
 
 HINT = re.compile(rb"(?i)password|passwd|pwd")
 TOKEN_HINT = re.compile(rb"random|time\.time|uuid1|datetime")
-RULES = (STORED_PLAIN, PREDICTABLE)
+def _handlers(ctx: AnalysisContext) -> list[tuple[Node, str, str]]:
+    """(function, decorator text, route text) of every route handler in the document."""
+    found: list[tuple[Node, str, str]] = []
+    stack = [ctx.doc.tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "decorated_definition":
+            continue
+        function = node.child_by_field_name("definition")
+        if function is None or function.type != "function_definition":
+            continue
+        decorators = ctx.doc.data[node.start_byte:function.start_byte].decode("utf-8", errors="replace")
+        if ROUTE.search(decorators):
+            route = re.search(r"\(\s*[rbuf]?['\"]([^'\"]*)['\"]", decorators)
+            found.append((function, decorators, route.group(1) if route else ""))
+    return sorted(found, key=lambda item: item[0].start_byte)
+
+
+def missing_auth(ctx: AnalysisContext) -> Iterator[Finding]:
+    """Routes without the auth decorator/check most of their siblings in the file use, and unthrottled logins."""
+    handlers = _handlers(ctx)
+    if not handlers:
+        return
+    index = ctx.index
+    guarded = [AUTH_CHECK.search(decorators + index.text(function)) is not None
+               for function, decorators, _ in handlers]
+    name_of = [index.text(ident) if (ident := function.child_by_field_name("name")) is not None else ""
+               for function, _, _ in handlers]
+    public = [bool(PUBLIC_ROUTE.search(route.strip("/")) or PUBLIC_ROUTE.search(name))
+              for (_, _, route), name in zip(handlers, name_of, strict=True)]
+    private = [has_auth for has_auth, is_public in zip(guarded, public, strict=True) if not is_public]
+    if sum(private) >= 2 and sum(private) * 2 > len(private):
+        for (function, _, _), has_auth, is_public, name in zip(handlers, guarded, public, name_of, strict=True):
+            if has_auth or is_public:
+                continue
+            yield MISSING_AUTH.finding(ctx, function.child_by_field_name("name") or function,
+                                       f"{name}() has no auth check, unlike {sum(private)} of the {len(private)} "
+                                       "other non-public routes here; add the check they use if it is not public",
+                                       tier="review")
+    module_throttles = bool(re.search(rb"Limiter\(|RateLimit|ratelimit|throttle_classes", ctx.doc.data))
+    for (function, decorators, route), name in zip(handlers, name_of, strict=True):
+        body = index.text(function)
+        if (LOGIN_ROUTE.search(route) or LOGIN_ROUTE.search(name)) and "password" in body.lower() and \
+                not THROTTLED.search(decorators + body) and not module_throttles:
+            yield NO_THROTTLE.finding(ctx, function.child_by_field_name("name") or function,
+                                      f"{name}() checks passwords with no rate limit, attempt counter or lockout: "
+                                      "passwords can be guessed at full speed", tier="review")
+
+
+RULES = (STORED_PLAIN, PREDICTABLE, MISSING_AUTH, NO_THROTTLE)
+ROUTE_HINT = re.compile(rb"@\w[\w.]*\.(?:route|get|post|put|patch|delete|api_route)\(|@api_view")
 
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
@@ -114,3 +181,5 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from plaintext_storage(ctx)
     if TOKEN_HINT.search(ctx.doc.data) and re.search(rb"(?i)token|otp|nonce|code|pin", ctx.doc.data):
         yield from predictable_tokens(ctx)
+    if ROUTE_HINT.search(ctx.doc.data):
+        yield from missing_auth(ctx)
