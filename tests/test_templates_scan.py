@@ -76,8 +76,8 @@ def test_request_data_rendered_unescaped_is_reported_at_the_template_and_at_the_
     ]
     template = next(f for f in result.findings if f.path.endswith(".html"))
     assert template.taint_path is not None
-    assert [step.path for step in template.taint_path.steps] == ["app/views.py", "app/views.py",
-                                                                 "app/templates/profile.html"]
+    assert [(step.path, step.span.start_line + 1) for step in template.taint_path.steps] == [
+        ("app/views.py", 8), ("app/views.py", 9), ("app/templates/profile.html", 2)]
 
 
 def test_an_unsafe_output_no_view_fills_with_request_data_is_review_tier(tmp_path: Path):

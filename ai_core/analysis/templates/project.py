@@ -90,7 +90,8 @@ def render_findings(template: str, text: str, renders: Iterable[tuple[str, Rende
 
 
 def _view_steps(path: str, rendered: RenderedVariable) -> tuple[TaintStep, ...]:
-    return (TaintStep(path, Span.of_node(rendered.value), f"source: request data as {rendered.variable}"),
+    source = rendered.source if rendered.source is not None else rendered.value
+    return (TaintStep(path, Span.of_node(source), f"source: request data for {rendered.variable}"),
             TaintStep(path, Span.of_node(rendered.call), f"rendered into {rendered.template}"))
 
 

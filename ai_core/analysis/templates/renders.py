@@ -37,6 +37,8 @@ class RenderedVariable:
     call: Node
     value: Node
     from_request: bool
+    source: Node | None = None
+    """Where the request data was read (the assignment in the view), when it was not read in the call itself."""
 
 
 def render_calls(doc: ParsedDocument, names: set[str]) -> Iterator[RenderedVariable]:
@@ -79,9 +81,10 @@ def render_calls(doc: ParsedDocument, names: set[str]) -> Iterator[RenderedVaria
                                    template.endswith("/" + name) for name in names):
             continue
         function = _enclosing_function(node)
-        tainted = _request_names(doc, function) if function is not None else set()
+        tainted = _request_names(doc, function) if function is not None else {}
         for variable, value in context:
-            yield RenderedVariable(template, variable, node, value, _from_request(doc, value, tainted))
+            source = next((tainted[name] for name in _identifiers(value) if tainted.get(name) is not None), None)
+            yield RenderedVariable(template, variable, node, value, _from_request(doc, value, tainted), source)
 
 
 def _pairs(dictionary: Node) -> list[tuple[str, Node]]:
@@ -111,18 +114,19 @@ def _identifiers(node: Node) -> Iterator[str]:
         stack.extend(current.named_children)
 
 
-def _from_request(doc: ParsedDocument, value: Node, tainted: set[str]) -> bool:
+def _from_request(doc: ParsedDocument, value: Node, tainted: dict[str, Node | None]) -> bool:
     text = doc.data[value.start_byte:value.end_byte].decode("utf-8", errors="replace")
     return bool(REQUEST_READ.search(text)) or any(name in tainted for name in _identifiers(value))
 
 
-def _request_names(doc: ParsedDocument, function: Node) -> set[str]:
-    """Names in a view that hold request data: route variables and names assigned from request reads."""
-    tainted: set[str] = set()
+def _request_names(doc: ParsedDocument, function: Node) -> dict[str, Node | None]:
+    """Names in a view that hold request data (route variables, names assigned from request reads), each with the
+    assignment that read it (None for route variables)."""
+    tainted: dict[str, Node | None] = {}
     parent = function.parent
     if parent is not None and parent.type == "decorated_definition":
         decorators = doc.data[parent.start_byte:function.start_byte].decode("utf-8", errors="replace")
-        tainted.update(re.findall(r"<(?:\w+:)?(\w+)>", decorators))
+        tainted.update(dict.fromkeys(re.findall(r"<(?:\w+:)?(\w+)>", decorators)))
     assignments: list[tuple[Node, Node]] = []
     stack = [function]
     while stack:
@@ -136,7 +140,11 @@ def _request_names(doc: ParsedDocument, function: Node) -> set[str]:
         before = len(tainted)
         for left, right in assignments:
             if _from_request(doc, right, tainted):
-                tainted.update(_identifiers(left))
+                origin = right if REQUEST_READ.search(doc.data[right.start_byte:right.end_byte].decode(
+                    "utf-8", errors="replace")) else next((tainted[n] for n in _identifiers(right) if tainted.get(n)
+                                                          is not None), right)
+                for name in _identifiers(left):
+                    tainted.setdefault(name, origin)
         if len(tainted) == before:
             break
     return tainted
