@@ -22,7 +22,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Rule
 from ai_core.classes._shared.sql_insert import password_insert
 from ai_core.findings import Finding, Severity, VulnClass
-from ai_core.parsing.tree import string_value
+from ai_core.parsing.tree import nodes_of_type, string_value
 
 AUTH = VulnClass.BROKEN_AUTH
 STORED_PLAIN = Rule("auth.plaintext-password-storage", AUTH, Severity.HIGH, 0.7, "password stored without hashing",
@@ -124,12 +124,7 @@ TOKEN_HINT = re.compile(rb"random|time\.time|uuid1|datetime")
 def _handlers(ctx: AnalysisContext) -> list[tuple[Node, str, str]]:
     """(function, decorator text, route text) of every route handler in the document."""
     found: list[tuple[Node, str, str]] = []
-    stack = [ctx.doc.tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.named_children)
-        if node.type != "decorated_definition":
-            continue
+    for node in nodes_of_type(ctx.doc.tree.root_node, "decorated_definition"):
         function = node.child_by_field_name("definition")
         if function is None or function.type != "function_definition":
             continue

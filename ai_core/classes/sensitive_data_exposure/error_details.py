@@ -19,6 +19,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Rule
 from ai_core.classes._shared.config_reader import is_dev_path
 from ai_core.findings import Finding, Severity, VulnClass
+from ai_core.parsing.tree import nodes_of_type
 
 SDE = VulnClass.SENSITIVE_DATA_EXPOSURE
 ERROR_DETAILS = Rule("exposure.exception-in-response", SDE, Severity.MEDIUM, 0.65,
@@ -40,12 +41,7 @@ def _is_handler(ctx: AnalysisContext, function: Node) -> bool:
 def exception_responses(ctx: AnalysisContext) -> Iterator[Finding]:
     """`except ... as e:` in a request handler whose body returns the exception's text."""
     index = ctx.index
-    stack = [ctx.doc.tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.named_children)
-        if node.type != "except_clause":
-            continue
+    for node in nodes_of_type(ctx.doc.tree.root_node, "except_clause"):
         name = _bound_name(ctx, node)
         function = node.parent
         while function is not None and function.type != "function_definition":
