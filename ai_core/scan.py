@@ -17,7 +17,7 @@ from ai_core.analysis.project import project_for_scan
 from ai_core.analysis.templates.project import project_template_findings
 from ai_core.analysis.tiers import settle_tiers
 from ai_core.config import Settings
-from ai_core.files import SourceError, iter_python_files, iter_template_files, read_source, relative
+from ai_core.files import TEMPLATE_SUFFIXES, SourceError, iter_python_files, iter_template_files, read_source, relative
 from ai_core.findings import Finding, VulnClass
 from ai_core.model.review import Reviewer
 from ai_core.model.scoring import Scorer
@@ -95,7 +95,9 @@ def scan_path(
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
-    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings.exclude)]
+    python_files = [] if root.is_file() and root.name.endswith(TEMPLATE_SUFFIXES) else \
+        iter_python_files(root, settings.exclude)  # a template named on the command line is not Python
+    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in python_files]
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(jobs) > 8:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:

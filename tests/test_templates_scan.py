@@ -108,3 +108,9 @@ def test_a_template_never_renders_or_runs_anything(tmp_path: Path):
                                "<div>{{ x|safe }}</div>\n"})
     assert [f.span.start_line + 1 for f in scan(tmp_path).findings] == [2]
     assert not marker.exists()
+
+
+def test_a_template_named_on_the_command_line_is_read_as_a_template_not_as_python(tmp_path: Path):
+    write(tmp_path, {"about.html": "<p>{{ note }}</p>\n<div>{{ note|safe }}</div>\n"})
+    assert located(scan(tmp_path / "about.html")) == [("about.html", 2, "xss", "xss.template-safe-filter.review",
+                                                        "review")]
