@@ -114,3 +114,12 @@ def test_a_template_named_on_the_command_line_is_read_as_a_template_not_as_pytho
     write(tmp_path, {"about.html": "<p>{{ note }}</p>\n<div>{{ note|safe }}</div>\n"})
     assert located(scan(tmp_path / "about.html")) == [("about.html", 2, "xss", "xss.template-safe-filter.review",
                                                         "review")]
+
+
+def test_the_analyzer_the_editor_uses_reads_an_open_template_as_a_template():
+    from ai_core.analysis import Analyzer
+
+    findings = Analyzer(Settings(model_enabled=False)).analyze_text("<h1>hi</h1>\n<div>{{ bio|safe }}</div>\n",
+                                                                    "templates/profile.html")
+    assert [(f.span.start_line + 1, f.rule, f.tier) for f in findings] == [
+        (2, "xss.template-safe-filter.review", "review")]
