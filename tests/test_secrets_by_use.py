@@ -106,3 +106,11 @@ def test_messages_never_contain_the_secret():
 def test_a_password_in_test_code_is_review_tier_at_most(path: str):
     assert found('PASSWORD = "hunter2-pass"\n', path) == [(1, "secret.hardcoded-password.review", "review")]
     assert found('PASSWORD = "hunter2-pass"\n', "app/login.py") == [(1, "secret.hardcoded-password", "flow")]
+
+
+def test_credentials_in_fixture_rows_are_reported_and_names_with_full_names_are_not():
+    code = """
+    SEED_USERS = [("admin", "admin123"), ("alice", "wonderland!")]
+    MEMBERS = [("alice", "Alice Liddell"), ("bob", "bob@example.com")]
+    """
+    assert found(code) == [(1, "secret.seeded-credentials", "flow"), (1, "secret.seeded-credentials", "flow")]

@@ -141,6 +141,31 @@ def seeded_credentials(ctx: AnalysisContext, reported: set[int]) -> Iterator[Fin
                                                                        "environment and store only hashes")
 
 
+FIXTURE_NAMES = re.compile(r"(?i)(?:^|_)(?:users|accounts|credentials|logins|seed_users|test_users|default_users|"
+                           r"admins|members)$")
+_LOOKS_LIKE_PASSWORD = re.compile(r"^[^\s@]{4,64}$")
+
+
+def fixture_credentials(ctx: AnalysisContext, reported: set[int]) -> Iterator[Finding]:
+    """`USERS = [("admin", "admin123"), ...]`: (name, password) rows written in the code."""
+    index = ctx.index
+    for assign in index.assignments:
+        left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+        if left is None or right is None or right.type not in {"list", "tuple"} or \
+                not FIXTURE_NAMES.search(index.text(left).rsplit(".", 1)[-1]):
+            continue
+        for row in _rows(right):
+            cells = [c for c in row.named_children if c.type != "comment"]
+            if len(cells) < 2 or not all(c.type == "string" for c in cells[:2]):
+                continue
+            user, secret = string_value(cells[0]) or "", string_value(cells[1]) or ""
+            if user and secret != user and _LOOKS_LIKE_PASSWORD.match(secret) and cells[1].start_byte not in reported:
+                reported.add(cells[1].start_byte)
+                yield SEED_PASSWORD.finding(ctx, cells[1], f"a password ({mask(secret)}) for '{user}' is written in "
+                                                           f"{index.text(left)}; read seed credentials from the "
+                                                           "environment")
+
+
 def _rows(node: Node) -> list[Node]:
     """The tuples of a literal row or list of rows."""
     if node.type == "tuple":

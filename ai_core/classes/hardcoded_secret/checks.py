@@ -28,6 +28,7 @@ from ai_core.classes.hardcoded_secret.by_use import (
     SEED_PASSWORD,
     WEAK_KEY,
     detect_secrets_patterns,
+    fixture_credentials,
     key_by_use,
     mask,
     seeded_credentials,
@@ -148,6 +149,9 @@ def _bindings(ctx: AnalysisContext) -> Iterator[tuple[str, Node]]:
             yield _name_of(index, names[0]), values[0]
 
 
+_FIXTURE_HINT = re.compile(rb"(?i)(?:users|accounts|credentials|logins|admins|members)\s*=\s*[\[(]")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Flag secret-named literals, known token formats and literal crypto keys."""
     index = ctx.index
@@ -188,6 +192,8 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
                 reported.add(found.span.start_byte)
                 yield found
     yield from seeded_credentials(ctx, reported)
+    if _FIXTURE_HINT.search(ctx.doc.data):
+        yield from fixture_credentials(ctx, reported)
     data = ctx.doc.data
     if not _TOKEN_HINT.search(data):
         return
