@@ -131,3 +131,32 @@ def test_json_and_sarif_carry_the_tier(tmp_path: Path):
     assert [item["tier"] for item in json.loads(to_json(result))] == ["review"]
     sarif = sarif_log(result)
     assert [r["properties"]["tier"] for r in sarif["runs"][0]["results"]] == ["review"]
+
+
+def test_a_helper_analysed_after_its_caller_shows_no_review_for_the_sink_the_callers_flow_reaches(tmp_path: Path):
+    from ai_core.analysis.project import project_for_scan
+
+    (tmp_path / "db.py").write_text(textwrap.dedent('''
+        import sqlite3
+
+
+        def find(name):
+            return sqlite3.connect("a.db").execute("SELECT * FROM t WHERE n = '%s'" % name).fetchall()
+        ''').lstrip("\\n"))
+    (tmp_path / "views.py").write_text(textwrap.dedent('''
+        from flask import Flask, request
+
+        from db import find
+
+        app = Flask(__name__)
+
+
+        @app.route("/q")
+        def q():
+            return str(find(request.args["n"]))
+        ''').lstrip("\\n"))
+    alone = Analyzer(Settings(model_enabled=False), project=project_for_scan(tmp_path))
+    assert [f.tier for f in alone.analyze_text((tmp_path / "db.py").read_text(), "db.py")] == ["review"]
+    shared = Analyzer(Settings(model_enabled=False), project=project_for_scan(tmp_path))
+    assert [f.tier for f in shared.analyze_text((tmp_path / "views.py").read_text(), "views.py")] == ["flow"]
+    assert shared.analyze_text((tmp_path / "db.py").read_text(), "db.py") == []
