@@ -1,4 +1,4 @@
-"""Finding tiers: a proven flow hides the review finding of the same sink, and settings choose the tiers shown."""
+"""Finding tiers: a proven flow hides the review finding of the same sink; test code is review tier at most."""
 
 from __future__ import annotations
 
@@ -47,8 +47,3 @@ def settle_tiers(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in items if f.tier != "review"
             or (f.path, f.span.start_byte, f.span.end_byte, f.rule.removesuffix(REVIEW_SUFFIX)) not in proven]
 
-
-def shown_tiers(findings: Iterable[Finding], tiers: Iterable[str]) -> list[Finding]:
-    """The findings of the tiers a user asked to see."""
-    wanted = frozenset(tiers)
-    return [f for f in findings if f.tier in wanted]

@@ -268,10 +268,9 @@ class CallSiteEval(EvalState):
         """True for argv/input()/CLI parameters in a module that is not part of a server."""
         if origin.classes != LOCAL_USER_CLASSES:
             return False
-        server = self.__dict__.get("_server_module")
-        if server is None:
-            server = self.__dict__["_server_module"] = is_server_module(self.module.imports)
-        return not server
+        if self.server_module is None:
+            self.server_module = is_server_module(self.module.imports)
+        return not self.server_module
 
     def add_review(self, sink: Sink, site: Node, operator: Fact | None, label: str) -> None:
         """A review-tier finding: the sink's data is not proven safe (nor proven untrusted)."""

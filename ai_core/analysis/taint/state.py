@@ -107,6 +107,8 @@ class EvalState:
         self.derived: dict[str, str] = {}
         """x -> y when x was computed from y (host = urlparse(url).hostname): checking x says something of y."""
         self.route = Route()
+        self.server_module: bool | None = None
+        """Whether the module imports a web framework (its argv/input are then not operator input); on first use."""
         self.loop_depth = 0
         self.class_info: ClassInfo | None = (module.classes.get(info.class_name) if info is not None
                                              and info.class_name else None)
