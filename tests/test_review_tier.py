@@ -160,3 +160,25 @@ def test_a_helper_analysed_after_its_caller_shows_no_review_for_the_sink_the_cal
     shared = Analyzer(Settings(model_enabled=False), project=project_for_scan(tmp_path))
     assert [f.tier for f in shared.analyze_text((tmp_path / "views.py").read_text(), "views.py")] == ["flow"]
     assert shared.analyze_text((tmp_path / "db.py").read_text(), "db.py") == []
+
+
+def test_sql_built_for_a_project_helper_that_runs_it_is_reviewed_at_the_call():
+    code = """
+    import sqlite3
+
+    conn = sqlite3.connect("a.db")
+
+
+    def query(sql, args=()):
+        return conn.execute(sql, args).fetchall()
+
+
+    def by_name(name):
+        return query("SELECT * FROM users WHERE name = '%s'" % name)
+
+
+    def by_id(uid):
+        return query("SELECT * FROM users WHERE id = ?", (uid,))
+    """
+    assert [(f.span.start_line + 1, f.rule, f.tier) for f in findings(code)] == [
+        (11, "sql.dbapi-execute.review", "review")]

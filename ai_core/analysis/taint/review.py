@@ -8,6 +8,8 @@ one severity step lower (at most medium) and a lower prior confidence. Proven fl
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from ai_core.analysis.specs.spec_types import REVIEW_CLASSES, Sink
@@ -24,6 +26,11 @@ SERVER_LIBRARIES = frozenset({"flask", "django", "fastapi", "starlette", "aiohtt
                               "connexion", "graphene", "strawberry", "ariadne", "litestar"})
 """Imports that make a module part of a server (its argv/input are then not the operator's own)."""
 _BUILDERS = frozenset({"format", "join", "format_map"})
+SQL_BUILDING = re.compile(
+    rb"(?i)[rbu]?[\"'](?:select|insert|update|delete|replace|create|drop|alter|with)\s[^\"'\n]*[\"']\s*(?:%|\+|\.format)"
+    rb"|\bf[\"'](?:select|insert|update|delete|replace|with)\s[^\"'\n]*\{")
+"""SQL text built with %, + or .format, or an f-string with a placeholder: a function doing it may pass the
+string to a project helper that runs it (analysed as a root so its review finding is seen)."""
 
 
 def review_rule(sink: Sink) -> str:

@@ -17,7 +17,7 @@ from ai_core.analysis.specs.spec_types import Sink, Source
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.frameworks import Route
 from ai_core.analysis.taint.summary import FunctionResult, SinkFlow
-from ai_core.analysis.taint.values import CLEAN, CONST, Val, join2
+from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Val, join2
 from ai_core.findings import Finding, Span, TaintStep, VulnClass
 
 DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -208,6 +208,10 @@ class EvalState:
     def add_finding(self, sink: Sink, site: Node, steps: tuple[TaintStep, ...], source_label: str,
                     label: str, via: str = "") -> None:
         """One finding per rule and site (CallSiteEval)."""
+        raise NotImplementedError
+
+    def add_review(self, sink: Sink, site: Node, operator: Fact | None, label: str) -> None:
+        """A review-tier finding at a site (CallSiteEval)."""
         raise NotImplementedError
 
     def ev_call(self, node: Node) -> Val:
