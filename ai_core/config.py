@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_core.findings import Severity, VulnClass
+from ai_core.findings import TIERS, Severity, VulnClass
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ class Settings:
     """Findings below this severity are dropped."""
     min_confidence: float = 0.0
     """Findings below this confidence (0..1) are dropped."""
+    tiers: tuple[str, ...] = TIERS
+    """Which finding tiers are shown: "flow" (proven flows from untrusted input and rule matches) and "review"
+    (dangerous sinks fed by data not proven safe, one severity step lower). Default: both, for the CLI and the
+    editor alike, until the real-world bench (bench/realworld) measures which default gives the better F1."""
     honour_nosec: bool = False
     """Also treat bandit's `# nosec` comments as suppressions (besides `# coderev: ignore[...]`)."""
     exclude: tuple[str, ...] = ()
@@ -240,6 +244,12 @@ def _coerce(key: str, raw: Any) -> Any:
         if raw not in MODEL_VARIANTS:
             raise ValueError(f"{raw!r} is not one of {', '.join(MODEL_VARIANTS)}")
         return raw
+    if key == "tiers":
+        tiers = [raw] if isinstance(raw, str) else list(raw)
+        unknown = [t for t in tiers if t not in TIERS]
+        if unknown or not tiers:
+            raise ValueError(f"{unknown or tiers!r}: tiers are {', '.join(TIERS)}")
+        return tuple(str(t) for t in tiers)
     if key in {"exclude", "test_command"}:
         items = [raw] if isinstance(raw, str) else list(raw)
         return tuple(str(item) for item in items)

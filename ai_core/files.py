@@ -6,8 +6,8 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
 
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn",  # version control
@@ -47,10 +47,26 @@ def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
                for pattern in patterns)
 
 
+TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
+"""Files read as Jinja2/Django templates (ai_core/analysis/templates)."""
+
+
 def iter_python_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] = PYTHON_SUFFIXES
                       ) -> Iterator[Path]:
     """Python files (or other `suffixes`) under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the
     `exclude` globs."""
+    return iter_files(root, suffixes, exclude)
+
+
+def iter_template_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Template files under `root` (or `root` itself when it is one), sorted, with the same skips."""
+    if root.is_file() and not root.name.endswith(TEMPLATE_SUFFIXES):
+        return iter(())
+    return iter_files(root, TEMPLATE_SUFFIXES, exclude)
+
+
+def iter_files(root: Path, suffixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Files under `root` (or `root` itself) ending with `suffixes`, sorted, skipping SKIPPED_DIRS and `exclude`."""
     if root.is_file():
         yield root
         return
@@ -94,3 +110,24 @@ def read_head(path: Path, limit: int) -> bytes:
             return handle.read(limit)
     except OSError as exc:
         raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
+
+
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+"""Folders whose files are test code."""
+
+
+def is_test_path(path: str, roots: Iterable[Path] = ()) -> bool:
+    """True for test code: files under tests/ (relative to a root), test_*.py, *_test.py, conftest.py."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    if name == "conftest.py" or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py"):
+        return True
+    rel = path.replace("\\", "/")
+    if PurePosixPath(rel).is_absolute():
+        for root in roots:
+            prefix = str(root).replace("\\", "/").rstrip("/") + "/"
+            if rel.startswith(prefix):
+                rel = rel[len(prefix):]
+                break
+        else:
+            return False
+    return any(part in TEST_DIRS for part in PurePosixPath(rel).parts[:-1])

@@ -105,6 +105,13 @@ TITLES: dict[VulnClass, str] = {
     VulnClass.INSECURE_RANDOMNESS: "Insecure randomness",
 }
 
+TIERS = ("flow", "review")
+"""Finding tiers: "flow" (a proven flow from untrusted input, or a rule's own match) and "review" (a dangerous
+sink fed by data not proven safe, e.g. a helper's parameter formatted into SQL)."""
+
+REVIEW_SUFFIX = ".review"
+"""Added to a sink's rule id for its review-tier findings."""
+
 SAFE_LABEL = "safe"
 """The model's last label: the candidate is not a vulnerability."""
 
@@ -235,6 +242,8 @@ class Finding:
     snippet: str = ""
     """The source text of the flagged region (for reports and the model)."""
     fixes: tuple[Fix, ...] = field(default=())
+    tier: str = "flow"
+    """"flow" for proven flows and rule matches, "review" for sinks fed by data not proven safe (see TIERS)."""
 
     def __post_init__(self) -> None:
         if not self.cwe:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -12,10 +13,21 @@ from pathlib import Path
 from typing import Protocol
 
 from ai_core.analysis import Analyzer
+from ai_core.analysis.analyzer import sort_findings
 from ai_core.analysis.project import project_for_scan
+from ai_core.analysis.templates.project import project_template_findings
+from ai_core.analysis.tiers import settle_tiers
 from ai_core.config import Settings
-from ai_core.files import PYTHON_SUFFIXES, SourceError, iter_python_files, read_source, relative
-from ai_core.findings import Finding
+from ai_core.files import (
+    PYTHON_SUFFIXES,
+    TEMPLATE_SUFFIXES,
+    SourceError,
+    iter_python_files,
+    iter_template_files,
+    read_source,
+    relative,
+)
+from ai_core.findings import Finding, VulnClass
 from ai_core.model.review import Reviewer
 from ai_core.model.scoring import Scorer
 from ai_core.notebooks import NOTEBOOK_SUFFIX, NotebookSource, read_notebook
@@ -166,8 +178,9 @@ def scan_path(
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
-    jobs = [(str(p), relative(p, root), settings.max_file_bytes)
-            for p in iter_python_files(root, settings.exclude, SCAN_SUFFIXES)]
+    python_files = [] if root.is_file() and root.name.endswith(TEMPLATE_SUFFIXES) else \
+        iter_python_files(root, settings.exclude, SCAN_SUFFIXES)  # a template named on the command line is not Python
+    jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in python_files]
     if progress:
         progress.start(len(jobs))
     for scanned, error in (runner or LocalRunner(workers))(settings, root, jobs):
@@ -178,12 +191,47 @@ def scan_path(
             result.skipped.append((scanned.path, error))
         else:
             result.files.append(scanned)
+    kept = {id(f) for f in settle_tiers(result.findings)}  # a flow from another file hides a helper's review
+    for scanned in result.files:
+        scanned.findings = [f for f in scanned.findings if id(f) in kept]
     if settings.model_enabled:
         model_started = time.perf_counter()
         _score_with_model(result, root, settings, scorer)
         result.stage_seconds["model"] = time.perf_counter() - model_started
+    _add_template_findings(result, root, settings, [Path(job[0]) for job in jobs if job[0].endswith(PYTHON_SUFFIXES)])
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _add_template_findings(result: ScanResult, root: Path, settings: Settings, python_files: list[Path]) -> None:
+    """Templates are code: their unsafe outputs, and the views' render calls that fill them with request data."""
+    if VulnClass.XSS not in settings.enabled_classes:
+        return
+    templates: list[tuple[str, str]] = []
+    for path in iter_template_files(root, settings.exclude):
+        try:
+            templates.append((relative(path, root), read_source(path, settings.max_file_bytes)))
+        except SourceError as exc:
+            result.skipped.append((relative(path, root), str(exc)))
+    if not templates:
+        return
+    texts = dict(templates)
+    found = project_template_findings(root if root.is_dir() else root.parent, templates, python_files,
+                                      settings.max_file_bytes)
+    files = {scanned.path: scanned for scanned in result.files}
+    for rel, findings in sorted(found.items()):
+        kept = [f for f in findings if f.tier in settings.tiers and f.severity >= settings.min_severity
+                and f.confidence >= settings.min_confidence]
+        scanned = files.get(rel)
+        if scanned is None:
+            text = texts.get(rel, "")
+            scanned = ScannedFile(rel, [], text, text.count("\n") + 1)
+            files[rel] = scanned
+            result.files.append(scanned)
+        if kept and not scanned.text:
+            with contextlib.suppress(SourceError):
+                scanned.text = read_source(root / rel if root.is_dir() else root, settings.max_file_bytes)
+        scanned.findings = sort_findings([*scanned.findings, *kept])
 
 
 def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer: Scorer | None) -> None:

@@ -43,7 +43,6 @@ def test_hardcoded_secrets_are_reported(code: str, rule: str):
     'PASSWORD_FIELD = "password"',
     'PASSWORD_RESET_URL = "https://example.com/reset"',
     'TOKEN_HEADER = "X-Auth-Token"',
-    'SECRET_KEY = "changeme"',
     'api_key = "<your-api-key>"',
     'password = ""',
     'SESSION_TOKEN_NAME = "session_token"',

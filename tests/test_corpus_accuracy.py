@@ -22,6 +22,14 @@ from tests.corpus.make_labels import CORPUS, LABELS, collect
 KNOWN_MISSES: dict[tuple[str, int, str], str] = {}
 """(path, line, class) -> why the engine misses it."""
 
+REVIEW_TIER: frozenset[tuple[str, int, str]] = frozenset({
+    ("django_blog/blog/services.py", 20, "sql-injection"),  # popular_posts(limit): f"... LIMIT {limit}"
+    ("flask_shop/shop/db.py", 27, "sql-injection"),  # list_sorted(column): f"... ORDER BY {column}"
+})
+"""Review-tier findings on the corpus, counted apart: helpers that format SQL from a parameter no caller in the
+corpus fills from a request. Positives count in any tier; safe look-alikes must be silent in every tier;
+unlabelled findings are scored on the flow tier, with the review tier listed here."""
+
 
 @pytest.fixture(scope="module")
 def scan() -> ScanResult:
@@ -32,8 +40,8 @@ def key(label: dict[str, object]) -> tuple[str, int, str]:
     return str(label["path"]), int(str(label["line"])), str(label["class"])
 
 
-def found(scan: ScanResult) -> set[tuple[str, int, str]]:
-    return {(f.path, f.span.start_line + 1, f.vuln_class.value) for f in scan.findings}
+def found(scan: ScanResult, tiers: tuple[str, ...] = ("flow", "review")) -> set[tuple[str, int, str]]:
+    return {(f.path, f.span.start_line + 1, f.vuln_class.value) for f in scan.findings if f.tier in tiers}
 
 
 def test_labels_json_matches_the_markers_in_the_code():
@@ -67,8 +75,12 @@ def test_every_safe_look_alike_is_silent(scan: ScanResult):
 
 def test_nothing_is_reported_that_the_labels_do_not_expect(scan: ScanResult):
     labelled = {key(label) for label in collect()}
-    unexpected = sorted(found(scan) - labelled)
+    unexpected = sorted(found(scan, ("flow",)) - labelled)
     assert unexpected == [], f"unlabelled findings: {unexpected}"
+
+
+def test_review_tier_findings_are_the_helpers_that_format_sql_from_parameters(scan: ScanResult):
+    assert found(scan, ("review",)) - {key(label) for label in collect()} == REVIEW_TIER
 
 
 def test_cross_file_findings_carry_the_path_into_the_other_file(scan: ScanResult):

@@ -9,8 +9,11 @@ from ai_core.analysis.checks import default_registry
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Registry
 from ai_core.analysis.suppression import is_suppressed, suppressed_lines
+from ai_core.analysis.templates.project import template_findings
+from ai_core.analysis.tiers import demote_test_code, settle_tiers
 from ai_core.config import Settings
-from ai_core.findings import Finding
+from ai_core.files import TEMPLATE_SUFFIXES, is_test_path
+from ai_core.findings import Finding, VulnClass
 from ai_core.parsing import ParsedDocument
 from ai_core.timing import StageObserver, timed
 
@@ -42,6 +45,9 @@ class Analyzer:
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:
         """Findings of `doc`, sorted by position; a failing check is logged and skipped."""
         settings = self.settings
+        if path.endswith(TEMPLATE_SUFFIXES):  # an open template: its unsafe outputs (views are joined by `scan`)
+            found = template_findings(path, doc.data.decode("utf-8", errors="replace"))
+            return sort_findings(self._filter(doc, found)) if VulnClass.XSS in settings.enabled_classes else []
         ctx = AnalysisContext(doc=doc, path=path, settings=settings, project=self.project)
         findings: list[Finding] = []
         with timed(self.observe, "analysis"):
@@ -52,7 +58,9 @@ class Analyzer:
                     findings.extend(check.run(ctx))
                 except Exception:  # one broken check never stops the others
                     log.exception("check %s failed on %s", check.name, path)
-            return sort_findings(self._filter(doc, _dedupe(findings)))
+            roots = getattr(self.project, "roots", ())
+            findings = demote_test_code(settle_tiers(_dedupe(findings)), is_test_path(path, roots))
+            return sort_findings(self._filter(doc, findings))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:
         settings = self.settings
@@ -61,6 +69,7 @@ class Analyzer:
             f
             for f in findings
             if f.vuln_class in settings.enabled_classes
+            and f.tier in settings.tiers
             and f.severity >= settings.min_severity
             and f.confidence >= settings.min_confidence
             and not is_suppressed(f, suppressed)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from functools import cache
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from ai_core.findings import Span
-from ai_core.parsing.document import ParsedDocument
+from ai_core.parsing.document import ParsedDocument, python_language
 
 STATEMENT_PARENTS = frozenset({"block", "module"})
 SCOPE_BOUNDARIES = frozenset({"function_definition", "lambda", "class_definition"})
@@ -48,6 +49,17 @@ def enclosing_function(node: Node, include_decorators: bool = False) -> Node | N
             and function.parent.type == "decorated_definition":
         return function.parent
     return function
+
+
+@cache
+def _type_query(kind: str) -> Query:
+    return Query(python_language(), f"({kind}) @node")
+
+
+def nodes_of_type(node: Node, kind: str) -> list[Node]:
+    """Every node of one type under `node`, in source order (a tree-sitter query, faster than a Python walk)."""
+    found = QueryCursor(_type_query(kind)).captures(node).get("node", [])
+    return sorted(found, key=lambda n: n.start_byte)
 
 
 def walk(node: Node) -> Iterator[Node]:

@@ -28,6 +28,7 @@ def finding_record(item: Item) -> dict[str, Any]:
         "message": finding.message,
         "rule": finding.rule,
         "model_only": finding.model_only,
+        "tier": finding.tier,
         "fingerprint": item.fingerprint,
     }
     if cell is not None:

@@ -121,7 +121,7 @@ def _result(item: Item, index: int, positions: _Positions, report: Report) -> di
         "partialFingerprints": {FINGERPRINT_KEY: item.fingerprint},
         "properties": {"class": f.vuln_class.value, "cwe": f"CWE-{f.cwe}", "confidence": round(f.confidence, 3),
                        "modelOnly": f.model_only, "rule": f.rule, "severity": f.severity.name.lower(),
-                       "tags": ["security", f"external/cwe/cwe-{f.cwe}"]},
+                       "tier": f.tier, "tags": ["security", f"external/cwe/cwe-{f.cwe}"]},
     }
     if steps:
         result["codeFlows"] = [_flow(steps, f, positions)]

@@ -73,6 +73,12 @@ class Project(NameResolver):
             self.stats.results_reused += 1
             return entry.value
 
+    def cached_values(self, kind: str) -> list[Any]:
+        """Every cached result of one kind, valid or not (callers check what they rely on)."""
+        suffix = f"#{kind}"
+        with self.lock:
+            return [entry.value for key, entry in self._results.items() if key.endswith(suffix)]
+
     def store(self, info: FunctionInfo | None, module: ModuleInfo, kind: str, value: Any,
               deps: Iterable[str] = ()) -> None:
         """Cache a function's result; it is dropped when the function or one of `deps` changes."""

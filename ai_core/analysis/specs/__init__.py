@@ -23,6 +23,7 @@ from ai_core.analysis.specs.spec_types import (
     FLOW_CLASSES,
     INJECTION_CLASSES,
     NORMALIZED,
+    REVIEW_CLASSES,
     ArgTest,
     ClassSpec,
     Propagator,
@@ -130,6 +131,11 @@ class SpecSet:
             word for sink in self.sinks_list if sink.structural
             for word in ([t.name for t in sink.when if t.truthy] or sink.patterns))
         """Words a function must contain to reach a structural sink (prefilter on bytes)."""
+        self.review_tokens = _review_words(
+            pattern for sink in self.sinks_list if not sink.structural and sink.vuln_class in REVIEW_CLASSES
+            for pattern in sink.patterns)
+        """Names a function must mention to reach a review-tier sink (prefilter on bytes; generic method names such
+        as `get` or `open` only with their module, `requests.get`, so helpers are not all analysed)."""
         extra = list(extra_sources)
         self.extra_source_tokens = _words(p for source in extra for p in source.patterns) if extra else None
         """Words of user-defined sources (the built-in ones are in symbols.SOURCE_TOKENS)."""
@@ -209,6 +215,25 @@ class SpecSet:
 def _words(patterns: Iterable[str]) -> re.Pattern[bytes]:
     words = sorted({p.rsplit(".", 1)[-1] for p in patterns if not p.startswith("<")})
     return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+
+
+_GENERIC_NAMES = frozenset({
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "open", "run", "call", "text", "load",
+    "loads", "read_text", "read_bytes", "write_text", "write_bytes", "unlink", "remove", "rmdir", "mkdir",
+    "makedirs", "removedirs", "rename", "replace", "Response", "Template", "Request", "FTP", "SMTP", "serve",
+    "HTTPConnection", "HTTPSConnection", "create_connection", "from_string", "sudo", "raw", "extra", "copy", "glob",
+    "listdir", "iterdir", "walk", "scandir", "stat"})
+"""Method names too common to mark a function as reaching a sink on their own."""
+
+
+def _review_words(patterns: Iterable[str]) -> re.Pattern[bytes]:
+    words: set[str] = set()
+    for pattern in patterns:
+        parts = pattern.split(".")
+        if pattern.startswith("<") or (parts[-1] in _GENERIC_NAMES and (len(parts) < 2 or parts[-2] == "*")):
+            continue
+        words.add(re.escape(".".join(parts[-2:]) if parts[-1] in _GENERIC_NAMES else parts[-1]))
+    return re.compile(rb"\b(?:" + "|".join(sorted(words)).encode() + rb")\s*\(")
 
 
 def _parse_all(raw: Iterable[Mapping[str, Any]], parse: Any, what: str) -> list[Any]:

@@ -30,6 +30,11 @@ INJECTION_CLASSES: frozenset[VulnClass] = frozenset({
 FLOW_CLASSES: frozenset[VulnClass] = INJECTION_CLASSES | {VulnClass.SENSITIVE_DATA_EXPOSURE}
 """Every class that has data-flow sinks."""
 
+REVIEW_CLASSES: frozenset[VulnClass] = frozenset(
+    c for c in VulnClass if c.value in {"sql-injection", "command-injection", "path-traversal", "ssrf",
+                                         "insecure-deserialization", "xss", "code-injection"})
+"""Classes whose sinks also get review-tier findings (data not proven safe; ai_core/analysis/taint/review.py)."""
+
 ALL = "*"
 """A sanitizer mark meaning 'safe for every class' (e.g. after int())."""
 NORMALIZED = "normalized"

@@ -17,6 +17,7 @@ from ai_core.analysis.specs import SpecSet
 from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.engine import FunctionEval
 from ai_core.analysis.taint.frameworks import ROUTE_METHODS
+from ai_core.analysis.taint.review import SQL_BUILDING
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
 from ai_core.analysis.taint.values import Val
 from ai_core.findings import Finding
@@ -170,6 +171,10 @@ class TaintAnalysis:
             return True
         if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
             return True
+        if info.module.mentions(self.specs.review_tokens, info.node.start_byte, info.node.end_byte):
+            return True  # a helper that builds SQL or a command from its parameters: review tier
+        if info.module.mentions(SQL_BUILDING, info.node.start_byte, info.node.end_byte):
+            return True  # builds SQL for a project helper that runs it: review tier at the call
         data = info.module.data[info.node.start_byte:info.node.end_byte]
         for dec in info.decorators:
             text = info.module.data[dec.start_byte:dec.end_byte]

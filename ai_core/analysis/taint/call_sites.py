@@ -6,14 +6,25 @@ import re
 
 from tree_sitter import Node
 
+from ai_core.analysis.specs.sources import LOCAL_USER_CLASSES
 from ai_core.analysis.specs.spec_types import NORMALIZED, ArgTest, Sink
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo
 from ai_core.analysis.taint.calls import ProjectCalls
 from ai_core.analysis.taint.guards import Guards
-from ai_core.analysis.taint.state import FALSY, EvalState, short_text
+from ai_core.analysis.taint.review import (
+    ANY_VALUE_SINKS,
+    CONFIDENCE_FACTOR,
+    REVIEW_CLASSES,
+    built_string,
+    is_server_module,
+    literal_prefix,
+    review_rule,
+    review_severity,
+)
+from ai_core.analysis.taint.state import FALSY, FIXED_HOST, EvalState, short_text
 from ai_core.analysis.taint.summary import SinkFlow
-from ai_core.analysis.taint.values import CLEAN, Fact, Val, class_marks, join, join2, marked
-from ai_core.findings import Finding, Span, TaintPath, TaintStep
+from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Origin, Val, class_marks, join, join2, marked
+from ai_core.findings import Finding, Span, TaintPath, TaintStep, VulnClass
 
 
 class CallSiteEval(EvalState):
@@ -108,7 +119,7 @@ class CallSiteEval(EvalState):
         if propagator is not None:
             pkind = propagator.kind
             if pkind == "clean":
-                return CLEAN
+                return CONST  # numbers, booleans, hashes, rows: proven not the attacker's text (no review either)
             if pkind == "type":
                 if exact_sinks:
                     return Val((), False, propagator.returns)
@@ -192,6 +203,7 @@ class CallSiteEval(EvalState):
         if sink.unless and any(self.test(t, positional, keywords) for t in sink.unless):
             return
         vals: list[Val] = []
+        nodes: list[Node] = []
         for selector in sink.args:
             if selector == "self":
                 if receiver is not None and receiver_node is not None:
@@ -201,8 +213,10 @@ class CallSiteEval(EvalState):
                 vals.extend(v for _, v in keywords.values())
             elif isinstance(selector, int):
                 if selector < len(positional):
+                    nodes.append(positional[selector][0])
                     vals.append(positional[selector][1])
             elif selector in keywords:
+                nodes.append(keywords[selector][0])
                 vals.append(keywords[selector][1])
         if not vals:
             return
@@ -211,13 +225,21 @@ class CallSiteEval(EvalState):
             whole_list = all(v.head is None for v in vals)
             vals = [v.head if v.head is not None else v for v in vals]
         val = vals[0] if len(vals) == 1 else join(vals)
-        self.report(sink, node, val, label, whole_list)
+        built = sink.vuln_class in REVIEW_CLASSES and not val.const and (
+            any(p in ANY_VALUE_SINKS for p in sink.patterns)
+            or any(built_string(n, self.defs, self.data) for n in nodes)) and not (
+            sink.vuln_class is VulnClass.SSRF and any(FIXED_HOST.match(literal_prefix(n, self.data)) for n in nodes))
+        self.report(sink, node, val, label, whole_list, built)
 
-    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False) -> None:
-        """A sink reached by `val`: a finding for sources, a summary flow for parameters."""
+    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False,
+               built: bool = False) -> None:
+        """A sink reached by `val`: a finding for sources, a summary flow for parameters, a review finding for
+        operator input or a value `built` from data not proven safe (see taint/review.py)."""
         vuln_class = sink.vuln_class
         flow: Fact | None = None
+        operator: Fact | None = None
         relevant = False
+        unproven = not val.facts
         sink_step: TaintStep | None = None
         for fact in val.facts:
             if fact.cleared(vuln_class):
@@ -225,9 +247,14 @@ class CallSiteEval(EvalState):
             relevant = True
             origin = fact.origin
             if origin.param < 0:
-                if flow is None and vuln_class in origin.classes:
-                    flow = fact
+                if vuln_class in origin.classes:
+                    if self.operator_input(origin):
+                        operator = operator or fact
+                    elif flow is None:
+                        flow = fact
             else:
+                # a handler's parameter that the framework does not fill from the request is typed or injected
+                unproven = unproven or not self.route.framework
                 key = (origin.param, sink.id)
                 if key not in self.sink_flows:
                     sink_step = sink_step or self.step(site, f"sink: {label} ({vuln_class.value})")
@@ -238,6 +265,37 @@ class CallSiteEval(EvalState):
             self.add_finding(sink, site, (*flow.steps, sink_step), flow.origin.label, label)
         elif sink.structural and not val.const and (relevant or not val.facts):
             self.add_finding(sink, site, (), "", label)
+        elif vuln_class in REVIEW_CLASSES and not val.const and (operator is not None or (built and unproven)):
+            self.add_review(sink, site, operator, label)
+
+    def operator_input(self, origin: Origin) -> bool:
+        """True for argv/input()/CLI parameters in a module that is not part of a server."""
+        if origin.classes != LOCAL_USER_CLASSES:
+            return False
+        if self.server_module is None:
+            self.server_module = is_server_module(self.module.imports)
+        return not self.server_module
+
+    def add_review(self, sink: Sink, site: Node, operator: Fact | None, label: str) -> None:
+        """A review-tier finding: the sink's data is not proven safe (nor proven untrusted)."""
+        rule = review_rule(sink)
+        key = (rule, site.start_byte, site.end_byte)
+        if key in self._finding_keys:
+            return
+        self._finding_keys.add(key)
+        steps: tuple[TaintStep, ...] = ()
+        if operator is not None:
+            steps = (*operator.steps, self.step(site, f"sink: {label} ({sink.vuln_class.value})"))
+            why = f"operator input ({operator.origin.label}) from line {steps[0].span.start_line + 1}"
+        else:
+            why = "a value built from data not proven safe"
+        message = (f"{sink.vuln_class.title} (review): {why} reaches {label}; no untrusted source is proven, "
+                   f"check where it comes from or pass it as a parameter / through a sanitizer")
+        self.findings.append(Finding(
+            vuln_class=sink.vuln_class, rule=rule, message=message, path=self.path, span=Span.of_node(site),
+            severity=review_severity(sink.severity), confidence=round(sink.confidence * CONFIDENCE_FACTOR, 3),
+            cwe=sink.cwe or sink.vuln_class.cwe, taint_path=TaintPath(steps) if steps else None,
+            snippet=self.text(site), tier="review"))
 
     def add_finding(self, sink: Sink, site: Node, steps: tuple[TaintStep, ...], source_label: str,
                     label: str, via: str = "") -> None:

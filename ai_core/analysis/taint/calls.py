@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from ai_core.analysis.specs.spec_types import ALL
+from ai_core.analysis.specs.spec_types import ALL, REVIEW_CLASSES
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo
+from ai_core.analysis.taint.review import built_string
 from ai_core.analysis.taint.state import EvalState
 from ai_core.analysis.taint.summary import SinkFlow
 from ai_core.analysis.taint.values import CLEAN, Fact, Val, join2
@@ -62,6 +63,20 @@ class ProjectCalls:
                 return found, False
         return None, False
 
+    def reviewable(self, flow: SinkFlow, passed: Node, val: Val) -> bool:
+        """A string built from data not proven safe, passed to a function that sinks that parameter: review tier
+        at this call (the callee's own sink only sees a parameter)."""
+        if flow.sink.vuln_class not in REVIEW_CLASSES or val.const or flow.sink.structural:
+            return False
+        vuln_class = flow.sink.vuln_class
+        if any(f.origin.param < 0 and vuln_class in f.origin.classes and not f.cleared(vuln_class)
+               for f in val.facts):
+            return False  # a proven flow: reported as such below
+        unproven = not val.facts or any(not f.cleared(vuln_class) and f.origin.param >= 0 for f in val.facts)
+        if unproven and val.facts and self.ev.route.framework:
+            unproven = False  # the handler's own parameters are typed or injected by the framework
+        return unproven and built_string(passed, self.ev.defs, self.ev.data)
+
     def construct(self, cls: ClassInfo, node: Node, label: str, positional: list[tuple[Node, Val]],
                   keywords: dict[str, tuple[Node, Val]]) -> Val:
         """`Cls(...)`: its __init__ sees the arguments; the result is an instance of Cls."""
@@ -103,9 +118,14 @@ class ProjectCalls:
         callee = f"{info.name}()"
         for flow in summary.sinks:
             found = args.get(flow.param)
-            if found is None or not found[1].facts:
+            if found is None:
                 continue
             passed, val = found
+            if passed is not None and self.reviewable(flow, passed, val):
+                sink_label = flow.steps[-1].label.removeprefix("sink: ").split(" (")[0]
+                self.ev.add_review(flow.sink, node, None, f"{sink_label} through {callee}")
+            if not val.facts:
+                continue
             if flow.whole_list and val.head is not None:
                 val = val.head  # the callee runs this list: only its program matters
             param_name = params[flow.param].name if flow.param < len(params) else "?"

@@ -17,7 +17,7 @@ from ai_core.analysis.specs.spec_types import Sink, Source
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.frameworks import Route
 from ai_core.analysis.taint.summary import FunctionResult, SinkFlow
-from ai_core.analysis.taint.values import CLEAN, CONST, Val, join2
+from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Val, join2
 from ai_core.findings import Finding, Span, TaintStep, VulnClass
 
 DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -107,6 +107,8 @@ class EvalState:
         self.derived: dict[str, str] = {}
         """x -> y when x was computed from y (host = urlparse(url).hostname): checking x says something of y."""
         self.route = Route()
+        self.server_module: bool | None = None
+        """Whether the module imports a web framework (its argv/input are then not operator input); on first use."""
         self.loop_depth = 0
         self.class_info: ClassInfo | None = (module.classes.get(info.class_name) if info is not None
                                              and info.class_name else None)
@@ -208,6 +210,10 @@ class EvalState:
         """One finding per rule and site (CallSiteEval)."""
         raise NotImplementedError
 
+    def add_review(self, sink: Sink, site: Node, operator: Fact | None, label: str) -> None:
+        """A review-tier finding at a site (CallSiteEval)."""
+        raise NotImplementedError
+
     def ev_call(self, node: Node) -> Val:
         """The value of a call, checking the sinks it reaches (CallSiteEval)."""
         raise NotImplementedError
@@ -220,6 +226,7 @@ class EvalState:
         """Bind `val` to an assignment target (StatementEval)."""
         raise NotImplementedError
 
-    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False) -> None:
+    def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False,
+               built: bool = False) -> None:
         """A sink reached by `val` (CallSiteEval)."""
         raise NotImplementedError

@@ -25,6 +25,7 @@ from ai_core.analysis.docindex import DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
 from ai_core.classes._shared.config_reader import is_dev_path, settings
+from ai_core.classes.broken_auth import missing_controls
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import string_value
 
@@ -232,6 +233,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _comparisons(ctx)
     if b"len(" in data and (b"pass" in ctx.lowered or b"pwd" in ctx.lowered or b"pin" in ctx.lowered):
         yield from _length_policy(ctx)
+    yield from missing_controls.run(ctx)
 
 
-CHECK = Check("auth", (WEAK_HASH, JWT, TIMING, PLAINTEXT, POLICY), run)
+CHECK = Check("auth", (WEAK_HASH, JWT, TIMING, PLAINTEXT, POLICY, *missing_controls.RULES), run)

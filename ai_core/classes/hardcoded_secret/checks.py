@@ -23,6 +23,18 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes.hardcoded_secret.by_use import (
+    KEY_BY_USE,
+    SEED_PASSWORD,
+    WEAK_KEY,
+    detect_secrets_patterns,
+    fixture_credentials,
+    key_by_use,
+    mask,
+    seeded_credentials,
+    weak_key,
+    weak_key_finding,
+)
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.document import python_language
 from ai_core.parsing.tree import string_value
@@ -44,7 +56,9 @@ _ANCHORS = {"aws-access-key-id": b"A", "github-token": b"_", "github-fine-graine
             "private-key": b"PRIVATE KEY", "sendgrid-key": b"SG.", "twilio-key": b"SK", "url-credentials": b"@",
             "dsn-password": b"password="}
 """A literal each token format contains: formats whose literal is absent are not searched at all."""
-_TOKENS = [(token_id, re.compile(pattern.encode()), what) for token_id, pattern, what, _ in TABLE["token_formats"]]
+_TOKENS = [(token_id, re.compile(detect_secrets_patterns().get(token_id, pattern).encode()), what)
+           for token_id, pattern, what, _ in TABLE["token_formats"]]
+"""Known token formats; detect-secrets' plugin patterns replace ours where it has one (AWS, GitHub, Slack, ...)."""
 _TOKEN_HINT = re.compile(rb"AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|_live_|AIza|sk-|PRIVATE KEY|SG\.|SK[0-9a-f]|://|"
                          rb"password=")
 _WORDS = re.compile(r"^_*[a-z]+(?:[_.\-][a-z]+)*_*$|^_*[A-Z]+(?:_[A-Z]+)*_*$|^[A-Z][a-z]+(?:[_.\-][A-Z][a-z]+)*$")
@@ -135,24 +149,33 @@ def _bindings(ctx: AnalysisContext) -> Iterator[tuple[str, Node]]:
             yield _name_of(index, names[0]), values[0]
 
 
+_FIXTURE_HINT = re.compile(rb"(?i)(?:users|accounts|credentials|logins|admins|members)\s*=\s*[\[(]")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Flag secret-named literals, known token formats and literal crypto keys."""
     index = ctx.index
     reported: set[int] = set()
     spans: list[tuple[int, int]] = []
-    bindings = _bindings(ctx) if _NAME_HINT.search(ctx.lowered) else iter(())
+    bindings = list(_bindings(ctx)) if _NAME_HINT.search(ctx.lowered) or _KEY_HINT.search(ctx.doc.data) else []
+    literals: dict[str, Node] = {}
     for name, value_node in bindings:
-        if not name or not _SECRET_NAME.search(name) or value_node.start_byte in reported:
-            continue
         value = string_value(value_node)
-        if value is None:
+        if not name or value is None:
+            continue
+        literals.setdefault(name, value_node)
+        if not _SECRET_NAME.search(name) or value_node.start_byte in reported:
             continue
         rule = classify(name, value)
-        if rule is not None:
+        if rule is None and weak_key(name, value):
             reported.add(value_node.start_byte)
             spans.append((value_node.start_byte, value_node.end_byte))
-            yield rule.finding(ctx, value_node, f"{rule.title} in '{name}': read it from the environment or a "
-                                                "secret store instead")
+            yield weak_key_finding(ctx, name, value_node, value)
+        elif rule is not None:
+            reported.add(value_node.start_byte)
+            spans.append((value_node.start_byte, value_node.end_byte))
+            yield rule.finding(ctx, value_node, f"{rule.title} in '{name}' ({mask(value)}): read it from the "
+                                                "environment or a secret store instead")
     for site in index.calls_to(*TABLE["key_arguments"]) if _KEY_HINT.search(ctx.doc.data) else ():
         spec = TABLE["key_arguments"].get(site.qualified)
         if spec is None:
@@ -161,8 +184,16 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         value = string_value(key)
         if key is not None and value and not _PLACEHOLDER.match(value) and key.start_byte not in reported:
             reported.add(key.start_byte)
-            yield KEY_ARG.finding(ctx, key, f"{site.name}() uses a key written in the code; anyone with the code "
-                                            "can forge or decrypt")
+            yield KEY_ARG.finding(ctx, key, f"{site.name}() uses a key written in the code ({mask(value)}); anyone "
+                                            "with the code can forge or decrypt")
+        elif key is not None and value is None:
+            found = key_by_use(ctx, key, site.name, site.node.start_point[0] + 1, literals)
+            if found is not None and found.span.start_byte not in reported:
+                reported.add(found.span.start_byte)
+                yield found
+    yield from seeded_credentials(ctx, reported)
+    if _FIXTURE_HINT.search(ctx.doc.data):
+        yield from fixture_credentials(ctx, reported)
     data = ctx.doc.data
     if not _TOKEN_HINT.search(data):
         return
@@ -192,4 +223,4 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
                                              "rotate it")
 
 
-CHECK = Check("secrets", (PASSWORD, CREDENTIAL, TOKEN, KEY_ARG), run)
+CHECK = Check("secrets", (PASSWORD, CREDENTIAL, TOKEN, KEY_ARG, WEAK_KEY, KEY_BY_USE, SEED_PASSWORD), run)

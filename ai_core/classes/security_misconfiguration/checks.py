@@ -102,6 +102,8 @@ def _cookies(ctx: AnalysisContext) -> Iterator[Finding]:
                 break
 
 
+
+
 def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
     index = ctx.index
     for site in index.calls_to(*MISCONF["chmod_calls"], "*.chmod"):

@@ -23,6 +23,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes.sensitive_data_exposure import error_details
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import enclosing_function, string_value
 
@@ -150,6 +151,16 @@ def _carries_credentials(index: DocIndex, site: CallSite, url: str) -> bool:
     return False
 
 
+def is_loopback(url: str, local: tuple[str, ...]) -> bool:
+    """True for a URL to this machine (localhost, 127.x, ::1, *.local): no network path to listen on."""
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    authority = rest.split("/", 1)[0].split("@")[-1]
+    host = authority[:authority.index("]") + 1] if authority.startswith("[") and "]" in authority \
+        else authority.split(":")[0]
+    return bool(host) and (host in local or host.startswith("127.") or host.endswith((".local", ".localhost"))
+                           or host == "localhost")
+
+
 def _cleartext(ctx: AnalysisContext) -> Iterator[Finding]:
     index = ctx.index
     send = set(TABLE["http_send"])
@@ -159,8 +170,7 @@ def _cleartext(ctx: AnalysisContext) -> Iterator[Finding]:
             url = _url_of(index, site)
             if not url or not url.lower().startswith("http://"):
                 continue
-            host = url[7:].split("/", 1)[0].split("@")[-1].split(":")[0]
-            if host.startswith(local) or host.endswith(".local"):
+            if is_loopback(url, local):
                 continue
             if _carries_credentials(index, site, url):
                 yield CLEARTEXT.finding(ctx, site.node, f"credentials go to {url[:60]} over plain HTTP; use https://")
@@ -210,7 +220,8 @@ def _tls(ctx: AnalysisContext) -> Iterator[Finding]:
         for site in index.calls:
             verify = site.keyword("verify") or (site.keyword("ssl") if site.method in _HTTP_VERBS else None)
             if verify is not None and index.text(verify) == "False" and (
-                    site.qualified in verify_calls or site.method in _HTTP_VERBS):
+                    site.qualified in verify_calls or site.method in _HTTP_VERBS) and not is_loopback(
+                    _url_of(index, site) or "", tuple(TABLE["local_hosts"])):
                 yield TLS_OFF.finding(ctx, site.node, f"{site.name}(verify=False) accepts any certificate: "
                                                       "anyone on the path can read and change the traffic")
             elif site.qualified in TABLE["tls_off_calls"]:
@@ -270,6 +281,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
     yield from _tls(ctx)
     if b"TLSv1" in data or b"SSLv" in data:
         yield from _old_protocols(ctx)
+    yield from error_details.run(ctx)
 
 
-CHECK = Check("exposure", (LOGGED, CLEARTEXT, TLS_OFF, OLD_TLS), run)
+CHECK = Check("exposure", (LOGGED, CLEARTEXT, TLS_OFF, OLD_TLS, *error_details.RULES), run)
