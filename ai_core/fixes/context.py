@@ -173,3 +173,23 @@ class FixContext:
 
 
 Rewriter = Callable[[FixContext], Draft | None]
+
+REVIEW_TIER = "review"
+"""The tier of findings whose data is not proven to come from outside: only source-independent fixes apply."""
+
+
+def source_independent(rewriter: Rewriter) -> Rewriter:
+    """Mark a rewriter whose fix is right whatever the data's source (bound SQL parameters, argument lists,
+    safe_load, weights_only), so it may be offered for review-tier findings; an allowlist is not."""
+    rewriter.source_independent = True  # type: ignore[attr-defined]
+    return rewriter
+
+
+def is_source_independent(rewriter: Rewriter) -> bool:
+    """True when the rewriter was marked with `source_independent`."""
+    return bool(getattr(rewriter, "source_independent", False))
+
+
+def finding_tier(finding: Finding) -> str:
+    """The finding's tier ("flow" when the Finding type has no tier yet)."""
+    return str(getattr(finding, "tier", "") or "flow")

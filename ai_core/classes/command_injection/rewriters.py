@@ -9,7 +9,7 @@ from tree_sitter import Node
 
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import keyword, positional, removal_range
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.names import is_expression_statement, single_assignment, uses_of
 from ai_core.fixes.strings import Built, Expr, Piece, built_string, render_fstring, render_str
 from ai_core.parsing.tree import enclosing, scope_of, walk
@@ -97,6 +97,7 @@ def _command_arg(call: Node) -> Node | None:
     return kw.child_by_field_name("value") if kw is not None else None
 
 
+@source_independent
 def argument_list(ctx: FixContext) -> Draft | None:
     """`subprocess.run(f"ping {host}", shell=True)` -> `subprocess.run(["ping", host])`; os.system alike."""
     for call, name in _target_calls(ctx):
@@ -165,6 +166,7 @@ def _replace_shell_call(ctx: FixContext, call: Node, name: str, source: Node, li
     return None
 
 
+@source_independent
 def shlex_quote(ctx: FixContext) -> Draft | None:
     """Keep the shell but quote every interpolated value with `shlex.quote`."""
     for call, name in _target_calls(ctx):
@@ -205,6 +207,7 @@ def _inside_shell_quotes(built: Built) -> bool:
     return False
 
 
+@source_independent
 def literal_eval(ctx: FixContext) -> Draft | None:
     """`eval(x)` of data -> `ast.literal_eval(x)` (Python literals only)."""
     for call, name in _target_calls(ctx):

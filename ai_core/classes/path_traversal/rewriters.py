@@ -6,7 +6,7 @@ from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
 from ai_core.fixes.calls import positional, set_keyword
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.layout import guard_statement, insert_before
 from ai_core.fixes.names import single_assignment, unparenthesized
 from ai_core.fixes.strings import Expr, built_string, render_str
@@ -96,6 +96,7 @@ def realpath_prefix(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
 def tar_filter(ctx: FixContext) -> Draft | None:
     """`tar.extractall(dest)` -> `tar.extractall(dest, filter="data")` (refuses '..' and absolute members)."""
     for call in calls_near(ctx):

@@ -12,7 +12,7 @@ from ai_core.classes._shared.edit_helpers import calls_in_finding
 from ai_core.classes._shared.tls import tls_verify
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import positional
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.layout import guard_statement, insert_after, insert_before
 from ai_core.fixes.names import single_assignment
 from ai_core.fixes.strings import Expr, built_string, is_str_literal, string_prefix
@@ -24,6 +24,7 @@ LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception
 REDACTED = "[REDACTED]"
 
 
+@source_independent
 def host_key_check(ctx: FixContext) -> Draft | None:
     """`set_missing_host_key_policy(AutoAddPolicy())` -> `RejectPolicy()` with the system's known hosts loaded."""
     for call in calls_in_finding(ctx):
@@ -87,6 +88,7 @@ def https_url(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
 def redact_logged_secrets(ctx: FixContext) -> Draft | None:
     """Secrets in log calls replaced by "[REDACTED]" (f-string parts, %-arguments, concatenations)."""
     for call in [c for c in ancestors(ctx.node) if c.type == "call"] + [n for n in walk(ctx.node) if n.type == "call"]:

@@ -7,7 +7,7 @@ import re
 from tree_sitter import Node
 
 from ai_core.fixes.calls import append_argument, keyword, positional
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.names import single_assignment, uses_of
 from ai_core.fixes.strings import Built, Expr, Piece, built_string, merge_literals, render_fstring, render_str
 from ai_core.parsing.tree import enclosing, scope_of, walk
@@ -232,6 +232,7 @@ def _rewrite_text_call(ctx: FixContext, text_call: Node) -> Draft | None:
     return Draft("Bind the values as SQLAlchemy parameters", edits)
 
 
+@source_independent
 def bound_parameters(ctx: FixContext) -> Draft | None:
     """Parameterize the query of an execute/raw/read_sql/text() call instead of formatting values into it."""
     for call in _candidate_calls(ctx):
