@@ -30,6 +30,8 @@ from ai_core.parsing import ParsedDocument
 from bench.realworld.fetch import CACHE, load_projects
 from bench.realworld.scoring import Label, load_labels, match
 
+MAX_ROUNDS = 3
+"""Fixes applied for one label at most (each further one for a finding the rescan still places on it)."""
 COLUMNS = ("detected", "verified", "removed", "compiles", "safe_changed", "tests_ok")
 
 
@@ -151,26 +153,36 @@ def bench_file(root: Path, rel: str, labels: list[Label], safe: dict[str, set[in
 
 def try_fix(root: Path, rel: str, label: Label, proposal: Proposal, safe: dict[str, set[int]], fixer: Fixer,
             tests: TestRunner | None) -> dict[str, int]:
-    """Write the fix into the copy, rescan, check compiling and safe lines, run tests if asked; then restore."""
-    texts = fixed_texts(proposal, rel, root)
+    """Write the fix into the copy and rescan; while another finding still lands on the label (two calls on one
+    line), fix that one too (up to MAX_ROUNDS); check compiling and safe lines, run tests if asked; restore."""
+    originals: dict[Path, str] = {}
     outcome = {"verified": 1, "removed": 0, "compiles": 1, "safe_changed": 0, "tests_ok": 0}
     try:
-        for path, (_before, after) in texts.items():
-            path.write_text(after, encoding="utf-8")
-        overlay = {str(p): after for p, (_b, after) in texts.items()}
-        rescan = fixer.verifier.overlay_analyzer(overlay, settings=fixer.analyzer.settings)
-        after_text = (root / rel).read_text(encoding="utf-8")
-        again = rescan.analyze(ParsedDocument(after_text, path=rel), rel)
-        outcome["removed"] = int(not any(match(located(f, rel), label) for f in again))
-        for path, (before, after) in texts.items():
+        for _round in range(MAX_ROUNDS):
+            for path, (before, after) in fixed_texts(proposal, rel, root).items():
+                originals.setdefault(path, before)
+                path.write_text(after, encoding="utf-8")
+            overlay = {str(p): p.read_text(encoding="utf-8") for p in originals}
+            rescan = fixer.verifier.overlay_analyzer(overlay, settings=fixer.analyzer.settings)
+            doc = ParsedDocument((root / rel).read_text(encoding="utf-8"), path=rel)
+            left = [f for f in rescan.analyze(doc, rel) if match(located(f, rel), label)]
+            if not left:
+                outcome["removed"] = 1
+                break
+            again = Fixer(rescan, root, verifier=type(fixer.verifier)(rescan, root)).propose(doc, left[0])
+            if again.fix is None:
+                break
+            proposal = again
+        for path, before in originals.items():
+            after = path.read_text(encoding="utf-8")
             outcome["compiles"] &= int(compiles(after))
             other = path.relative_to(root.resolve()).as_posix()
             outcome["safe_changed"] += len(changed_old_lines(before, after) & safe.get(other, set()))
         if tests is not None:
-            changed = {p.relative_to(root.resolve()).as_posix(): after for p, (_b, after) in texts.items()}
+            changed = {p.relative_to(root.resolve()).as_posix(): p.read_text(encoding="utf-8") for p in originals}
             outcome["tests_ok"] = int(tests.run(changed).passed)
     finally:
-        for path, (before, _after) in texts.items():
+        for path, before in originals.items():
             path.write_text(before, encoding="utf-8")
     return outcome
 

@@ -1,4 +1,5 @@
-"""Command injection: an argument list without a shell; `shlex.quote` where a shell is really needed."""
+"""Command injection: an argument list without a shell; `shlex.quote` where a shell is really needed; a command
+made elsewhere split with `shlex.split`."""
 
 from __future__ import annotations
 
@@ -207,6 +208,34 @@ def _inside_shell_quotes(built: Built) -> bool:
     return False
 
 
+def split_command(ctx: FixContext) -> Draft | None:
+    """`Popen(command, shell=True)` with a command not built here (a parameter, a setting, `cmd.replace(...)`)
+    -> `Popen(shlex.split(command))`: the words a shell would see, run without a shell."""
+    for call, name in _target_calls(ctx):
+        if name not in SUBPROCESS and name != "os.system":
+            continue
+        command = _command_arg(call)
+        if command is None or command.type in {"string", "concatenated_string", "list", "tuple"}:
+            continue
+        if _command_source(ctx, command) is not None:
+            continue  # built here from parts: argument_list / shlex_quote own that shape
+        split = f"{ctx.ref('shlex', 'split')}({ctx.text(command)})"
+        note = ("Shell syntax in the command (pipes, redirects, globs, $VARIABLES) no longer works: its words "
+                "run as one program with its arguments.")
+        if name == "os.system":
+            drafted = _replace_shell_call(ctx, call, name, command, split)
+            return Draft("Split the command with shlex.split and run it without a shell", drafted.edits,
+                         drop_imports=drafted.drop_imports, note=note) if drafted is not None else None
+        shell = keyword(call, "shell")
+        value = shell.child_by_field_name("value") if shell is not None else None
+        if shell is None or value is None or ctx.text(value) != "True":
+            continue
+        start, end = removal_range(ctx.doc, shell)
+        return Draft("Split the command with shlex.split and run it without a shell",
+                     [ctx.replace(command, split), TextEdit(start, end, "")], note=note)
+    return None
+
+
 @source_independent
 def literal_eval(ctx: FixContext) -> Draft | None:
     """`eval(x)` of data -> `ast.literal_eval(x)` (Python literals only)."""
@@ -224,5 +253,5 @@ def literal_eval(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, literal_eval)
+REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, split_command, literal_eval)
 """Tried in order for a command injection finding."""
