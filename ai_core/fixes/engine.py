@@ -257,7 +257,8 @@ class Fixer:
                 else self.analyzer
             following = next((f for f in analyzer.analyze(current, finding.path)
                               if (f.vuln_class, f.rule) == (finding.vuln_class, finding.rule)
-                              and f.span.start_line == finding.span.start_line and _sink_key(f) not in sinks), None)
+                              and (f.span.start_line == finding.span.start_line or f.snippet == finding.snippet)
+                              and _sink_key(f) not in sinks), None)
             if following is None:
                 break
             sinks.add(_sink_key(following))
