@@ -13,6 +13,7 @@ from ai_core.classes.command_injection.rewriters import argument_list, split_com
 from ai_core.classes.insecure_deserialization.rewriters import torch_weights_only, yaml_safe_load
 from ai_core.classes.sql_injection.rewriters import bound_parameters, column_allowlist
 from ai_core.classes.ssrf.rewriters import host_allowlist
+from ai_core.classes.xss.rewriters import template_as_variable
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.fixes import Fixer
@@ -318,3 +319,50 @@ def test_a_review_finding_is_offered_only_source_independent_fixes_and_says_so(a
     doc, finding = first_finding(analyzer, WHERE_VALUE, tmp_path / "app.py", "sql-injection")
     fixed = Fixer(analyzer, tmp_path).propose(doc, dataclasses.replace(finding, tier="review"))  # type: ignore
     assert fixed.fix is not None and fixed.fix.title.endswith(REVIEW_TITLE)
+
+
+WHOLE_TEMPLATE = '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/preview")
+def preview():
+    template = request.args["template"]
+    return render_template_string(template)
+'''
+
+WHOLE_TEMPLATE_FIXED = '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/preview")
+def preview():
+    template = request.args["template"]
+    return render_template_string("{{ template }}", template=template)
+'''
+
+BUILT_TEMPLATE = '''from flask import Flask, render_template_string, request
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    name = request.args["name"]
+    return render_template_string(f"<p>Hello {name}</p>")
+'''
+
+
+def test_an_untrusted_template_text_is_rendered_as_a_variable_not_as_a_template(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, WHOLE_TEMPLATE, tmp_path / "app.py", "xss")
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
+    assert proposal.source == "rewriter:template_as_variable", proposal.rejected
+    assert proposal.after == WHOLE_TEMPLATE_FIXED
+
+
+def test_template_as_variable_is_absent_on_a_template_built_here_with_values(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, BUILT_TEMPLATE, tmp_path / "app.py", "xss")
+    assert template_as_variable(FixContext(doc, finding)) is None
+    assert Fixer(analyzer, tmp_path).propose(doc, finding).source == "rewriter:template_variables"

@@ -198,6 +198,34 @@ def template_variables(ctx: FixContext) -> Draft | None:
     return None
 
 
+def template_as_variable(ctx: FixContext) -> Draft | None:
+    """`render_template_string(template)` of a whole untrusted text -> `render_template_string("{{ template }}",
+    template=template)`: the text is shown (escaped), its template syntax is no longer run."""
+    for payload, call in _payloads(ctx):
+        fn = call.child_by_field_name("function") if call is not None else None
+        if call is None or fn is None or ctx.qualified(ctx.text(fn)) not in TEMPLATE_STRING_CALLS:
+            continue
+        args = positional(call)
+        if not args or args[0].start_byte != payload.start_byte or payload.type not in {"identifier", "subscript",
+                                                                                         "call", "attribute"}:
+            continue
+        if built_string(ctx.doc, payload) is not None or (payload.type == "identifier" and (
+                (value := single_assignment(ctx.doc, payload)) is not None and built_string(ctx.doc, value))):
+            continue  # a template built here with values in it: template_variables' shape
+        taken = {ctx.text(k.child_by_field_name("name")) for k in walk(call)  # type: ignore[arg-type]
+                 if k.type == "keyword_argument" and k.child_by_field_name("name") is not None}
+        name = ctx.text(payload) if payload.type == "identifier" and ctx.text(payload) not in taken else \
+            _param_name(Expr(ctx.text(payload), payload), 1, taken)
+        extra = append_argument(ctx.doc, call, f"{name}={ctx.text(payload)}")
+        if extra is None:
+            continue
+        return Draft("Render the untrusted text as a template variable, not as a template",
+                     [ctx.replace(payload, '"{{ ' + name + ' }}"'), extra],
+                     note="The text is shown as text (autoescaped); template syntax in it no longer runs. "
+                          "If it was meant to be a page layout, move it to a template file and render_template it.")
+    return None
+
+
 def autoescape_on(ctx: FixContext) -> Draft | None:
     """`Environment(autoescape=False)` / `Template(src)` -> `autoescape=True`."""
     for node in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"],
@@ -213,5 +241,5 @@ def autoescape_on(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (template_variables, escape_values, autoescape_on)
+REWRITERS: tuple[Rewriter, ...] = (template_variables, template_as_variable, escape_values, autoescape_on)
 """Tried in order for an XSS finding."""
