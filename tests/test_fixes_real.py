@@ -366,3 +366,10 @@ def test_template_as_variable_is_absent_on_a_template_built_here_with_values(ana
     doc, finding = first_finding(analyzer, BUILT_TEMPLATE, tmp_path / "app.py", "xss")
     assert template_as_variable(FixContext(doc, finding)) is None
     assert Fixer(analyzer, tmp_path).propose(doc, finding).source == "rewriter:template_variables"
+
+
+def test_split_command_is_absent_when_the_whole_command_is_passed_through(analyzer, tmp_path):
+    text = ('import subprocess\nimport sys\n\n\ndef run_hook(hook):\n'
+            '    subprocess.run(hook, shell=True, check=True)\n\n\nrun_hook(sys.argv[1])\n')
+    doc, finding = first_finding(analyzer, text, tmp_path / "hooks.py", "command-injection")
+    assert split_command(FixContext(doc, finding)) is None

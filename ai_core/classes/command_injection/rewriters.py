@@ -209,16 +209,16 @@ def _inside_shell_quotes(built: Built) -> bool:
 
 
 def split_command(ctx: FixContext) -> Draft | None:
-    """`Popen(command, shell=True)` with a command not built here (a parameter, a setting, `cmd.replace(...)`)
-    -> `Popen(shlex.split(command))`: the words a shell would see, run without a shell."""
+    """`Popen(command, shell=True)` where the command is a template made elsewhere with values filled in
+    (`HOOK.replace("%u", user)`) -> `Popen(shlex.split(command))`: the words a shell would see, no shell."""
     for call, name in _target_calls(ctx):
         if name not in SUBPROCESS and name != "os.system":
             continue
         command = _command_arg(call)
         if command is None or command.type in {"string", "concatenated_string", "list", "tuple"}:
             continue
-        if _command_source(ctx, command) is not None:
-            continue  # built here from parts: argument_list / shlex_quote own that shape
+        if _command_source(ctx, command) is not None or not _filled_template(ctx, command):
+            continue  # built here from parts (argument_list's shape), or a whole script: no fix keeps its meaning
         split = f"{ctx.ref('shlex', 'split')}({ctx.text(command)})"
         note = ("Shell syntax in the command (pipes, redirects, globs, $VARIABLES) no longer works: its words "
                 "run as one program with its arguments.")
@@ -234,6 +234,28 @@ def split_command(ctx: FixContext) -> Draft | None:
         return Draft("Split the command with shlex.split and run it without a shell",
                      [ctx.replace(command, split), TextEdit(start, end, "")], note=note)
     return None
+
+
+def _filled_template(ctx: FixContext, node: Node, depth: int = 0) -> bool:
+    """True when the command is a template made elsewhere with values filled in (`HOOK.replace("%u", user)`,
+    `cmd % args`, `.format(...)`), directly or through one assignment; not a whole script passed through."""
+    if depth > 3:
+        return False
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return _filled_template(ctx, node.named_children[0], depth + 1)
+    if node.type == "call":
+        fn = node.child_by_field_name("function")
+        return fn is not None and fn.type == "attribute" and \
+            ctx.text(fn).rsplit(".", 1)[-1] in {"replace", "format", "format_map", "substitute"}
+    if node.type == "binary_operator":
+        op = node.child_by_field_name("operator")
+        return op is not None and ctx.text(op) == "%"
+    if node.type == "conditional_expression":
+        return any(_filled_template(ctx, child, depth + 1) for child in node.named_children)
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        return value is not None and _filled_template(ctx, value, depth + 1)
+    return False
 
 
 @source_independent
