@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ai_core.analysis import Analyzer
-from ai_core.classes.command_injection.rewriters import argument_list, split_command
+from ai_core.analysis.project import project_for_scan
+from ai_core.classes.command_injection.rewriters import argument_list, quote_at_call_site, split_command
 from ai_core.classes.insecure_deserialization.rewriters import torch_weights_only, yaml_safe_load
 from ai_core.classes.sql_injection.rewriters import bound_parameters, column_allowlist
 from ai_core.classes.ssrf.rewriters import host_allowlist
@@ -373,3 +374,56 @@ def test_split_command_is_absent_when_the_whole_command_is_passed_through(analyz
             '    subprocess.run(hook, shell=True, check=True)\n\n\nrun_hook(sys.argv[1])\n')
     doc, finding = first_finding(analyzer, text, tmp_path / "hooks.py", "command-injection")
     assert split_command(FixContext(doc, finding)) is None
+
+
+HELPER_TOOLS = '''import subprocess
+
+
+def run(cmd):
+    return subprocess.run(cmd, shell=True, capture_output=True).stdout
+'''
+
+HELPER_CALLER = '''from flask import Flask, request
+
+from tools import run
+
+app = Flask(__name__)
+
+
+@app.route("/ping")
+def ping():
+    host = request.args["host"]
+    return run(f"ping -c 1 {host}")
+'''
+
+HELPER_CALLER_FIXED = '''import shlex
+
+from flask import Flask, request
+
+from tools import run
+
+app = Flask(__name__)
+
+
+@app.route("/ping")
+def ping():
+    host = request.args["host"]
+    return run(f"ping -c 1 {shlex.quote(host)}")
+'''
+
+
+def test_a_shell_helper_fed_a_built_command_gets_the_values_quoted_at_the_call_site(tmp_path, monkeypatch):
+    write_pyproject(tmp_path, '[project]\nname = "x"\n')
+    (tmp_path / "tools.py").write_text(HELPER_TOOLS, encoding="utf-8")
+    (tmp_path / "app.py").write_text(HELPER_CALLER, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    analyzer = Analyzer(Settings(model_enabled=False), project=project_for_scan(tmp_path))
+    doc, finding = first_finding(analyzer, HELPER_CALLER, Path("app.py"), "command-injection")
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
+    assert proposal.source == "rewriter:quote_at_call_site", proposal.rejected
+    assert proposal.after == HELPER_CALLER_FIXED and proposal.files == ()
+
+
+def test_quote_at_call_site_is_absent_when_the_shell_call_is_right_here(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, SHELL_FSTRING, tmp_path / "app.py", "command-injection")
+    assert quote_at_call_site(FixContext(doc, finding)) is None

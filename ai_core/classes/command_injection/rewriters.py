@@ -193,6 +193,36 @@ def shlex_quote(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
+def quote_at_call_site(ctx: FixContext) -> Draft | None:
+    """`run(f"ping {host}")` where `run(cmd)` passes its parameter to a shell elsewhere (another function or file):
+    quote the values where the command is built, `run(f"ping {shlex.quote(host)}")`; the helper keeps its shell."""
+    path = ctx.finding.taint_path
+    if path is None:
+        return None
+    sink = path.sink
+    for call, name in _target_calls(ctx):
+        if name in SUBPROCESS or name in SHELL_ONLY or (
+                sink.path in {"", ctx.finding.path} and call.start_byte <= sink.span.start_byte < call.end_byte):
+            continue
+        for arg in positional(call):
+            found = _command_source(ctx, arg)
+            if found is None:
+                continue
+            _, built = found
+            tainted = [e for e in built.exprs if ctx.is_tainted(e.node) is not False]
+            if not tainted or _inside_shell_quotes(built):
+                continue
+            quote = ctx.ref("shlex", "quote")
+            edits = [ctx.replace(e.node, f"{quote}({e.source})") for e in tainted
+                     if not e.source.startswith(quote + "(")]
+            if edits:
+                fn = call.child_by_field_name("function")
+                callee = ctx.text(fn) if fn is not None else "the helper"
+                return Draft(f"Quote the values with shlex.quote where the command for {callee}() is built", edits)
+    return None
+
+
 def _inside_shell_quotes(built: Built) -> bool:
     state = ""
     for piece in built.pieces:
@@ -275,5 +305,5 @@ def literal_eval(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, split_command, literal_eval)
+REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, split_command, quote_at_call_site, literal_eval)
 """Tried in order for a command injection finding."""
