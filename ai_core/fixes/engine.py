@@ -15,7 +15,7 @@ from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.files import SourceError, read_source
 from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
-from ai_core.fixes.completion import UnverifiedFix, complete_draft
+from ai_core.fixes.completion import UnverifiedFix, complete_draft, supply_title
 from ai_core.fixes.context import (
     REVIEW_TIER,
     FixContext,
@@ -213,7 +213,7 @@ class Fixer:
                 log.exception("rewriter %s failed on %s", rewriter.__name__, finding.rule)
                 continue
             if draft is not None:
-                return draft.title + (REVIEW_TITLE if finding_tier(finding) == REVIEW_TIER else "")
+                return supply_title(draft) + (REVIEW_TITLE if finding_tier(finding) == REVIEW_TIER else "")
         return None
 
     def has_candidate(self, doc: ParsedDocument, finding: Finding) -> bool:
