@@ -14,7 +14,7 @@ from ai_core.classes.command_injection.rewriters import argument_list, quote_at_
 from ai_core.classes.insecure_deserialization.rewriters import torch_weights_only, yaml_safe_load
 from ai_core.classes.sql_injection.rewriters import bound_parameters, column_allowlist
 from ai_core.classes.ssrf.rewriters import host_allowlist
-from ai_core.classes.xss.rewriters import template_as_variable
+from ai_core.classes.xss.rewriters import escape_before_markup, template_as_variable
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.fixes import Fixer
@@ -427,3 +427,53 @@ def test_a_shell_helper_fed_a_built_command_gets_the_values_quoted_at_the_call_s
 def test_quote_at_call_site_is_absent_when_the_shell_call_is_right_here(analyzer, tmp_path):
     doc, finding = first_finding(analyzer, SHELL_FSTRING, tmp_path / "app.py", "command-injection")
     assert quote_at_call_site(FixContext(doc, finding)) is None
+
+
+MARKUP_AFTER = '''from flask import Flask, request
+from markupsafe import Markup
+
+app = Flask(__name__)
+
+
+@app.route("/comment")
+def comment():
+    text = request.args["comment"]
+    return Markup(text.replace("\\n", "<br>"))
+'''
+
+MARKUP_AFTER_FIXED = '''from flask import Flask, request
+from markupsafe import Markup, escape
+
+app = Flask(__name__)
+
+
+@app.route("/comment")
+def comment():
+    text = request.args["comment"]
+    return Markup(str(escape(text)).replace("\\n", "<br>"))
+'''
+
+MARKUP_FORMAT = '''from flask import Flask, request
+from markupsafe import Markup
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    name = request.args["name"]
+    return Markup("<b>%s</b>" % name)
+'''
+
+
+def test_untrusted_text_is_escaped_before_the_code_adds_markup_to_it(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, MARKUP_AFTER, tmp_path / "app.py", "xss")
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
+    assert proposal.source == "rewriter:escape_before_markup", proposal.rejected
+    assert proposal.after == MARKUP_AFTER_FIXED
+
+
+def test_escape_before_markup_is_absent_when_the_value_is_formatted_into_markup(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, MARKUP_FORMAT, tmp_path / "app.py", "xss")
+    assert escape_before_markup(FixContext(doc, finding)) is None
+    assert Fixer(analyzer, tmp_path).propose(doc, finding).source == "rewriter:escape_values"
