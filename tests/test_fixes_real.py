@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +17,7 @@ from ai_core.classes.sql_injection.rewriters import bound_parameters, column_all
 from ai_core.classes.ssrf.rewriters import host_allowlist
 from ai_core.classes.xss.rewriters import escape_before_markup, template_as_variable
 from ai_core.config import Settings
-from ai_core.findings import Finding
+from ai_core.findings import Finding, VulnClass
 from ai_core.fixes import Fixer
 from ai_core.fixes.context import FixContext, is_source_independent, project_info
 from ai_core.fixes.engine import REVIEW_TITLE, offered_rewriters
@@ -477,3 +478,10 @@ def test_escape_before_markup_is_absent_when_the_value_is_formatted_into_markup(
     doc, finding = first_finding(analyzer, MARKUP_FORMAT, tmp_path / "app.py", "xss")
     assert escape_before_markup(FixContext(doc, finding)) is None
     assert Fixer(analyzer, tmp_path).propose(doc, finding).source == "rewriter:escape_values"
+
+
+def test_for_a_review_tier_the_sql_fixes_offered_are_bound_parameters_not_the_column_allowlist():
+    review = SimpleNamespace(vuln_class=VulnClass.SQL_INJECTION, tier="review")  # any object with a tier
+    assert offered_rewriters(review) == (bound_parameters,)  # type: ignore[arg-type]
+    flow = SimpleNamespace(vuln_class=VulnClass.SQL_INJECTION, tier="flow")
+    assert offered_rewriters(flow) == (bound_parameters, column_allowlist)  # type: ignore[arg-type]
