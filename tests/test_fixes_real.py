@@ -13,6 +13,7 @@ from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
 from ai_core.classes.command_injection.rewriters import argument_list, quote_at_call_site, split_command
 from ai_core.classes.insecure_deserialization.rewriters import torch_weights_only, yaml_safe_load
+from ai_core.classes.sensitive_data_exposure.rewriters import redact_logged_secrets
 from ai_core.classes.sql_injection.rewriters import bound_parameters, column_allowlist
 from ai_core.classes.ssrf.rewriters import host_allowlist
 from ai_core.classes.xss.rewriters import escape_before_markup, template_as_variable
@@ -485,3 +486,36 @@ def test_for_a_review_tier_the_sql_fixes_offered_are_bound_parameters_not_the_co
     assert offered_rewriters(review) == (bound_parameters,)  # type: ignore[arg-type]
     flow = SimpleNamespace(vuln_class=VulnClass.SQL_INJECTION, tier="flow")
     assert offered_rewriters(flow) == (bound_parameters, column_allowlist)  # type: ignore[arg-type]
+
+
+LOGGED_DICT = '''import logging
+
+log = logging.getLogger(__name__)
+
+
+def connect(user, password):
+    log.warning("settings: %s", {"user": user, "password": password})
+    return user
+'''
+
+LOGGED_DICT_FIXED = '''import logging
+
+log = logging.getLogger(__name__)
+
+
+def connect(user, password):
+    log.warning("settings: %s", {"user": user})
+    return user
+'''
+
+
+def test_a_logged_dict_loses_its_secret_entries_and_keeps_the_others(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, LOGGED_DICT, tmp_path / "app.py", "sensitive-data-exposure")
+    proposal = Fixer(analyzer, tmp_path).propose(doc, finding)
+    assert proposal.source == "rewriter:redact_logged_secrets", proposal.rejected
+    assert proposal.after == LOGGED_DICT_FIXED
+
+
+def test_log_redaction_is_absent_where_no_log_call_is(analyzer, tmp_path):
+    doc, finding = first_finding(analyzer, SHELL_FSTRING, tmp_path / "app.py", "command-injection")
+    assert redact_logged_secrets(FixContext(doc, finding)) is None
