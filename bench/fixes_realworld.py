@@ -5,13 +5,15 @@ folder; only the copy is ever written. For every `vuln` label a finding of coder
 symbol table of the project) matches: ask the Fixer for a verified fix, write it into the copy, rescan the file
 (the label must no longer be matched), check every changed file still compiles (`ast.parse`, never imported)
 and that no line labelled `safe` changed; then restore the copy. With `run_tests`, the project's own tests run
-once per fix in the Fixer's isolated test runner (a copy, no network); by default they are skipped.
+once per fix in the Fixer's isolated test runner (a copy, no network); by default they are skipped. The table
+is also written to bench/.cache/realworld/fixes_summary.json.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import json
 import os
 import shutil
 import statistics
@@ -32,6 +34,7 @@ from bench.realworld.scoring import Label, load_labels, match
 
 MAX_ROUNDS = 3
 """Fixes applied for one label at most (each further one for a finding the rescan still places on it)."""
+SUMMARY = CACHE / "fixes_summary.json"
 COLUMNS = ("detected", "verified", "removed", "compiles", "safe_changed", "tests_ok")
 
 
@@ -220,6 +223,11 @@ def realworld_bench(projects: list[str] | None = None, run_tests: bool = False) 
     print_table(rows, run_tests)
     for line in report:
         print(line)
+    summary = {name: {**row.counts, "median_ms": round(1000 * statistics.median(row.seconds)) if row.seconds else 0}
+               for name, row in rows.items()}
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text(json.dumps({"run_tests": run_tests, "classes": summary, "notes": report}, indent=1),
+                       encoding="utf-8")
     detected = total["detected"]
     share = total["removed"] / detected if detected else 1.0
     print(f"\nremoved {total['removed']}/{detected} detected true positives ({100 * share:.0f}%); "
