@@ -277,7 +277,7 @@ class Fixer:
         return verdict, candidate
 
     def _all_candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
-        if self.generator is not None:
+        if self.generator is not None and finding_tier(finding) != REVIEW_TIER:  # a generated fix is no known rewrite
             before = doc.data.decode("utf-8", errors="surrogatepass")
             try:
                 for source, after in self.generator.candidates(doc, finding):
