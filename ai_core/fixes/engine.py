@@ -218,7 +218,8 @@ class Fixer:
 
     def has_candidate(self, doc: ParsedDocument, finding: Finding) -> bool:
         """True when some rewriter (or a configured generator) can attempt this finding."""
-        return self.generator is not None or self.first_title(doc, finding) is not None
+        generated = self.generator is not None and finding_tier(finding) != REVIEW_TIER
+        return generated or self.first_title(doc, finding) is not None
 
     def propose(self, doc: ParsedDocument, finding: Finding) -> Proposal:
         """The first candidate that passes verification; refused candidates are logged with their reason."""
