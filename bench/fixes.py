@@ -1,11 +1,17 @@
-"""Fix benchmark on coderev's own corpus (tests/fix_corpus): verified-fix coverage per class, then apply and rescan.
+"""Fix benchmark on coderev's own corpus (tests/fix_corpus) and on the pinned real projects (bench/realworld).
 
+Own corpus:
 1. Analyse every corpus file (rules only) and ask the Fixer for a verified fix for each finding on its own.
 2. Run `coderev fix --apply` on a copy of the corpus, rescan it: none of the findings may remain and every
    file must still parse (tree-sitter and CPython's parser).
 3. Undo every journaled fix with `coderev undo` and check the copy is byte-identical to the corpus again.
 
-Usage: python bench/fixes.py [--corpus tests/fix_corpus]
+Real projects (bench/fixes_realworld.py, on a temporary copy of each export, never on the cache): per class,
+detected true positives, verified fixes, fixes that remove the finding after apply + rescan, files still
+compiling, labelled safe lines changed, time per fix; the projects' own tests only with --run-tests.
+
+Usage: python bench/fixes.py [--corpus tests/fix_corpus] [--skip-corpus] [--skip-realworld]
+       [--projects a,b] [--run-tests]
 """
 
 from __future__ import annotations
@@ -85,10 +91,28 @@ def main() -> int:
     """Print the figures; exit 1 if a fixed finding survives the rescan, a file stops parsing, or undo differs."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT / "tests" / "fix_corpus")
+    parser.add_argument("--skip-corpus", action="store_true", help="only the real projects")
+    parser.add_argument("--skip-realworld", action="store_true", help="only the own corpus")
+    parser.add_argument("--projects", default="", help="comma-separated real projects (default: all exported)")
+    parser.add_argument("--run-tests", action="store_true",
+                        help="also run each project's own tests after each fix (isolated copy, no network)")
     args = parser.parse_args()
+    ok = True
+    if not args.skip_corpus:
+        ok = corpus_bench(args.corpus)
+    if not args.skip_realworld:
+        from bench.fixes_realworld import realworld_bench
+
+        projects = [p for p in args.projects.split(",") if p] or None
+        ok = realworld_bench(projects, run_tests=args.run_tests) and ok
+    return 0 if ok else 1
+
+
+def corpus_bench(corpus: Path) -> bool:
+    """The own corpus: coverage, apply + rescan, undo; True when nothing survived, broke or failed to undo."""
     with tempfile.TemporaryDirectory(prefix="coderev-fix-bench-") as tmp:
         workspace = Path(tmp) / "corpus"
-        shutil.copytree(args.corpus, workspace)
+        shutil.copytree(corpus, workspace)
         (workspace / "pyproject.toml").write_text('[project]\nname = "fix-corpus"\n', encoding="utf-8")
         originals = {p: p.read_bytes() for p in files_of(workspace)}
 
@@ -138,8 +162,7 @@ def main() -> int:
         identical = sum(originals[p] == p.read_bytes() for p in originals)
         print(f"undo of every fix: {undo_failures} refused; {identical}/{len(originals)} files byte-identical "
               "to the corpus afterwards")
-    ok = fixed_survivors == 0 and new == 0 and not broken and undo_failures == 0 and identical == len(originals)
-    return 0 if ok else 1
+    return fixed_survivors == 0 and new == 0 and not broken and undo_failures == 0 and identical == len(originals)
 
 
 if __name__ == "__main__":

@@ -57,9 +57,16 @@ def complete_draft(doc: ParsedDocument, finding: Finding, ctx: FixContext, draft
     reflowed = reflow_long_lines(before, after, finding.path, root, ruff)
     if reflowed is not None:
         after, ordered = reflowed, list(diff_edits(before, reflowed))
-    fix = Fix(title=draft.title, edits=tuple(ordered), path=finding.path, vuln_class=finding.vuln_class,
+    fix = Fix(title=supply_title(draft), edits=tuple(ordered), path=finding.path, vuln_class=finding.vuln_class,
               rule=finding.rule, extra_files=env_example_edits(draft.env_vars, root))
     return UnverifiedFix(fix, after, source, draft.note, tuple(draft.env_vars))
+
+def supply_title(draft: Draft) -> str:
+    """The draft's title, naming the environment variables the fix reads when it does not already: a fix that
+    needs the user to supply a value says so where the user sees it (the code action, the journal)."""
+    missing = [v for v in dict.fromkeys(draft.env_vars) if v not in draft.title]
+    return f"{draft.title} (set {', '.join(missing)})" if missing else draft.title
+
 
 def reflow_long_lines(before: str, after: str, path: str, root: Path | None, ruff: Ruff) -> str | None:
     """Changed lines longer than the file's longest line (and 88) are formatted by `ruff format --range`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,6 +34,15 @@ class ProjectInfo:
 
     root: Path | None = None
     modules: frozenset[str] = frozenset()
+    allowed_hosts: tuple[str, ...] = ()
+    """`allowed_hosts` of `[tool.coderev]`: the hosts an SSRF fix lets requests go to."""
+    requires_python: str = ""
+    """`requires-python` of `[project]` (e.g. ">=3.12"), for fixes that need a newer Python."""
+
+    def min_python(self) -> tuple[int, int] | None:
+        """The lowest Python version `requires-python` allows (None when it says nothing usable)."""
+        match = re.search(r">=?\s*(\d+)\.(\d+)", self.requires_python)
+        return (int(match.group(1)), int(match.group(2))) if match else None
 
     def uses(self, module: str) -> bool:
         """True when some file of the project imports `module` (top-level name)."""
@@ -74,9 +84,24 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
         except OSError:
             continue
         modules.update(m for m in ("bcrypt", "argon2", "passlib") if m in text)
-    info = ProjectInfo(root, frozenset(modules))
+    info = ProjectInfo(root, frozenset(modules), *pyproject_fix_settings(root))
     _PROJECT_CACHE[key] = (now, info)
     return info
+
+
+def pyproject_fix_settings(root: Path) -> tuple[tuple[str, ...], str]:
+    """What fixes read from the workspace's pyproject.toml: `[tool.coderev] allowed_hosts`, `requires-python`."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return (), ""
+    tool = data.get("tool", {}).get("coderev", {})
+    hosts = tool.get("allowed_hosts", []) if isinstance(tool, dict) else []
+    valid = tuple(h for h in hosts if isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.:\-\[\]]+", h)) \
+        if isinstance(hosts, list) else ()
+    project = data.get("project", {})
+    requires = project.get("requires-python", "") if isinstance(project, dict) else ""
+    return valid, requires if isinstance(requires, str) else ""
 
 
 @dataclass
@@ -173,3 +198,23 @@ class FixContext:
 
 
 Rewriter = Callable[[FixContext], Draft | None]
+
+REVIEW_TIER = "review"
+"""The tier of findings whose data is not proven to come from outside: only source-independent fixes apply."""
+
+
+def source_independent(rewriter: Rewriter) -> Rewriter:
+    """Mark a rewriter whose fix is right whatever the data's source (bound SQL parameters, argument lists,
+    safe_load, weights_only), so it may be offered for review-tier findings; an allowlist is not."""
+    rewriter.source_independent = True  # type: ignore[attr-defined]
+    return rewriter
+
+
+def is_source_independent(rewriter: Rewriter) -> bool:
+    """True when the rewriter was marked with `source_independent`."""
+    return bool(getattr(rewriter, "source_independent", False))
+
+
+def finding_tier(finding: Finding) -> str:
+    """The finding's tier ("flow" when the Finding type has no tier yet)."""
+    return str(getattr(finding, "tier", "") or "flow")

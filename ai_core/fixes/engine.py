@@ -15,8 +15,16 @@ from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.files import SourceError, read_source
 from ai_core.findings import Finding, Fix, Span, TextEdit, VulnClass
-from ai_core.fixes.completion import UnverifiedFix, complete_draft
-from ai_core.fixes.context import FixContext, ProjectInfo, project_info
+from ai_core.fixes.completion import UnverifiedFix, complete_draft, supply_title
+from ai_core.fixes.context import (
+    REVIEW_TIER,
+    FixContext,
+    ProjectInfo,
+    Rewriter,
+    finding_tier,
+    is_source_independent,
+    project_info,
+)
 from ai_core.fixes.rewriters import rewriters_for
 from ai_core.fixes.ruff_runner import changed_lines
 from ai_core.fixes.text import EditError, diff_edits
@@ -28,6 +36,12 @@ from ai_core.parsing.tree import node_at
 log = logging.getLogger(__name__)
 
 MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
+REVIEW_TITLE = " (review finding: safe whatever the data's source)"
+"""Added to the title of a fix offered for a review-tier finding."""
+REVIEW_REFUSAL = ("review finding: only fixes that are right whatever the data's source are offered "
+                  "(bound parameters, argument lists, safe loaders), not allowlists or escaping")
+MAX_CHAINED_SINKS = 3
+"""Further sinks of one flow a fix may guard besides the first (a helper that sends two requests)."""
 
 
 class Generator(Protocol):
@@ -152,7 +166,8 @@ class Fixer:
                             files=((path, text, candidate.after), *candidate.files))
 
     def _local_drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
-        for rewriter in rewriters_for(finding.vuln_class):
+        review = finding_tier(finding) == REVIEW_TIER
+        for rewriter in offered_rewriters(finding):
             ctx = FixContext(doc, finding, self.project)
             try:
                 draft = rewriter(ctx)
@@ -167,6 +182,9 @@ class Fixer:
             except EditError as exc:
                 log.info("rewriter %s produced bad edits for %s: %s", rewriter.__name__, finding.rule, exc)
                 continue
+            if review:
+                candidate = dataclasses.replace(candidate, fix=_replace_fix(
+                    candidate.fix, title=candidate.fix.title + REVIEW_TITLE))
             yield candidate
 
     def first_title(self, doc: ParsedDocument, finding: Finding) -> str | None:
@@ -187,19 +205,20 @@ class Fixer:
 
     def _first_local_title(self, doc: ParsedDocument, finding: Finding) -> str | None:
         project = self._project if self._project is not None else project_info(self.root, cached_only=True)
-        for rewriter in rewriters_for(finding.vuln_class):
+        for rewriter in offered_rewriters(finding):
             try:
                 draft = rewriter(FixContext(doc, finding, project))
             except Exception:
                 log.exception("rewriter %s failed on %s", rewriter.__name__, finding.rule)
                 continue
             if draft is not None:
-                return draft.title
+                return supply_title(draft) + (REVIEW_TITLE if finding_tier(finding) == REVIEW_TIER else "")
         return None
 
     def has_candidate(self, doc: ParsedDocument, finding: Finding) -> bool:
         """True when some rewriter (or a configured generator) can attempt this finding."""
-        return self.generator is not None or self.first_title(doc, finding) is not None
+        generated = self.generator is not None and finding_tier(finding) != REVIEW_TIER
+        return generated or self.first_title(doc, finding) is not None
 
     def propose(self, doc: ParsedDocument, finding: Finding) -> Proposal:
         """The first candidate that passes verification; refused candidates are logged with their reason."""
@@ -207,6 +226,8 @@ class Fixer:
         rejected: list[str] = []
         for candidate in self._all_candidates(doc, finding):
             verdict, candidate = self._verify(before, candidate, finding)
+            if not verdict.ok and "still reported" in verdict.reason:
+                verdict, candidate = self._fix_next_sinks(doc, finding, candidate, verdict)
             if verdict.ok:
                 fix = _replace_fix(candidate.fix, verified=True)
                 log.info("verified fix for %s at %s:%d (%s)", finding.rule, finding.path,
@@ -216,10 +237,47 @@ class Fixer:
             log.info("fix for %s at %s:%d from %s not offered: %s", finding.rule, finding.path,
                      finding.span.start_line + 1, candidate.source, verdict.reason)
             rejected.append(f"{candidate.source}: {verdict.reason}")
+        if finding_tier(finding) == REVIEW_TIER and len(offered_rewriters(finding)) < len(
+                rewriters_for(finding.vuln_class)):
+            rejected.append(REVIEW_REFUSAL)
         return Proposal(finding, None, rejected=tuple(rejected))
 
+    def _fix_next_sinks(self, doc: ParsedDocument, finding: Finding, candidate: UnverifiedFix,
+                        verdict: Verdict) -> tuple[Verdict, UnverifiedFix]:
+        """The same flow reaching further sinks (a helper with two requests): the draft for each sink the
+        re-analysis still reports is added on top of the first, up to MAX_CHAINED_SINKS, then verified whole."""
+        before = doc.data.decode("utf-8", errors="surrogatepass")
+        sinks = {_sink_key(finding)}
+        combined = candidate
+        for _ in range(MAX_CHAINED_SINKS):
+            texts = {os.path.abspath(p): after for p, _b, after in combined.files}
+            current = ParsedDocument(combined.after if not combined.files else before, path=doc.path,
+                                     version=doc.version)
+            analyzer = self.verifier.overlay_analyzer(texts, settings=self.analyzer.settings) if texts \
+                else self.analyzer
+            following = next((f for f in analyzer.analyze(current, finding.path)
+                              if (f.vuln_class, f.rule) == (finding.vuln_class, finding.rule)
+                              and (f.span.start_line == finding.span.start_line or f.snippet == finding.snippet)
+                              and _sink_key(f) not in sinks), None)
+            if following is None:
+                break
+            sinks.add(_sink_key(following))
+            saved, self._fix_all_texts = self._fix_all_texts, {**self._fix_all_texts, **texts}
+            try:
+                step = next(iter(self._local_drafts(current, following) if not combined.files
+                                 else self.drafts(current, following)), None)
+            finally:
+                self._fix_all_texts = saved
+            if step is None:
+                break
+            combined = _chained(combined, step, before)
+            verdict, combined = self._verify(before, combined, finding)
+            if verdict.ok:
+                return verdict, combined
+        return verdict, candidate
+
     def _all_candidates(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
-        if self.generator is not None:
+        if self.generator is not None and finding_tier(finding) != REVIEW_TIER:  # a generated fix is no known rewrite
             before = doc.data.decode("utf-8", errors="surrogatepass")
             try:
                 for source, after in self.generator.candidates(doc, finding):
@@ -334,6 +392,15 @@ class Fixer:
         return current
 
 
+def offered_rewriters(finding: Finding) -> tuple[Rewriter, ...]:
+    """The rewriters tried for a finding: all of its class's, or for a review-tier finding (its data not proven
+    to come from outside) only those whose fix is right whatever the source."""
+    rewriters = rewriters_for(finding.vuln_class)
+    if finding_tier(finding) != REVIEW_TIER:
+        return rewriters
+    return tuple(r for r in rewriters if is_source_independent(r))
+
+
 def make_fixer(root: Path, settings: Settings, analyzer: Analyzer | None = None,
                overlay: Callable[[str], str | None] | None = None) -> Fixer:
     """The Fixer of a workspace folder, as both front ends build it: the generative fixer per its settings, other
@@ -351,6 +418,31 @@ def _same_path(a: str, b: str, root: Path | None) -> bool:
         return os.path.normpath(p if os.path.isabs(p) or root is None else str(root / p))
 
     return norm(a) == norm(b)
+
+
+def _sink_key(finding: Finding) -> tuple[str, int]:
+    """Where a finding's flow ends (its own span without a taint path)."""
+    sink = finding.taint_path.sink if finding.taint_path is not None else None
+    if sink is None:
+        return (finding.path, finding.span.start_byte)
+    return (os.path.normpath(sink.path or finding.path), sink.span.start_byte)
+
+
+def _chained(first: UnverifiedFix, second: UnverifiedFix, before: str) -> UnverifiedFix:
+    """Two drafts of one flow as one fix: the second was drafted on the texts the first produced."""
+    files: dict[str, tuple[str, str]] = {os.path.abspath(p): (b, a) for p, b, a in first.files}
+    for path, _b, after in second.files:
+        key = os.path.abspath(path)
+        files[key] = (files.get(key, (_b, _b))[0], after)
+    after = second.after if not second.files else first.after
+    extra = (*((p, diff_edits(b, a)) for p, (b, a) in files.items()),
+             *(e for e in first.fix.extra_files if os.path.abspath(e[0]) not in files))
+    titles = first.fix.title if second.fix.title == first.fix.title else f"{first.fix.title}; {second.fix.title}"
+    fix = dataclasses.replace(first.fix, title=titles.replace(" (in ", " (at each sink, in ", 1),
+                              edits=diff_edits(before, after) if not files else (), extra_files=extra)
+    note = "; ".join(dict.fromkeys(n for n in (first.note, second.note) if n))
+    return UnverifiedFix(fix, after, first.source, note, tuple(dict.fromkeys((*first.env_vars, *second.env_vars))),
+                         files=tuple((p, b, a) for p, (b, a) in files.items()))
 
 
 def _attempt_key(finding: Finding, doc: ParsedDocument) -> tuple[VulnClass, str, str, int]:

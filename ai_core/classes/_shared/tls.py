@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ai_core.classes._shared.edit_helpers import assignments_near, calls_in_finding, target_name
 from ai_core.fixes.calls import keyword
-from ai_core.fixes.context import Draft, FixContext
+from ai_core.fixes.context import Draft, FixContext, source_independent
 
 
+@source_independent
 def tls_verify(ctx: FixContext) -> Draft | None:
     """`verify=False` -> `verify=True`; unverified SSL contexts -> the default context."""
     for call in calls_in_finding(ctx):

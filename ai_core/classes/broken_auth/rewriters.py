@@ -9,7 +9,7 @@ from tree_sitter import Node
 
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import append_argument, keyword, positional, removal_range
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
 from ai_core.fixes.names import unparenthesized
 from ai_core.parsing.tree import ancestors, walk
@@ -199,6 +199,7 @@ def constant_time_compare(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
 def jwt_verification(ctx: FixContext) -> Draft | None:
     """`jwt.decode(token, options={"verify_signature": False})` -> signature checked with a key and algorithms."""
     for call in [n for n in walk(ctx.node) if n.type == "call"] + [c for c in ancestors(ctx.node) if c.type == "call"]:

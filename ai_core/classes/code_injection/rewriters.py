@@ -7,7 +7,7 @@ from tree_sitter import Node
 from ai_core.classes._shared.edit_helpers import calls_near
 from ai_core.classes.sql_injection.rewriters import _param_name
 from ai_core.fixes.calls import append_argument, keyword, positional
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.names import single_assignment
 from ai_core.fixes.strings import Expr, built_string, render_str
 
@@ -16,6 +16,7 @@ TEMPLATE_STRING_CALLS = frozenset({"flask.render_template_string", "flask.templa
 _LITERALS = frozenset({"string", "concatenated_string", "integer", "float", "true", "false", "none"})
 
 
+@source_independent
 def literal_eval(ctx: FixContext) -> Draft | None:
     """`eval(x)` of data -> `ast.literal_eval(x)` (Python literals only)."""
     for call in calls_near(ctx):

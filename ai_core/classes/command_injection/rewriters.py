@@ -1,4 +1,5 @@
-"""Command injection: an argument list without a shell; `shlex.quote` where a shell is really needed."""
+"""Command injection: an argument list without a shell; `shlex.quote` where a shell is really needed; a command
+made elsewhere split with `shlex.split`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tree_sitter import Node
 
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import keyword, positional, removal_range
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.names import is_expression_statement, single_assignment, uses_of
 from ai_core.fixes.strings import Built, Expr, Piece, built_string, render_fstring, render_str
 from ai_core.parsing.tree import enclosing, scope_of, walk
@@ -97,6 +98,7 @@ def _command_arg(call: Node) -> Node | None:
     return kw.child_by_field_name("value") if kw is not None else None
 
 
+@source_independent
 def argument_list(ctx: FixContext) -> Draft | None:
     """`subprocess.run(f"ping {host}", shell=True)` -> `subprocess.run(["ping", host])`; os.system alike."""
     for call, name in _target_calls(ctx):
@@ -165,6 +167,7 @@ def _replace_shell_call(ctx: FixContext, call: Node, name: str, source: Node, li
     return None
 
 
+@source_independent
 def shlex_quote(ctx: FixContext) -> Draft | None:
     """Keep the shell but quote every interpolated value with `shlex.quote`."""
     for call, name in _target_calls(ctx):
@@ -190,6 +193,36 @@ def shlex_quote(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
+def quote_at_call_site(ctx: FixContext) -> Draft | None:
+    """`run(f"ping {host}")` where `run(cmd)` passes its parameter to a shell elsewhere (another function or file):
+    quote the values where the command is built, `run(f"ping {shlex.quote(host)}")`; the helper keeps its shell."""
+    path = ctx.finding.taint_path
+    if path is None:
+        return None
+    sink = path.sink
+    for call, name in _target_calls(ctx):
+        if name in SUBPROCESS or name in SHELL_ONLY or (
+                sink.path in {"", ctx.finding.path} and call.start_byte <= sink.span.start_byte < call.end_byte):
+            continue
+        for arg in positional(call):
+            found = _command_source(ctx, arg)
+            if found is None:
+                continue
+            _, built = found
+            tainted = [e for e in built.exprs if ctx.is_tainted(e.node) is not False]
+            if not tainted or _inside_shell_quotes(built):
+                continue
+            quote = ctx.ref("shlex", "quote")
+            edits = [ctx.replace(e.node, f"{quote}({e.source})") for e in tainted
+                     if not e.source.startswith(quote + "(")]
+            if edits:
+                fn = call.child_by_field_name("function")
+                callee = ctx.text(fn) if fn is not None else "the helper"
+                return Draft(f"Quote the values with shlex.quote where the command for {callee}() is built", edits)
+    return None
+
+
 def _inside_shell_quotes(built: Built) -> bool:
     state = ""
     for piece in built.pieces:
@@ -205,5 +238,55 @@ def _inside_shell_quotes(built: Built) -> bool:
     return False
 
 
-REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote)
+def split_command(ctx: FixContext) -> Draft | None:
+    """`Popen(command, shell=True)` where the command is a template made elsewhere with values filled in
+    (`HOOK.replace("%u", user)`) -> `Popen(shlex.split(command))`: the words a shell would see, no shell."""
+    for call, name in _target_calls(ctx):
+        if name not in SUBPROCESS and name != "os.system":
+            continue
+        command = _command_arg(call)
+        if command is None or command.type in {"string", "concatenated_string", "list", "tuple"}:
+            continue
+        if _command_source(ctx, command) is not None or not _filled_template(ctx, command):
+            continue  # built here from parts (argument_list's shape), or a whole script: no fix keeps its meaning
+        split = f"{ctx.ref('shlex', 'split')}({ctx.text(command)})"
+        note = ("Shell syntax in the command (pipes, redirects, globs, $VARIABLES) no longer works: its words "
+                "run as one program with its arguments.")
+        if name == "os.system":
+            drafted = _replace_shell_call(ctx, call, name, command, split)
+            return Draft("Split the command with shlex.split and run it without a shell", drafted.edits,
+                         drop_imports=drafted.drop_imports, note=note) if drafted is not None else None
+        shell = keyword(call, "shell")
+        value = shell.child_by_field_name("value") if shell is not None else None
+        if shell is None or value is None or ctx.text(value) != "True":
+            continue
+        start, end = removal_range(ctx.doc, shell)
+        return Draft("Split the command with shlex.split and run it without a shell",
+                     [ctx.replace(command, split), TextEdit(start, end, "")], note=note)
+    return None
+
+
+def _filled_template(ctx: FixContext, node: Node, depth: int = 0) -> bool:
+    """True when the command is a template made elsewhere with values filled in (`HOOK.replace("%u", user)`,
+    `cmd % args`, `.format(...)`), directly or through one assignment; not a whole script passed through."""
+    if depth > 3:
+        return False
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return _filled_template(ctx, node.named_children[0], depth + 1)
+    if node.type == "call":
+        fn = node.child_by_field_name("function")
+        return fn is not None and fn.type == "attribute" and \
+            ctx.text(fn).rsplit(".", 1)[-1] in {"replace", "format", "format_map", "substitute"}
+    if node.type == "binary_operator":
+        op = node.child_by_field_name("operator")
+        return op is not None and ctx.text(op) == "%"
+    if node.type == "conditional_expression":
+        return any(_filled_template(ctx, child, depth + 1) for child in node.named_children)
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        return value is not None and _filled_template(ctx, value, depth + 1)
+    return False
+
+
+REWRITERS: tuple[Rewriter, ...] = (argument_list, shlex_quote, split_command, quote_at_call_site)
 """Tried in order for a command injection finding."""

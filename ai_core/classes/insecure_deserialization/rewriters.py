@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import keyword, positional, removal_range
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.parsing.tree import enclosing, walk
 
 _TO_JSON = {
@@ -26,6 +26,7 @@ def _calls(ctx: FixContext):  # type: ignore[no-untyped-def]
             yield node
 
 
+@source_independent
 def yaml_safe_load(ctx: FixContext) -> Draft | None:
     """`yaml.load(x)` / `yaml.load(x, Loader=yaml.Loader)` -> `yaml.safe_load(x)`."""
     for call in _calls(ctx):
@@ -77,6 +78,7 @@ def json_instead_of_pickle(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
 def torch_weights_only(ctx: FixContext) -> Draft | None:
     """`torch.load(f)` -> `torch.load(f, weights_only=True)`."""
     for call in _calls(ctx):
@@ -103,6 +105,7 @@ def torch_weights_only(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
 def numpy_no_pickle(ctx: FixContext) -> Draft | None:
     """`numpy.load(f, allow_pickle=True)` -> `allow_pickle=False`."""
     for call in _calls(ctx):

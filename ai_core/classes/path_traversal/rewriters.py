@@ -6,7 +6,8 @@ from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
 from ai_core.fixes.calls import positional, set_keyword
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
+from ai_core.fixes.imports import Helper
 from ai_core.fixes.layout import guard_statement, insert_before
 from ai_core.fixes.names import single_assignment, unparenthesized
 from ai_core.fixes.strings import Expr, built_string, render_str
@@ -96,16 +97,60 @@ def realpath_prefix(ctx: FixContext) -> Draft | None:
     return None
 
 
+TAR_FILTER_PYTHON = (3, 12)
+"""From this Python on `extractall(filter="data")` is everywhere (3.8.17+, 3.9.17+, 3.10.12+, 3.11.4+ have it
+too, so an unstated requires-python still gets it); a project that states an older minimum gets a member check."""
+MEMBERS_HELPER = "checked_members"
+
+
+@source_independent
 def tar_filter(ctx: FixContext) -> Draft | None:
-    """`tar.extractall(dest)` -> `tar.extractall(dest, filter="data")` (refuses '..' and absolute members)."""
+    """`tar.extractall(dest)` -> `tar.extractall(dest, filter="data")` (refuses '..' and absolute members), or
+    `members=checked_members(tar, dest)` when the project's requires-python starts below 3.12."""
+    minimum = ctx.project.min_python()
     for call in calls_near(ctx):
         fn = call.child_by_field_name("function")
         if fn is None or ctx.text(fn).rsplit(".", 1)[-1] not in {"extractall", "extract"}:
+            continue
+        if minimum is not None and minimum < TAR_FILTER_PYTHON:
+            drafted = _member_check(ctx, call, fn)
+            if drafted is not None:
+                return drafted
             continue
         edit = set_keyword(ctx.doc, call, "filter", '"data"')
         if edit is not None:
             return Draft('Extract with filter="data"', [edit])
     return None
+
+
+def _member_check(ctx: FixContext, call: Node, fn: Node) -> Draft | None:
+    """`tar.extractall(dest)` -> `tar.extractall(dest, members=checked_members(tar, dest))`."""
+    if ctx.text(fn).rsplit(".", 1)[-1] != "extractall" or fn.type != "attribute":
+        return None
+    owner = fn.child_by_field_name("object")
+    dest = value_of(call, 0, "path")
+    if owner is None or owner.type != "identifier" or (dest is not None and "\n" in ctx.text(dest)):
+        return None
+    target = ctx.text(dest) if dest is not None else '"."'
+    edit = set_keyword(ctx.doc, call, "members", f"{MEMBERS_HELPER}({ctx.text(owner)}, {target})")
+    if edit is None:
+        return None
+    os_ = ctx.ref("os")
+    helper = Helper(MEMBERS_HELPER, f"""def {MEMBERS_HELPER}(tar, dest):
+    \"\"\"The archive's members, refusing any that would be written, or link, outside `dest`.\"\"\"
+    base = {os_}.path.realpath(dest)
+    for member in tar.getmembers():
+        target = {os_}.path.realpath({os_}.path.join(base, member.name))
+        paths = [target]
+        if member.issym() or member.islnk():
+            start = {os_}.path.dirname(target) if member.issym() else base
+            paths.append({os_}.path.realpath({os_}.path.join(start, member.linkname)))
+        if any(p != base and not p.startswith(base + {os_}.sep) for p in paths):
+            raise ValueError(f"refusing to extract {{member.name!r}}: it leads outside {{dest}}")
+        yield member
+""")
+    return Draft("Extract only members that stay inside the target folder", [edit], helpers=[helper],
+                 note="requires-python allows Pythons without tarfile's filter='data'; members are checked instead.")
 
 
 REWRITERS: tuple[Rewriter, ...] = (tar_filter, realpath_prefix)

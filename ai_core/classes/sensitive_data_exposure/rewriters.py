@@ -11,8 +11,8 @@ from ai_core.classes._shared.cookies import cookie_flags
 from ai_core.classes._shared.edit_helpers import calls_in_finding
 from ai_core.classes._shared.tls import tls_verify
 from ai_core.findings import TextEdit
-from ai_core.fixes.calls import positional
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.calls import positional, removal_range
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.layout import guard_statement, insert_after, insert_before
 from ai_core.fixes.names import single_assignment
 from ai_core.fixes.strings import Expr, built_string, is_str_literal, string_prefix
@@ -24,6 +24,7 @@ LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception
 REDACTED = "[REDACTED]"
 
 
+@source_independent
 def host_key_check(ctx: FixContext) -> Draft | None:
     """`set_missing_host_key_policy(AutoAddPolicy())` -> `RejectPolicy()` with the system's known hosts loaded."""
     for call in calls_in_finding(ctx):
@@ -87,8 +88,10 @@ def https_url(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
 def redact_logged_secrets(ctx: FixContext) -> Draft | None:
-    """Secrets in log calls replaced by "[REDACTED]" (f-string parts, %-arguments, concatenations)."""
+    """Secrets in log calls replaced by "[REDACTED]" (f-string parts, %-arguments, concatenations); secret
+    entries of a logged dict dropped."""
     for call in [c for c in ancestors(ctx.node) if c.type == "call"] + [n for n in walk(ctx.node) if n.type == "call"]:
         fn = call.child_by_field_name("function")
         if fn is None or ctx.text(fn).rsplit(".", 1)[-1] not in LOG_METHODS:
@@ -115,11 +118,31 @@ def redact_logged_secrets(ctx: FixContext) -> Draft | None:
                 edits.extend(ctx.replace(e.node, f'"{REDACTED}"') for e in secret_exprs)
         for arg in args[1:]:
             expr = Expr(ctx.text(arg), arg)
-            if _is_secret(ctx, expr):
+            if arg.type == "dictionary":
+                edits.extend(_redacted_entries(ctx, arg))
+            elif _is_secret(ctx, expr):
                 edits.append(ctx.replace(arg, f'"{REDACTED}"'))
         if edits:
             return Draft("Redact secrets from the log message", edits)
     return None
+
+
+def _redacted_entries(ctx: FixContext, mapping: Node) -> list[TextEdit]:
+    """`{"user": user, "password": pw}` logged: the secret entries are dropped, the others still logged."""
+    ranges: list[tuple[int, int]] = []
+    for pair in mapping.named_children:
+        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+        if pair.type != "pair" or key is None or value is None:
+            continue
+        if SENSITIVE.search(ctx.text(key)) or _is_secret(ctx, Expr(ctx.text(value), value)):
+            ranges.append(removal_range(ctx.doc, pair))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return [TextEdit(start, end, "") for start, end in merged]
 
 
 def _is_secret(ctx: FixContext, expr: Expr) -> bool:

@@ -1,4 +1,5 @@
-"""SQL injection: bound parameters (sqlite3 `?`, DB-API `%s`, SQLAlchemy `:name` via `bindparams`)."""
+"""SQL injection: bound parameters (sqlite3 `?`, DB-API `%s`, SQLAlchemy `:name` via `bindparams`); a column
+allowlist where a value is a name (ORDER BY / GROUP BY)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import re
 from tree_sitter import Node
 
 from ai_core.fixes.calls import append_argument, keyword, positional
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
+from ai_core.fixes.imports import Helper
+from ai_core.fixes.layout import guard_statement, insert_before
 from ai_core.fixes.names import single_assignment, uses_of
 from ai_core.fixes.strings import Built, Expr, Piece, built_string, merge_literals, render_fstring, render_str
 from ai_core.parsing.tree import enclosing, scope_of, walk
@@ -232,6 +235,7 @@ def _rewrite_text_call(ctx: FixContext, text_call: Node) -> Draft | None:
     return Draft("Bind the values as SQLAlchemy parameters", edits)
 
 
+@source_independent
 def bound_parameters(ctx: FixContext) -> Draft | None:
     """Parameterize the query of an execute/raw/read_sql/text() call instead of formatting values into it."""
     for call in _candidate_calls(ctx):
@@ -322,5 +326,88 @@ def bound_parameters(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (bound_parameters,)
+_SORT_CONTEXT = re.compile(r"\b(?:ORDER|GROUP)\s+BY\s+(?:[\w.]+\s*(?:ASC|DESC)?\s*,\s*)*$|"
+                           r"\b(?:ORDER|GROUP)\s+BY\s+[\w.\"`]+\s+$", re.IGNORECASE)
+_DIRECTION_NAMES = re.compile(r"(?:^|_)(?:dir|direction|order|asc|desc|sort_?order)$", re.IGNORECASE)
+COLUMNS_NAME = "SORTABLE_COLUMNS"
+
+
+def _identifier_exprs(built: Built) -> list[Expr] | None:
+    """The interpolated values of a query that all sit where a column name (or ASC/DESC) goes: after ORDER BY or
+    GROUP BY. None when some value sits elsewhere (that is bound_parameters' shape)."""
+    sql = ""
+    found: list[Expr] = []
+    for piece in built.pieces:
+        if isinstance(piece, Expr):
+            if not _SORT_CONTEXT.search(sql):
+                return None
+            found.append(piece)
+            sql += "x"
+        else:
+            sql += piece
+    return found or None
+
+
+def _literal_defaults(ctx: FixContext, name: str, before: int) -> list[str]:
+    """Column names the code itself offers for `name`: string defaults of `.get("key", "default")` assigned to it."""
+    values: list[str] = []
+    for node in walk(ctx.doc.tree.root_node):
+        if node.start_byte >= before or node.type != "assignment":
+            continue
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None or ctx.text(left) != name or right.type != "call":
+            continue
+        args = positional(right)
+        if len(args) == 2 and args[1].type == "string" and re.fullmatch(r"[\"'][\w.]+[\"']", ctx.text(args[1])):
+            values.append(ctx.text(args[1])[1:-1])
+    return values
+
+
+def _selected_columns(built: Built) -> list[str]:
+    """The plain column names the query itself selects (`SELECT id, name FROM`), a start for the allowlist."""
+    sql = "".join(p for p in built.pieces if isinstance(p, str))
+    match = re.search(r"\bSELECT\s+(.+?)\s+FROM\b", sql, re.IGNORECASE | re.DOTALL)
+    if match is None:
+        return []
+    names = [c.strip() for c in match.group(1).split(",")]
+    return [n for n in names if re.fullmatch(r"[A-Za-z_]\w*", n)]
+
+
+def column_allowlist(ctx: FixContext) -> Draft | None:
+    """`ORDER BY {sort}`: a column name cannot be a bound parameter, so it must be one of a fixed set:
+    `if sort not in SORTABLE_COLUMNS: raise ValueError(...)` before the query is built (ASC/DESC alike)."""
+    for call in _candidate_calls(ctx):
+        fn = call.child_by_field_name("function")
+        args = positional(call)
+        if fn is None or not args or ctx.text(fn).rsplit(".", 1)[-1] not in EXECUTE_METHODS | RAW_METHODS:
+            continue
+        found = _query_source(ctx, args[0])
+        if found is None:
+            continue
+        source, built = found
+        exprs = _identifier_exprs(built)
+        statement = guard_statement(ctx.doc, source)
+        if exprs is None or statement is None or any(e.node.type != "identifier" for e in exprs):
+            continue
+        lines: list[str] = []
+        helpers: list[Helper] = []
+        for name in dict.fromkeys(e.source for e in exprs):
+            if _DIRECTION_NAMES.search(name):
+                allowed, what = '("ASC", "DESC", "asc", "desc")', "sort direction"
+            else:
+                defaults = [*_selected_columns(built), *_literal_defaults(ctx, name, statement.start_byte)]
+                allowed, what = COLUMNS_NAME, "column"
+                listed = ", ".join(render_str(v) for v in dict.fromkeys(defaults))
+                helpers = [Helper(COLUMNS_NAME, f"{COLUMNS_NAME} = frozenset({{{listed}}})\n"
+                                                 '"""Columns a query may be sorted or grouped by (add yours)."""')]
+            lines += [f"if {name} not in {allowed}:",
+                      f'    raise ValueError(f"refusing to sort by {{{name}!r}}: not an allowed {what}")']
+        title = "Allow only known columns in ORDER BY" + (f" (list yours in {COLUMNS_NAME})" if helpers else "")
+        return Draft(title, [insert_before(ctx.doc, statement, lines)], helpers=helpers,
+                     note=f"Every column users may sort by must be listed in {COLUMNS_NAME}; others are refused."
+                     if helpers else "")
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (bound_parameters, column_allowlist)
 """Tried in order for an SQL injection finding."""

@@ -18,7 +18,8 @@ RAW_CONNECTIONS = frozenset({"http.client.HTTPConnection", "http.client.HTTPSCon
 
 
 def host_allowlist(ctx: FixContext) -> Draft | None:
-    """Check the URL's host against an allowlist (`ALLOWED_URL_HOSTS`, from the environment) before the request."""
+    """Check the URL's host against an allowlist before the request: `ALLOWED_URL_HOSTS`, a constant of the hosts
+    in `allowed_hosts` of `[tool.coderev]` when the workspace lists them, else read from the environment."""
     for call in calls_near(ctx):
         fn = call.child_by_field_name("function")
         if fn is None:
@@ -50,14 +51,36 @@ def host_allowlist(ctx: FixContext) -> Draft | None:
         lines = [*pre,
                  f"if {urlparse}({name}).hostname not in {ALLOWED_HOSTS_NAME}:",
                  f'    raise ValueError("refusing a request to a host not in {ALLOWED_HOSTS_NAME}")']
-        return Draft("Check the URL's host against an allowlist", [insert_before(ctx.doc, statement, lines),
-                                                                    *replacements],
-                     helpers=[helper], env_vars=[ALLOWED_HOSTS_NAME],
-                     note=f"Set {ALLOWED_HOSTS_NAME} to the comma-separated hosts this code may call.")
+        return Draft(f"Check the URL's host against an allowlist{_supply(ctx)}",
+                     [insert_before(ctx.doc, statement, lines), *replacements], helpers=[helper],
+                     env_vars=_env_vars(ctx), note=_note(ctx, "call"))
     return None
 
 
+def _supply(ctx: FixContext) -> str:
+    """What the title says the user must supply."""
+    if ctx.project.allowed_hosts:
+        return " (allowed_hosts of [tool.coderev])"
+    return f" (set {ALLOWED_HOSTS_NAME})"
+
+
+def _env_vars(ctx: FixContext) -> list[str]:
+    return [] if ctx.project.allowed_hosts else [ALLOWED_HOSTS_NAME]
+
+
+def _note(ctx: FixContext, verb: str) -> str:
+    if ctx.project.allowed_hosts:
+        return (f"Requests to hosts other than {', '.join(ctx.project.allowed_hosts)} (allowed_hosts in "
+                "[tool.coderev]) now raise ValueError.")
+    return (f"Set {ALLOWED_HOSTS_NAME} to the comma-separated hosts this code may {verb}; until then every "
+            "request raises ValueError (or list them as allowed_hosts in [tool.coderev] before fixing).")
+
+
 def _allowed_hosts_helper(ctx: FixContext) -> Helper:
+    if ctx.project.allowed_hosts:
+        listed = ", ".join(f'"{host}"' for host in ctx.project.allowed_hosts)
+        return Helper(ALLOWED_HOSTS_NAME, f"{ALLOWED_HOSTS_NAME} = frozenset({{{listed}}})\n"
+                      '"""Hosts this module may send requests to (allowed_hosts of [tool.coderev])."""')
     environ = ctx.ref("os", "environ")
     return Helper(ALLOWED_HOSTS_NAME,
                   f'{ALLOWED_HOSTS_NAME} = frozenset(filter(None, {environ}.get("{ALLOWED_HOSTS_NAME}", "")'
@@ -83,9 +106,9 @@ def _host_guard(ctx: FixContext, call: Node) -> Draft | None:
     name, pre, replacements = bound
     lines = [*pre, f"if {name} not in {ALLOWED_HOSTS_NAME}:",
              f'    raise ValueError("refusing a connection to a host not in {ALLOWED_HOSTS_NAME}")']
-    return Draft("Check the host against an allowlist", [insert_before(ctx.doc, statement, lines), *replacements],
-                 helpers=[_allowed_hosts_helper(ctx)], env_vars=[ALLOWED_HOSTS_NAME],
-                 note=f"Set {ALLOWED_HOSTS_NAME} to the comma-separated hosts this code may connect to.")
+    return Draft(f"Check the host against an allowlist{_supply(ctx)}",
+                 [insert_before(ctx.doc, statement, lines), *replacements], helpers=[_allowed_hosts_helper(ctx)],
+                 env_vars=_env_vars(ctx), note=_note(ctx, "connect to"))
 
 
 REWRITERS: tuple[Rewriter, ...] = (host_allowlist,)

@@ -154,6 +154,36 @@ def _escape_call_arguments(ctx: FixContext, call: Node) -> Draft | None:
     return Draft("Escape the untrusted values passed to the HTML helper", edits)
 
 
+MARKUP_CALLS = frozenset({"django.utils.safestring.mark_safe", "django.utils.safestring.SafeString",
+                          "markupsafe.Markup", "flask.Markup", "jinja2.Markup"})
+
+
+def escape_before_markup(ctx: FixContext) -> Draft | None:
+    """`mark_safe(text.replace("\\n", "<br>"))` -> `mark_safe(escape(text).replace("\\n", "<br>"))`: the
+    untrusted text is escaped first, the markup the code adds still renders."""
+    for call in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"]]:
+        fn = call.child_by_field_name("function") if call is not None else None
+        if call is None or fn is None or ctx.qualified(ctx.text(fn)) not in MARKUP_CALLS:
+            continue
+        args = positional(call)
+        inner = args[0] if len(args) == 1 else None
+        receiver = None
+        while inner is not None and inner.type == "call":
+            method = inner.child_by_field_name("function")
+            if method is None or method.type != "attribute" or ctx.text(method).rsplit(".", 1)[-1] != "replace":
+                break
+            receiver = inner = method.child_by_field_name("object")
+        if receiver is None or receiver.type in {"string", "concatenated_string"} or \
+                ctx.text(receiver).startswith(ESCAPES) or ctx.is_tainted(receiver) is False:
+            continue
+        escape, needs_str = _escape_ref(ctx)
+        escaped = f"{escape}({ctx.text(receiver)})"
+        if not needs_str:
+            escaped = f"str({escaped})"  # a Markup's replace() would escape the markup added after it
+        return Draft("Escape the untrusted text before adding markup to it", [ctx.replace(receiver, escaped)])
+    return None
+
+
 def autoescape_on(ctx: FixContext) -> Draft | None:
     """`Environment(autoescape=False)` / `Template(src)` -> `autoescape=True`."""
     for node in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"],
@@ -169,5 +199,5 @@ def autoescape_on(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (escape_values, autoescape_on)
+REWRITERS: tuple[Rewriter, ...] = (escape_before_markup, escape_values, autoescape_on)
 """Tried in order for an XSS finding."""
