@@ -16,7 +16,9 @@ from ai_core.analysis.project import GlobalRef, Project
 from ai_core.analysis.specs import SpecSet
 from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.engine import FunctionEval
-from ai_core.analysis.taint.frameworks import ROUTE_METHODS
+from ai_core.analysis.taint.frameworks import ROUTE_METHODS, Route, route_of
+from ai_core.analysis.taint.handler_classes import FALCON_RESPONDER
+from ai_core.analysis.taint.registrations import registration_for, registrations
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
 from ai_core.analysis.taint.values import Val
 from ai_core.findings import Finding
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 """How deep summaries are computed on demand before a call is treated like an unknown library call."""
 _CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+_NESTED_ROUTE = re.compile(rb"@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|delete|patch|api_route|websocket|field)"
+                           rb"\s*\(|\badd_url_rule\s*\(|\bstart_response\b")
+"""Handlers defined inside a function (`def init(app): @app.route(...)`) make it a root (prefilter on bytes)."""
+_HANDLER_BASE = re.compile(r"(?:RequestHandler|MethodView|View|ViewSet|APIView|ObjectType|Mutation|Handler)\Z")
+"""Last components of base class names whose methods may be request handlers (prefilter on names)."""
+_SELF_ASSIGN = re.compile(rb"\bself\.([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
 _LIBRARIES = frozenset({"flask", "django", "fastapi", "starlette", "os", "sys", "re", "json", "typing",
                         "collections", "logging", "subprocess", "pickle", "yaml", "requests", "httpx", "sqlalchemy",
                         "__future__", "typer", "click", "pathlib", "datetime", "functools", "itertools"})
@@ -143,6 +151,64 @@ class TaintAnalysis:
                     break
         return module.classes.get(name) if module is not None else None
 
+    # ------------------------------------------------------------------ handlers
+
+    def route(self, info: FunctionInfo) -> Route:
+        """What framework role a function has: decorators, its class's bases, or a registration by call."""
+        bases = self.class_bases(info.module.classes[info.class_name]) \
+            if info.class_name and info.class_name in info.module.classes else ()
+        return route_of(info.module, info, self.global_kinds(info.module), bases,
+                        registration_for(self.project, info))
+
+    def class_bases(self, cls: ClassInfo, depth: int = 0) -> tuple[str, ...]:
+        """Qualified names of a class's bases, through the project's own classes (cached on the class)."""
+        cached: tuple[str, ...] | None = cls.__dict__.get("_qualified_bases")
+        if cached is not None:
+            return cached
+        found: list[str] = []
+        for base in cls.bases:
+            head, sep, rest = base.partition(".")
+            target = cls.module.imports.get(head)
+            found.append(target + sep + rest if target else base)
+            if depth < 3 and (target is None or not _is_library(target)):
+                parent = self.project.class_named(cls.module, base)
+                if parent is not None and parent is not cls:
+                    found.extend(self.class_bases(parent, depth + 1))
+        result = tuple(found)
+        cls.__dict__["_qualified_bases"] = result
+        return result
+
+    def handler_like(self, info: FunctionInfo) -> bool:
+        """Cheap: a method of a handler-looking class, a registered view, a Falcon responder, a WSGI app."""
+        module = info.module
+        if info.class_name is not None:
+            cls = module.classes.get(info.class_name)
+            if cls is not None and any(_HANDLER_BASE.search(b) for b in cls.bases):
+                return True
+            if FALCON_RESPONDER.match(info.name) or info.name.startswith("resolve_"):
+                return True
+            return self.reads_sourced_attribute(info)
+        if registrations(module).get(info.name) is not None:
+            return True
+        return bool(info.params) and info.params[-1].name == "start_response"
+
+    def reads_sourced_attribute(self, info: FunctionInfo) -> bool:
+        """A method reading `self.x` where a sibling method that reads a source assigns `self.x`."""
+        cls = info.module.classes.get(info.class_name or "")
+        if cls is None:
+            return False
+        names: re.Pattern[bytes] | None
+        if "_sourced_fields" in cls.__dict__:
+            names = cls.__dict__["_sourced_fields"]
+        else:
+            fields: set[bytes] = set()
+            for method in cls.methods.values():
+                if method.has_source_tokens():
+                    fields.update(_SELF_ASSIGN.findall(method.module.data[method.node.start_byte:method.node.end_byte]))
+            names = re.compile(rb"\bself\.(?:" + b"|".join(sorted(fields)) + rb")\b") if fields else None
+            cls.__dict__["_sourced_fields"] = names
+        return names is not None and bool(names.search(info.module.data[info.node.start_byte:info.node.end_byte]))
+
     # ------------------------------------------------------------------ functions
 
     def function_result(self, info: FunctionInfo, depth: int) -> FunctionResult | None:
@@ -170,12 +236,15 @@ class TaintAnalysis:
             return True
         if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
             return True
+        if info.module.mentions(_NESTED_ROUTE, info.node.start_byte, info.node.end_byte) or self.handler_like(info):
+            return True
         data = info.module.data[info.node.start_byte:info.node.end_byte]
         for dec in info.decorators:
             text = info.module.data[dec.start_byte:dec.end_byte]
-            if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].decode(errors="replace") in ROUTE_METHODS:
+            if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].lstrip(b"@ ").decode(errors="replace") \
+                    in ROUTE_METHODS:
                 return True
-            if b"click" in text or b".command" in text:
+            if b"click" in text or b".command" in text or b"strawberry" in text or b"view_config" in text:
                 return True
         return self.calls_source_function(info, data)
 

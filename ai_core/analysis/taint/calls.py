@@ -99,6 +99,10 @@ class ProjectCalls:
             elif kwstar is not None:
                 previous = args.get(kwstar)
                 args[kwstar] = (arg_node, join2(previous[1], val) if previous else val)
+            if name == "**":  # f(**mapping) may fill any parameter not passed otherwise
+                for param in params[offset:]:
+                    if not param.star and param.index not in args:
+                        args[param.index] = (arg_node, val)
         summary = result.summary
         callee = f"{info.name}()"
         for flow in summary.sinks:

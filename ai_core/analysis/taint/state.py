@@ -80,6 +80,18 @@ class TaintHost(Protocol):
         """A function's findings and summary."""
         ...
 
+    def route(self, info: FunctionInfo) -> Route:
+        """A function's framework role."""
+        ...
+
+    def class_bases(self, cls: ClassInfo) -> tuple[str, ...]:
+        """Qualified names of a class's bases."""
+        ...
+
+    def is_root(self, info: FunctionInfo) -> bool:
+        """Whether a function needs analyzing for findings of its own."""
+        ...
+
 
 class EvalState:
     """What one function's evaluation holds, and how it reads names; its parts are mixed into FunctionEval."""
@@ -102,6 +114,10 @@ class EvalState:
         self.returns: list[Val] = []
         self.deps: set[str] = set()
         self.local_defs: dict[str, FunctionInfo] = {}
+        self.closures: list[tuple[FunctionInfo, dict[str, Val]]] = []
+        """Nested functions with the environment where they were defined (they read it as closures)."""
+        self.fields: dict[str, Val] | None = None
+        """`self.x` -> what the class's other methods put in it from sources (computed on first use)."""
         self.defs: dict[str, Node] = {}
         """The latest expression assigned to each local name."""
         self.derived: dict[str, str] = {}
@@ -151,6 +167,11 @@ class EvalState:
                 return "<request>" + rest[7:]
             if rest == "kwargs" or rest.startswith("kwargs."):
                 return dotted
+            first = rest.split(".", 1)[0]
+            if first in self.route.self_sources:
+                return "<self-request>." + rest
+            if self.route.self_type and self.class_info is not None and first not in self.class_info.methods:
+                return f"{self.route.self_type}.{rest}"
         val = self.env.get(head)
         if val is not None:
             if val.kind:
