@@ -18,7 +18,7 @@ from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, Mod
 from ai_core.analysis.taint.engine import FunctionEval
 from ai_core.analysis.taint.frameworks import ROUTE_METHODS, Route, route_of
 from ai_core.analysis.taint.handler_classes import FALCON_RESPONDER
-from ai_core.analysis.taint.registrations import registration_for, registrations
+from ai_core.analysis.taint.registrations import module_dotted, registration_for, registrations
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
 from ai_core.analysis.taint.values import Val
 from ai_core.findings import Finding
@@ -190,7 +190,11 @@ class TaintAnalysis:
             return self.reads_sourced_attribute(info)
         if registrations(module).get(info.name) is not None:
             return True
-        return bool(info.params) and info.params[-1].name == "start_response"
+        if info.params and info.params[-1].name == "start_response":
+            return True
+        operations = self.project.openapi_operations()
+        return bool(operations) and any(f"{module_dotted(module, str(root))}.{info.name}" in operations
+                                        for root in self.project.roots)
 
     def reads_sourced_attribute(self, info: FunctionInfo) -> bool:
         """A method reading `self.x` where a sibling method that reads a source assigns `self.x`."""
@@ -244,7 +248,7 @@ class TaintAnalysis:
             if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].lstrip(b"@ ").decode(errors="replace") \
                     in ROUTE_METHODS:
                 return True
-            if b"click" in text or b".command" in text or b"strawberry" in text or b"view_config" in text:
+            if any(word in text for word in (b"click", b".command", b"strawberry", b"view_config", b".field(")):
                 return True
         return self.calls_source_function(info, data)
 

@@ -74,8 +74,10 @@ class FunctionEval(StatementEval, ExpressionEval, CallSiteEval):
             summary.returns_const = ret.const
             summary.return_kind = kinds.pop() if len(kinds) == 1 else None
             summary.returns_clean_head = all(v.head is not None and not v.head.facts for v in self.returns)
-        attributes = {key[5:]: val for key, val in self.env.items() if key.startswith("self.") and "." not in key[5:]
-                      and any(fact.origin.is_source for fact in val.facts)} if info.is_method else None
+        attributes: dict[str, object] | None = None
+        if info.is_method:  # self.x set from a source: what the class's other methods read
+            attributes = {key[5:]: val for key, val in self.env.items() if key.startswith("self.")
+                          and "." not in key[5:] and any(fact.origin.is_source for fact in val.facts)}
         return FunctionResult(summary, self.findings, frozenset(self.deps), attributes=attributes or None)
 
     def run_closures(self) -> None:

@@ -11,7 +11,6 @@ from ai_core.analysis.taint.guards import LITERALS, SSRF_MARK, Guards
 from ai_core.analysis.taint.state import FIXED_HOST, XSS_MARK, EvalState
 from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Origin, Val, class_marks, join, join2, marked
 
-
 LAMBDA_KIND = "<lambda>"
 FORM_ATTRS = frozenset(name for name, _ in FORM_ATTRIBUTES)
 FORM_BASES = ("flask_wtf.", "wtforms.", "django.forms.", "django.contrib.auth.forms.")

@@ -121,7 +121,7 @@ def _decorator_framework(module: ModuleInfo, callee: str, kind_of: dict[str, str
         if qualified.startswith("bottle.") and method in ROUTE_METHODS:
             return "bottle"
         return ""
-    kind = kind_of.get(head) or ""
+    kind = kind_of.get(head) or declared_kinds(module).get(head) or ""
     qualified_head = imports.get(head.split(".")[0], head)
     if method == "field" and (kind.startswith("ariadne.") or qualified_head.startswith("ariadne")):
         return "ariadne"
@@ -289,7 +289,11 @@ def declared_kinds(module: ModuleInfo) -> dict[str, str | None]:
 
     A cheap stand-in for the engine's global kinds where no taint analysis runs (the model's input gate).
     """
+    cached: dict[str, str | None] | None = module.__dict__.get("_declared_kinds")
+    if cached is not None:
+        return cached
     kinds: dict[str, str | None] = {}
+    module.__dict__["_declared_kinds"] = kinds
     for name, value in module.globals.items():
         callee = value.child_by_field_name("function") if value.type == "call" else None
         if callee is None:

@@ -174,10 +174,8 @@ def _routed_from(project: Project, urls: ModuleInfo, module: ModuleInfo, name: s
         target = urls.imports.get(head.split(".")[0]) if head else urls.imports.get(name)
         if target is None:
             continue
-        if head:
-            target = target + head[len(head.split(".")[0]):]
-        else:
-            target = target.rpartition(".")[0] or target
+        # `views.item` -> the module `views` names; `item` (imported itself) -> the module it came from
+        target = target + head[len(head.split(".")[0]):] if head else target.rpartition(".")[0] or target
         if project.module_path(urls, target) == module.key:
             return registration.path or ""
     return None
