@@ -9,6 +9,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
@@ -236,6 +238,74 @@ def test_a_helper_taking_a_request_id_is_not_a_view():
     assert found(code, "command-injection", "views.py") == set()
 
 
+@pytest.mark.parametrize("expr", [
+    "request.args.getlist('q')[0]",
+    "request.args.get('q', 'default')",
+    "request.form['q']",
+    "request.values.get('q')",
+    "request.get_json()['q']",
+    "request.json.get('q')",
+    "request.cookies.get('q')",
+    "request.headers['X-Q']",
+    "request.files['f'].filename",
+    "request.view_args['q']",
+    "dict(request.args)['q']",
+    "request.get_data(as_text=True)",
+])
+def test_flask_request_data_in_every_shape_is_a_source(expr: str):
+    code = f"""
+    import sqlite3
+    from flask import Flask, request
+
+    app = Flask(__name__)
+    db = sqlite3.connect("x.db")
+
+    @app.route("/r")
+    def r():
+        value = {expr}
+        db.execute("SELECT * FROM t WHERE a = '%s'" % value)  # VULN
+        db.execute("SELECT * FROM t WHERE a = ?", (value,))
+        return "ok"
+    """
+    assert found(code, "sql-injection") == marked(code)
+
+
+def test_unpacked_request_values_are_each_sources():
+    code = """
+    import sqlite3
+    from flask import Flask, request
+
+    app = Flask(__name__)
+    db = sqlite3.connect("x.db")
+
+    @app.route("/r")
+    def r():
+        first, second = request.args["a"], request.args["b"]
+        head, *rest = request.args.getlist("c")
+        db.execute("SELECT * FROM t WHERE b = '%s'" % second)  # VULN
+        db.execute("SELECT * FROM t WHERE c = '%s'" % rest[0])  # VULN
+        db.execute("SELECT * FROM t WHERE a = ? AND b = ?", (first, head))
+        return "ok"
+    """
+    assert found(code, "sql-injection") == marked(code)
+
+
+def test_a_method_named_get_of_a_plain_class_is_not_a_handler():
+    code = """
+    import sqlite3
+
+    db = sqlite3.connect("x.db")
+
+    class Cache:
+        def get(self, key):
+            return db.execute("SELECT v FROM cache WHERE k = '%s'" % key).fetchone()
+
+        def on_get(self, key):
+            return db.execute("SELECT v FROM cache WHERE k = '%s'" % key).fetchone()
+    """
+    assert found(code, "sql-injection", "cache.py") == set()
+
+
 # ---------------------------------------------------------------------------------------------- Django
 
 
@@ -268,6 +338,60 @@ def test_django_function_view_referenced_from_urlpatterns_is_a_handler(tmp_path:
     }
     assert found_in_project(tmp_path, files, "shop/handlers.py", "sql-injection") == \
         marked(files["shop/handlers.py"])
+
+
+def test_django_url_captures_through_int_and_narrow_regex_converters_are_not_sources(tmp_path: Path):
+    files = {
+        "blog/urls.py": """
+            from django.urls import path, re_path
+            from . import views
+
+            urlpatterns = [
+                path("posts/<int:pk>/", views.post),
+                re_path(r"^archive/(?P<year>[0-9]{4})/$", views.archive),
+                path("search/<path:term>/", views.search),
+            ]
+        """,
+        "blog/views.py": """
+            from django.db import connection
+            from django.http import HttpResponse
+
+            def post(request, pk):
+                connection.cursor().execute("SELECT * FROM posts WHERE id = %s" % pk)
+                return HttpResponse("ok")
+
+            def archive(request, year):
+                connection.cursor().execute("SELECT * FROM posts WHERE year = %s" % year)
+                return HttpResponse("ok")
+
+            def search(request, term):
+                connection.cursor().execute("SELECT * FROM posts WHERE body LIKE '%%%s%%'" % term)  # VULN
+                return HttpResponse("ok")
+        """,
+        "blog/__init__.py": "",
+    }
+    assert found_in_project(tmp_path, files, "blog/views.py", "sql-injection") == marked(files["blog/views.py"])
+
+
+@pytest.mark.parametrize("expr", [
+    "request.GET.getlist('q')[0]",
+    "request.POST.get('q', '')",
+    "request.body.decode()",
+    "request.META['HTTP_X_Q']",
+    "request.COOKIES.get('q')",
+    "request.FILES['f'].name",
+    "request.headers.get('X-Q')",
+])
+def test_django_request_data_in_every_shape_is_a_source(expr: str):
+    code = f"""
+    from django.db import connection
+
+    def view(request):
+        value = {expr}
+        connection.cursor().execute("SELECT * FROM t WHERE a = '%s'" % value)  # VULN
+        connection.cursor().execute("SELECT * FROM t WHERE a = %s", [value])
+    """
+    assert found(code, "sql-injection", "views.py") == marked(code)
 
 
 def test_django_template_view_reads_self_request():
@@ -403,6 +527,31 @@ def test_aiohttp_handler_added_with_router_add_get_reads_json():
     app.router.add_get("/search", search)
     """
     assert found(code, "sql-injection") == marked(code)
+
+
+@pytest.mark.parametrize("expr", [
+    "request.match_info.get('q')",
+    "(await request.post()).get('q')",
+    "(await request.json())['q']",
+    "request.query.getone('q')",
+    "await request.text()",
+    "request.cookies['q']",
+    "request.headers['X-Q']",
+])
+def test_aiohttp_request_data_in_every_shape_is_a_source(expr: str):
+    code = f"""
+    import sqlite3
+    from aiohttp import web
+
+    db = sqlite3.connect("x.db")
+
+    async def handler(request: web.Request):
+        value = {expr}
+        db.execute("SELECT * FROM t WHERE a = '%s'" % value)  # VULN
+        db.execute("SELECT * FROM t WHERE a = ?", (value,))
+        return web.json_response({{}})
+    """
+    assert found(code, "sql-injection", "handlers.py") == marked(code)
 
 
 # ---------------------------------------------------------------------------------------------- Tornado

@@ -241,6 +241,8 @@ def path_variables(path: str | None, framework: str) -> dict[str, str]:
         return found
     safe = DJANGO_SAFE_CONVERTERS if framework == "django" else FLASK_SAFE_CONVERTERS
     for match in FLASK_VARIABLE.finditer(path):
+        if path[max(0, match.start() - 2):match.start()] == "?P":
+            continue  # a regex group, below
         if (match.group("conv") or "") not in safe:
             found[match.group("name")] = f"route variable <{match.group('name')}>"
     if framework == "django":
