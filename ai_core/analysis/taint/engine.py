@@ -4,7 +4,8 @@ Branches are analyzed on copies of the environment and merged (a branch that ret
 aborts does not reach the code after the `if`, which is how `if x not in ALLOWED: abort()` sanitises
 `x`); loop bodies run twice so values carried around the loop are seen; calls are resolved to specs
 (sources, sinks, sanitizers, propagators) or to project functions, whose summaries say what they do
-with their arguments.
+with their arguments. Nested functions that handle requests or read this function's tainted variables
+are evaluated after it, over its environment (closures); lambdas run where they are written.
 
 FunctionEval is made of StatementEval (statements.py), ExpressionEval (expressions.py) and
 CallSiteEval (call_sites.py), all over one EvalState (state.py), which Guards and ProjectCalls also use.

@@ -1,13 +1,18 @@
-"""Web and CLI frameworks: which functions are request handlers and which of their parameters are client data.
+"""Web, GraphQL and CLI frameworks: which functions are request handlers and which parameters are client data.
 
-- Flask: `@app.route("/u/<name>")`, `@bp.get(...)`: `<name>` variables (not `<int:...>`) are sources and a
-  returned string is an HTML response.
+- Flask/Quart: `@app.route("/u/<name>")`, `@bp.get(...)` (also nested in `def init(app)` / `create_app()`):
+  `<name>` variables (not `<int:...>`) are sources and a returned string is an HTML response. Bottle alike.
 - FastAPI: `@app.get("/items/{id}")`, `@router.post(...)`: every parameter is client data unless it is a
   dependency (`Depends`), a framework object (Request, Response, Session...) or a validated scalar
   (int, float, bool, UUID, date); `response_class=HTMLResponse` makes the return value HTML.
-- Django: URL captures reach views as parameters, but usually through converters (`<int:pk>`,
-  `<slug:slug>`) that rule out injection, and a views module also holds helpers taking `request`;
-  so only `self.kwargs` of class-based views and the request object's data are sources.
+- aiohttp `@routes.get(...)`: the first parameter is the request, whatever its name. Pyramid `@view_config`.
+- Django: URL captures reach views as parameters, usually through converters (`<int:pk>`, `<slug:slug>`)
+  that rule out injection, so captures are sources only where a urls.py routes `str`/`path` converters or a
+  broad regex group to the view (registrations.py); `self.kwargs` and the request object's data are sources.
+- Handler classes (Flask MethodView, Django/DRF views, Tornado, http.server, Falcon, graphene): handler_classes.py.
+- Views registered by calls (`add_url_rule`, `router.add_get`, `Route`, urlpatterns, OpenAPI operationIds):
+  registrations.py. A WSGI callable `app(environ, start_response)` reads its `environ` from the client.
+- GraphQL: strawberry `@strawberry.field` and ariadne `@query.field` resolvers' arguments are client data.
 - click / typer commands: every parameter comes from the command line.
 """
 
