@@ -201,6 +201,43 @@ def test_flask_view_dispatch_request_and_method_view_route_variables():
     assert found(code, "command-injection") == marked(code)
 
 
+def test_method_view_registered_with_converters_gets_only_its_text_variables():
+    code = """
+    import os
+    from flask import Flask
+    from flask.views import MethodView
+
+    app = Flask(__name__)
+
+    class Item(MethodView):
+        def get(self, item_id, name):
+            os.system("show-item %s " % item_id)
+            os.system("show-item " + name)  # VULN
+            return "ok"
+
+    app.add_url_rule("/items/<int:item_id>/<name>", view_func=Item.as_view("item"))
+    """
+    assert found(code, "command-injection") == marked(code)
+
+
+def test_django_form_cleaned_data_is_a_source():
+    code = """
+    from django import forms
+    from django.db import connection
+
+    class SearchForm(forms.Form):
+        term = forms.CharField()
+
+    def search(request):
+        form = SearchForm(request.POST)
+        if form.is_valid():
+            term = form.cleaned_data["term"]
+            connection.cursor().execute("SELECT * FROM t WHERE a = '%s'" % term)  # VULN
+            connection.cursor().execute("SELECT * FROM t WHERE a = %s", [term])
+    """
+    assert found(code, "sql-injection", "views.py") == marked(code)
+
+
 def test_flask_wtf_field_data_is_a_source():
     code = """
     import sqlite3

@@ -221,8 +221,9 @@ def _apply_registration(route: Route, info: FunctionInfo, registration: Registra
     first = 1 if info.class_name is not None else 0
     if framework == "flask":
         route.html_return = True
-        if info.class_name is None:
-            route.source_params = path_variables(registration.path, "flask")
+        variables = path_variables(registration.path, "flask")
+        route.source_params = variables if info.class_name is None else \
+            {name: label for name, label in route.source_params.items() if name in variables}
     elif framework in {"aiohttp", "starlette"} and len(info.params) > first:
         route.request_params = frozenset({info.params[first].name})
     elif framework == "django":
