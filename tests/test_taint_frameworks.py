@@ -142,6 +142,29 @@ def test_add_url_rule_view_func_returns_html():
     assert found(code, "xss") == marked(code)
 
 
+def test_views_made_by_a_registered_factory_return_html():
+    code = """
+    from flask import Flask, request
+    from markupsafe import escape
+
+    app = Flask(__name__)
+
+    def make_view(template):
+        def view():
+            return template % request.args["name"]  # VULN
+        return view
+
+    def make_safe_view(template):
+        def view():
+            return template % escape(request.args["name"])
+        return view
+
+    app.add_url_rule("/hello", view_func=make_view("<p>%s</p>"))
+    app.add_url_rule("/hello-safe", view_func=make_safe_view("<p>%s</p>"))
+    """
+    assert found(code, "xss") == marked(code)
+
+
 def test_add_url_rule_route_variables_are_sources_of_the_view():
     code = """
     import os

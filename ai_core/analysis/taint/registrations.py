@@ -53,14 +53,15 @@ def _arguments(call: Node) -> tuple[list[Node], dict[str, Node]]:
 
 
 def _view_name(node: Node | None) -> str:
-    """The dotted name a view argument refers to: `f`, `views.f`, or the class of `Cls.as_view(...)`."""
+    """The dotted name a view argument refers to: `f`, `views.f`, the class of `Cls.as_view(...)`, or the
+    factory of `make_view(...)` (whose nested functions are then the views)."""
     if node is None:
         return ""
     if node.type == "call":
         fn = node.child_by_field_name("function")
         if fn is not None and fn.type == "attribute" and (fn.text or b"").endswith(b".as_view"):
             return _view_name(fn.child_by_field_name("object"))
-        return ""
+        return _view_name(fn) if fn is not None and fn.type == "identifier" else ""
     if node.type in {"identifier", "attribute"} and node.text is not None:
         return node.text.decode("utf-8", "replace")
     return ""
@@ -145,6 +146,8 @@ def registration_for(project: Project, info: FunctionInfo) -> Registration | Non
     module = info.module
     name = info.class_name or info.name
     own = registrations(module).get(name)
+    if own is None and ".<locals>." in info.qualname:  # a view made by a registered factory
+        own = registrations(module).get(info.qualname.split(".<locals>.")[-2].rsplit(".", 1)[-1])
     if own is not None:
         return own
     if info.class_name is not None or (info.params and info.params[0].name == "request"):
