@@ -3,9 +3,10 @@
 The functions analyzed for findings ("roots") are the module's top-level code, functions that mention
 a source or a structural sink (a cheap byte-level prefilter), request/CLI handlers (decorated, registered,
 methods of handler classes, or defined inside another function), methods reading a `self.x` that a
-sibling method sets from a source, and functions that call a project function that reads a source. Everything else is analyzed only when a root calls it
-with data that matters, as a summary; summaries and findings are cached per function fingerprint in
-the Project, so an edit re-analyzes only the functions it touched and those that depend on them.
+sibling method sets from a source, and functions that call a project function that reads a source.
+Everything else is analyzed only when a root calls it with data that matters, as a summary; summaries
+and findings are cached per function fingerprint in the Project, so an edit re-analyzes only the
+functions it touched and those that depend on them.
 """
 
 from __future__ import annotations
