@@ -22,7 +22,7 @@ from ai_core.analysis.taint.frameworks import ROUTE_METHODS, Route, route_of
 from ai_core.analysis.taint.handler_classes import FALCON_RESPONDER
 from ai_core.analysis.taint.registrations import module_dotted, registration_for, registrations
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
-from ai_core.analysis.taint.values import Val
+from ai_core.analysis.taint.values import Val, join2
 from ai_core.findings import Finding
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class TaintAnalysis:
         self._file_tokens: dict[str, bool] = {}
         self._imported: dict[tuple[str, str, str], str | None] = {}
         self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
+        self._fields: dict[str, dict[str, Val]] = {}
         self.deps: set[str] = set()
 
     # ------------------------------------------------------------------ per module
@@ -201,19 +202,43 @@ class TaintAnalysis:
     def reads_sourced_attribute(self, info: FunctionInfo) -> bool:
         """A method reading `self.x` where a sibling method that reads a source assigns `self.x`."""
         cls = info.module.classes.get(info.class_name or "")
-        if cls is None:
+        if cls is None or not self.sourced_fields(cls):
             return False
-        names: re.Pattern[bytes] | None
-        if "_sourced_fields" in cls.__dict__:
-            names = cls.__dict__["_sourced_fields"]
-        else:
-            fields: set[bytes] = set()
-            for method in cls.methods.values():
-                if method.has_source_tokens():
-                    fields.update(_SELF_ASSIGN.findall(method.module.data[method.node.start_byte:method.node.end_byte]))
-            names = re.compile(rb"\bself\.(?:" + b"|".join(sorted(fields)) + rb")\b") if fields else None
-            cls.__dict__["_sourced_fields"] = names
-        return names is not None and bool(names.search(info.module.data[info.node.start_byte:info.node.end_byte]))
+        pattern: re.Pattern[bytes] = cls.__dict__["_sourced_pattern"]
+        return bool(pattern.search(info.module.data[info.node.start_byte:info.node.end_byte]))
+
+    def sourced_fields(self, cls: ClassInfo) -> frozenset[str]:
+        """Names `x` that a method of the class mentioning a source assigns as `self.x` (by text, cached)."""
+        cached: frozenset[str] | None = cls.__dict__.get("_sourced_fields")
+        if cached is not None:
+            return cached
+        fields: set[bytes] = set()
+        for method in cls.methods.values():
+            if method.has_source_tokens():
+                fields.update(_SELF_ASSIGN.findall(method.module.data[method.node.start_byte:method.node.end_byte]))
+        if fields:
+            cls.__dict__["_sourced_pattern"] = re.compile(rb"\bself\.(?:" + b"|".join(sorted(fields)) + rb")\b")
+        result = frozenset(f.decode("ascii", "replace") for f in fields)
+        cls.__dict__["_sourced_fields"] = result
+        return result
+
+    def class_fields(self, cls: ClassInfo, depth: int) -> dict[str, Val]:
+        """`self.x` -> the source data the class's source-reading methods leave in it (once per class)."""
+        found = self._fields.get(cls.key)
+        if found is not None:
+            return found
+        fields: dict[str, Val] = {}
+        self._fields[cls.key] = fields  # while computing, a method asking again sees what is known so far
+        for method in cls.methods.values():
+            if not method.has_source_tokens() or not _SELF_ASSIGN.search(
+                    method.module.data[method.node.start_byte:method.node.end_byte]):
+                continue
+            result = self.function_result(method, depth)
+            for attr, val in (result.attributes or {}).items() if result is not None else ():
+                if isinstance(val, Val):
+                    old = fields.get(attr)
+                    fields[attr] = join2(old, val) if old is not None else val
+        return fields
 
     # ------------------------------------------------------------------ functions
 

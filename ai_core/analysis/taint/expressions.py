@@ -229,19 +229,13 @@ class ExpressionEval(EvalState):
 
     def class_field(self, name: str) -> Val | None:
         """What the class's other methods that read sources leave in `self.<name>`."""
-        if self.fields is None:
-            self.fields = {}
-            cls = self.class_info
-            for method in cls.methods.values() if cls is not None else ():
-                if method is self.info or not method.has_source_tokens():
-                    continue
-                result = self.a.function_result(method, self.depth + 1)
-                for attr, val in (result.attributes or {}).items() if result is not None else ():
-                    if isinstance(val, Val):
-                        old = self.fields.get(attr)
-                        self.fields[attr] = join2(old, val) if old is not None else val
-                self.deps.add(method.key)
-        return self.fields.get(name)
+        cls = self.class_info
+        if cls is None or name not in self.a.sourced_fields(cls):
+            return None
+        val = self.a.class_fields(cls, self.depth + 1).get(name)
+        if val is not None:
+            self.deps.update(m.key for m in cls.methods.values() if m is not self.info and m.has_source_tokens())
+        return val
 
     def form_source(self, head: str, dotted: str) -> Source | None:
         """`form.title.data` / `form.cleaned_data` of an instance of a project form class (WTForms, Django)."""

@@ -92,6 +92,14 @@ class TaintHost(Protocol):
         """Whether a function needs analyzing for findings of its own."""
         ...
 
+    def sourced_fields(self, cls: ClassInfo) -> frozenset[str]:
+        """Names of `self.x` that source-reading methods of the class assign."""
+        ...
+
+    def class_fields(self, cls: ClassInfo, depth: int) -> dict[str, Val]:
+        """`self.x` -> the source data the class's methods leave in it."""
+        ...
+
 
 class EvalState:
     """What one function's evaluation holds, and how it reads names; its parts are mixed into FunctionEval."""
@@ -116,8 +124,6 @@ class EvalState:
         self.local_defs: dict[str, FunctionInfo] = {}
         self.closures: list[tuple[FunctionInfo, dict[str, Val]]] = []
         """Nested functions with the environment where they were defined (they read it as closures)."""
-        self.fields: dict[str, Val] | None = None
-        """`self.x` -> what the class's other methods put in it from sources (computed on first use)."""
         self.defs: dict[str, Node] = {}
         """The latest expression assigned to each local name."""
         self.derived: dict[str, str] = {}
