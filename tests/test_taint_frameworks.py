@@ -544,6 +544,22 @@ def test_fastapi_path_parameter_of_a_router_is_a_source_with_annotated_query():
     assert found(code, "path-traversal") == marked(code)
 
 
+def test_fastapi_add_api_route_endpoint_parameters_are_sources():
+    code = """
+    import os
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    def show(name: str, count: int):
+        os.system("show " + name)  # VULN
+        os.system("show %d" % count)
+
+    app.add_api_route("/show", show)
+    """
+    assert found(code, "command-injection") == marked(code)
+
+
 # ---------------------------------------------------------------------------------------------- aiohttp
 
 
@@ -612,6 +628,27 @@ def test_aiohttp_request_data_in_every_shape_is_a_source(expr: str):
         return web.json_response({{}})
     """
     assert found(code, "sql-injection", "handlers.py") == marked(code)
+
+
+def test_aiohttp_handlers_listed_in_add_routes_get_the_request_whatever_its_name():
+    code = """
+    import sqlite3
+    from aiohttp import web
+
+    db = sqlite3.connect("x.db")
+
+    async def search(r):
+        db.execute("SELECT * FROM t WHERE a = '%s'" % r.query["q"])  # VULN
+        return web.json_response({})
+
+    async def count(r):
+        db.execute("SELECT count(*) FROM t WHERE a = ?", (r.query["q"],))
+        return web.json_response({})
+
+    app = web.Application()
+    app.add_routes([web.get("/search", search), web.route("GET", "/count", count)])
+    """
+    assert found(code, "sql-injection") == marked(code)
 
 
 # ---------------------------------------------------------------------------------------------- Tornado

@@ -224,6 +224,9 @@ def _apply_registration(route: Route, info: FunctionInfo, registration: Registra
         variables = path_variables(registration.path, "flask")
         route.source_params = variables if info.class_name is None else \
             {name: label for name, label in route.source_params.items() if name in variables}
+    elif framework == "fastapi":
+        route.source_params = {p.name: f"request parameter {p.name}" for p in info.params
+                               if _fastapi_source(info.module, p.name, p.annotation, p.default)}
     elif framework in {"aiohttp", "starlette"} and len(info.params) > first:
         route.request_params = frozenset({info.params[first].name})
     elif framework == "django":

@@ -1,7 +1,8 @@
 """Views registered by calls rather than decorators, and the URL pattern each is registered with.
 
 - Flask `app.add_url_rule("/p/<name>", view_func=f)` (also `Cls.as_view("n")`, positional `(rule, endpoint, f)`).
-- aiohttp `app.router.add_get("/p/{name}", handler)` (add_post/put/patch/delete/route/view).
+- aiohttp `app.router.add_get("/p/{name}", handler)` (add_post/put/patch/delete/route/view) and
+  `app.add_routes([web.get("/p", handler)])`; FastAPI `app.add_api_route("/p", endpoint)`.
 - Starlette `Route("/p/{name}", endpoint)`.
 - Django `path("p/<str:name>/", views.f)` and `re_path(r"^p/(?P<name>[^/]+)$", ...)` in the urls.py beside the
   views module (or its package's): URL captures through `str`/`path` converters or broad groups are sources.
@@ -21,7 +22,8 @@ from ai_core.analysis.symbols import FunctionInfo, ModuleInfo
 from ai_core.parsing.tree import string_value
 
 _REGISTER = re.compile(rb"\b(add_url_rule|add_route|add_get|add_post|add_put|add_patch|add_delete|add_view|"
-                       rb"Route|WebSocketRoute|path|re_path|url)\s*\(")
+                       rb"add_api_route|Route|WebSocketRoute|path|re_path|url|"
+                       rb"web\.(?:get|post|put|patch|delete|head|view|route))\s*\(")
 AIOHTTP_CALLS = frozenset({"add_get", "add_post", "add_put", "add_patch", "add_delete", "add_view"})
 DJANGO_CALLS = frozenset({"path", "re_path", "url"})
 
@@ -74,7 +76,14 @@ def _registration(name: str, call: Node) -> tuple[str, Registration] | None:
     if name == "add_url_rule":
         view = keywords.get("view_func") or (positional[2] if len(positional) > 2 else None)
         framework = "flask"
-    elif name in AIOHTTP_CALLS:
+    elif name == "add_api_route":
+        view = keywords.get("endpoint") or (positional[1] if len(positional) > 1 else None)
+        framework = "fastapi"
+    elif name == "web.route":  # aiohttp web.route(method, path, handler)
+        view = keywords.get("handler") or (positional[2] if len(positional) > 2 else None)
+        path = string_value(positional[1]) if len(positional) > 1 else None
+        framework = "aiohttp"
+    elif name in AIOHTTP_CALLS or name.startswith("web."):
         view = keywords.get("handler") or (positional[1] if len(positional) > 1 else None)
         framework = "aiohttp"
     elif name == "add_route":  # aiohttp (method, path, handler) or Starlette (path, endpoint)
