@@ -366,6 +366,26 @@ def test_a_method_named_get_of_a_plain_class_is_not_a_handler():
     assert found(code, "sql-injection", "cache.py") == set()
 
 
+def test_a_class_named_like_a_handler_without_a_framework_base_gains_no_sources():
+    code = """
+    import sqlite3
+
+    db = sqlite3.connect("x.db")
+
+    class EventHandler:
+        def get(self, name):
+            return db.execute("SELECT * FROM events WHERE name = '%s'" % name).fetchall()
+
+        def do_GET(self):
+            return db.execute("SELECT * FROM events WHERE name = '%s'" % self.path).fetchall()
+
+    class ReportView:
+        def post(self, title):
+            db.execute("INSERT INTO reports VALUES ('%s')" % title)
+    """
+    assert found(code, "sql-injection", "events.py") == set()
+
+
 # ---------------------------------------------------------------------------------------------- Django
 
 
