@@ -13,7 +13,10 @@ import pytest
 
 from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
+from ai_core.analysis.symbols import build_module
+from ai_core.analysis.taint.frameworks import declared_kinds, reads_untrusted_input
 from ai_core.config import Settings
+from ai_core.parsing import ParsedDocument
 
 SETTINGS = Settings(model_enabled=False)
 ANALYZER = Analyzer(SETTINGS)
@@ -966,3 +969,35 @@ def test_connexion_operation_functions_named_in_the_spec_receive_parameters(tmp_
         """,
     }
     assert found_in_project(tmp_path, files, "api/files.py", "path-traversal") == marked(files["api/files.py"])
+
+
+# ---------------------------------------------------------------------------------------------- the model's gate
+
+
+def test_the_model_input_gate_knows_handler_classes_and_registered_views():
+    code = source("""
+        import tornado.web
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        class Run(tornado.web.RequestHandler):
+            def helper(self):
+                return self.get_argument("cmd")
+
+        class Store:
+            def helper(self):
+                return self.get_argument("cmd")
+
+        def show(path):
+            return path
+
+        def unrelated(path):
+            return path
+
+        app.add_url_rule("/show/<path>", view_func=show)
+    """)
+    module = build_module(ParsedDocument(code, path="app.py"), "app.py", "app.py", None)
+    kinds = declared_kinds(module)
+    reads = {name for name, info in module.functions.items() if reads_untrusted_input(module, info, kinds)}
+    assert reads == {"Run.helper", "show"}

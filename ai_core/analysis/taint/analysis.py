@@ -18,7 +18,7 @@ from ai_core.analysis.project import GlobalRef, Project
 from ai_core.analysis.specs import SpecSet
 from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.engine import FunctionEval
-from ai_core.analysis.taint.frameworks import ROUTE_METHODS, Route, route_of
+from ai_core.analysis.taint.frameworks import ROUTE_METHODS, Route, local_bases, route_of
 from ai_core.analysis.taint.handler_classes import FALCON_RESPONDER
 from ai_core.analysis.taint.registrations import module_dotted, registration_for, registrations
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
@@ -168,11 +168,9 @@ class TaintAnalysis:
         cached: tuple[str, ...] | None = cls.__dict__.get("_qualified_bases")
         if cached is not None:
             return cached
-        found: list[str] = []
+        found = list(local_bases(cls.module, cls.bases))
         for base in cls.bases:
-            head, sep, rest = base.partition(".")
-            target = cls.module.imports.get(head)
-            found.append(target + sep + rest if target else base)
+            target = cls.module.imports.get(base.partition(".")[0])
             if depth < 3 and (target is None or not _is_library(target)):
                 parent = self.project.class_named(cls.module, base)
                 if parent is not None and parent is not cls:

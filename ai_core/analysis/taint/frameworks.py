@@ -26,7 +26,7 @@ from tree_sitter import Node
 
 from ai_core.analysis.symbols import SOURCE_TOKENS, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.handler_classes import handler_method
-from ai_core.analysis.taint.registrations import Registration
+from ai_core.analysis.taint.registrations import Registration, registrations
 
 ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch", "api_route", "websocket", "head",
                            "options"})
@@ -319,11 +319,16 @@ def declared_kinds(module: ModuleInfo) -> dict[str, str | None]:
 def reads_untrusted_input(module: ModuleInfo, info: FunctionInfo, kind_of: dict[str, str | None]) -> bool:
     """Whether a function reads untrusted input itself: a request or CLI handler, a view, a request parameter,
     or a built-in source's word in its text (`urllib.request` and `conn.request(...)` name no request)."""
-    if route_of(module, info, kind_of).framework:
+    cls = module.classes.get(info.class_name) if info.class_name else None
+    route = route_of(module, info, kind_of, local_bases(module, cls.bases) if cls is not None else (),
+                     registrations(module).get(info.class_name or info.name))
+    if route.framework or route.source_params or route.request_params:
         return True
     if any(is_request_param(param.name, param.annotation) for param in info.params):
         return True
     data = module.data[info.node.start_byte:info.node.end_byte]
+    if route.self_sources and any(f"self.{name}".encode() in data for name in route.self_sources):
+        return True
     for match in SOURCE_TOKENS.finditer(data):
         at = match.start()
         if match.group() != b"request" or data[at - 1: at] != b".":
@@ -331,6 +336,16 @@ def reads_untrusted_input(module: ModuleInfo, info: FunctionInfo, kind_of: dict[
         if data[:at - 1].endswith(b"self") and not _identifier_char(data[max(0, at - 6): max(0, at - 5)]):
             return True  # self.request: a class-based view's request
     return False
+
+
+def local_bases(module: ModuleInfo, bases: Sequence[str]) -> tuple[str, ...]:
+    """Base class names qualified through the module's own imports (`MethodView` -> 'flask.views.MethodView')."""
+    qualified = []
+    for base in bases:
+        head, sep, rest = base.partition(".")
+        target = module.imports.get(head)
+        qualified.append(target + sep + rest if target else base)
+    return tuple(qualified)
 
 
 def _identifier_char(char: bytes) -> bool:
