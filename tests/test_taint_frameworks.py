@@ -633,6 +633,7 @@ def test_aiohttp_handler_added_with_router_add_get_reads_json():
     "(await request.post()).get('q')",
     "(await request.json())['q']",
     "request.query.getone('q')",
+    "request.rel_url.query['q']",
     "await request.text()",
     "request.cookies['q']",
     "request.headers['X-Q']",
@@ -651,6 +652,24 @@ def test_aiohttp_request_data_in_every_shape_is_a_source(expr: str):
         return web.json_response({{}})
     """
     assert found(code, "sql-injection", "handlers.py") == marked(code)
+
+
+def test_aiohttp_class_based_view_response_of_self_request_data_is_xss():
+    code = """
+    from aiohttp import web
+    from markupsafe import escape
+
+    class Search(web.View):
+        async def get(self):
+            q = self.request.rel_url.query["q"]
+            return web.Response(text="<p>" + q + "</p>", content_type="text/html")  # VULN
+
+    class SafeSearch(web.View):
+        async def get(self):
+            q = self.request.rel_url.query["q"]
+            return web.Response(text="<p>" + escape(q) + "</p>", content_type="text/html")
+    """
+    assert found(code, "xss", "handlers.py") == marked(code)
 
 
 def test_aiohttp_handlers_listed_in_add_routes_get_the_request_whatever_its_name():

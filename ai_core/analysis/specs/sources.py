@@ -45,6 +45,7 @@ REQUEST_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("text", "aiohttp: await request.text()"),
     ("read", "aiohttp: await request.read()"),
     ("content", "aiohttp: request.content stream"),
+    ("rel_url", "aiohttp: the relative URL with its query (request.rel_url.query)"),
     ("params", "falcon/pyramid/bottle: query and form parameters"),
     ("get_param", "falcon: one parameter"),
     ("get_param_as_list", "falcon: a list parameter"),
