@@ -199,6 +199,24 @@ def test_self_attribute_set_in_init_from_a_request_parameter_reaches_another_met
     assert found(code, "sql-injection", "views.py") == marked(code)
 
 
+def test_self_attribute_set_by_a_base_handler_class_reaches_a_subclass_method():
+    code = """
+    import os
+    import tornado.web
+
+    class BaseHandler(tornado.web.RequestHandler):
+        def prepare(self):
+            self.job = self.get_argument("job")
+            self.queue = "default"
+
+    class Run(BaseHandler):
+        def get(self):
+            os.system("run-job " + self.job)  # VULN
+            os.system("run-queue " + self.queue)
+    """
+    assert found(code, "command-injection", "handlers.py") == marked(code)
+
+
 def test_class_attribute_assigned_from_a_handler_reaches_another_method():
     code = """
     import sqlite3

@@ -35,10 +35,18 @@ _NESTED_ROUTE = re.compile(rb"@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|delete|
 """Handlers defined inside a function (`def init(app): @app.route(...)`) make it a root (prefilter on bytes)."""
 _HANDLER_BASE = re.compile(r"(?:RequestHandler|MethodView|View|ViewSet|APIView|ObjectType|Mutation|Handler)\Z")
 """Last components of base class names whose methods may be request handlers (prefilter on names)."""
+_HANDLER_SELF_SOURCE = re.compile(rb"\bself\.(?:get_(?:query_|body_)?arguments?|get_cookie|path|headers|rfile)\b")
+"""Client data read through `self` in handler classes (Tornado, http.server), for methods without a source word."""
 _SELF_ASSIGN = re.compile(rb"\bself\.([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
 _LIBRARIES = frozenset({"flask", "django", "fastapi", "starlette", "os", "sys", "re", "json", "typing",
                         "collections", "logging", "subprocess", "pickle", "yaml", "requests", "httpx", "sqlalchemy",
                         "__future__", "typer", "click", "pathlib", "datetime", "functools", "itertools"})
+
+
+def _reads_source(method: FunctionInfo) -> bool:
+    """A method that may read client data: a source word, or a handler class's `self.get_argument(...)`."""
+    return method.has_source_tokens() or method.module.mentions(_HANDLER_SELF_SOURCE, method.node.start_byte,
+                                                                   method.node.end_byte)
 
 
 def _is_library(target: str) -> bool:
@@ -211,14 +219,34 @@ class TaintAnalysis:
         if cached is not None:
             return cached
         fields: set[bytes] = set()
-        for method in cls.methods.values():
-            if method.has_source_tokens():
+        for method in self.family_methods(cls):
+            if _reads_source(method):
                 fields.update(_SELF_ASSIGN.findall(method.module.data[method.node.start_byte:method.node.end_byte]))
         if fields:
             cls.__dict__["_sourced_pattern"] = re.compile(rb"\bself\.(?:" + b"|".join(sorted(fields)) + rb")\b")
         result = frozenset(f.decode("ascii", "replace") for f in fields)
         cls.__dict__["_sourced_fields"] = result
         return result
+
+    def family_methods(self, cls: ClassInfo) -> list[FunctionInfo]:
+        """The methods of a class and of its project base classes (a base's `prepare()` sets what `get()` reads)."""
+        methods: list[FunctionInfo] = []
+        seen: set[str] = set()
+        stack = [(cls, 0)]
+        while stack:
+            current, depth = stack.pop()
+            if current.key in seen:
+                continue
+            seen.add(current.key)
+            methods.extend(current.methods.values())
+            if depth < 3:
+                for base in current.bases:
+                    target = current.module.imports.get(base.partition(".")[0])
+                    parent = self.project.class_named(current.module, base) \
+                        if target is None or not _is_library(target) else None
+                    if parent is not None:
+                        stack.append((parent, depth + 1))
+        return methods
 
     def class_fields(self, cls: ClassInfo, depth: int) -> dict[str, Val]:
         """`self.x` -> the source data the class's source-reading methods leave in it (once per class)."""
@@ -227,8 +255,8 @@ class TaintAnalysis:
             return found
         fields: dict[str, Val] = {}
         self._fields[cls.key] = fields  # while computing, a method asking again sees what is known so far
-        for method in cls.methods.values():
-            if not method.has_source_tokens() or not _SELF_ASSIGN.search(
+        for method in self.family_methods(cls):
+            if not _reads_source(method) or not _SELF_ASSIGN.search(
                     method.module.data[method.node.start_byte:method.node.end_byte]):
                 continue
             result = self.function_result(method, depth)

@@ -234,7 +234,7 @@ class ExpressionEval(EvalState):
             return None
         val = self.a.class_fields(cls, self.depth + 1).get(name)
         if val is not None:
-            self.deps.update(m.key for m in cls.methods.values() if m is not self.info and m.has_source_tokens())
+            self.deps.update(m.key for m in self.a.family_methods(cls) if m is not self.info)
         return val
 
     def form_source(self, head: str, dotted: str) -> Source | None:

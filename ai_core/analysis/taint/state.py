@@ -100,6 +100,10 @@ class TaintHost(Protocol):
         """`self.x` -> the source data the class's methods leave in it."""
         ...
 
+    def family_methods(self, cls: ClassInfo) -> list[FunctionInfo]:
+        """The methods of a class and of its project base classes."""
+        ...
+
 
 class EvalState:
     """What one function's evaluation holds, and how it reads names; its parts are mixed into FunctionEval."""
