@@ -241,11 +241,13 @@ class TaintAnalysis:
             methods.extend(current.methods.values())
             if depth < 3:
                 for base in current.bases:
-                    target = current.module.imports.get(base.partition(".")[0])
-                    parent = self.project.class_named(current.module, base) \
-                        if target is None or not _is_library(target) else None
-                    if parent is not None:
-                        stack.append((parent, depth + 1))
+                    head = base.partition(".")[0]
+                    target = current.module.imports.get(head)
+                    if head in current.module.classes or (target is not None and not _is_library(target)
+                                                          and self.module_may_have_sources(current.module, target)):
+                        parent = self.project.class_named(current.module, base)  # parses only files with sources
+                        if parent is not None:
+                            stack.append((parent, depth + 1))
         return methods
 
     def class_fields(self, cls: ClassInfo, depth: int) -> dict[str, Val]:
