@@ -284,6 +284,34 @@ def test_a_value_returned_by_a_helper_of_a_package_module_is_tainted(tmp_path: P
     assert found_in_project(tmp_path, files, "web/views.py", "command-injection") == marked(files["web/views.py"])
 
 
+def test_a_helper_given_the_request_object_under_another_name_returns_its_data():
+    code = route("""
+    db.execute("SELECT * FROM t WHERE a = '" + arg(request, "q") + "'")  # VULN
+    db.execute("SELECT * FROM t WHERE a = ?", (arg(request, "q"),))""") + """
+
+def arg(r, name):
+    return r.args.get(name, "")
+"""
+    assert found(code, "sql-injection") == marked(code)
+
+
+def test_a_helper_given_a_django_request_reaches_its_own_sink():
+    code = """
+    from django.db import connection
+
+    def run_search(r):
+        connection.cursor().execute("SELECT * FROM t WHERE a = '%s'" % r.GET["q"])  # VULN
+
+    def run_count(r):
+        connection.cursor().execute("SELECT count(*) FROM t WHERE a = %s", [r.GET["q"]])
+
+    def search(request):
+        run_search(request)
+        run_count(request)
+    """
+    assert found(code, "sql-injection", "views.py") == marked(code)
+
+
 def test_a_functools_wraps_decorator_does_not_hide_the_route():
     code = """
     import functools

@@ -67,6 +67,7 @@ class TaintAnalysis:
         self._imported: dict[tuple[str, str, str], str | None] = {}
         self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
         self._fields: dict[str, dict[str, Val]] = {}
+        self._request_results: dict[str, FunctionResult] = {}
         self.deps: set[str] = set()
 
     # ------------------------------------------------------------------ per module
@@ -287,6 +288,26 @@ class TaintAnalysis:
         finally:
             self._stack.discard(key)
         self.project.store(info, info.module, self.kind, result, result.deps)
+        return result
+
+    def request_result(self, info: FunctionInfo, depth: int, requests: frozenset[str]) -> FunctionResult | None:
+        """A function analyzed with request objects in the parameters `requests` (once per file and set)."""
+        key = f"{info.key}#requests:{','.join(sorted(requests))}"
+        found = self._request_results.get(key)
+        if found is not None:
+            return found
+        if depth > MAX_DEPTH:
+            return None
+        if key in self._stack:
+            return EMPTY
+        self._stack.add(key)
+        try:
+            evaluator = FunctionEval(self, info.module, info, self.globals_env(info.module), depth)
+            evaluator.requests = requests
+            result = evaluator.run()
+        finally:
+            self._stack.discard(key)
+        self._request_results[key] = result
         return result
 
     def is_root(self, info: FunctionInfo) -> bool:

@@ -59,6 +59,8 @@ class FunctionEval(StatementEval, ExpressionEval, CallSiteEval):
             self.run_closures()
             return FunctionResult(Summary(), self.findings, frozenset(self.deps), env=dict(self.env))
         self.route = self.a.route(info)
+        if self.requests:
+            self.route.request_params = self.route.request_params | self.requests
         if self.route.registrar:
             self.deps.add(f"{self.route.registrar}::<module>")
         for param in info.params:
@@ -96,11 +98,7 @@ class FunctionEval(StatementEval, ExpressionEval, CallSiteEval):
             nested = FunctionEval(self.a, self.module, info, {**self.globals, **closure}, self.depth)
             nested.local_defs = dict(self.local_defs)
             result = nested.run()
-            for finding in result.findings:
-                key = (finding.rule, finding.span.start_byte, finding.span.end_byte)
-                if key not in self._finding_keys:
-                    self._finding_keys.add(key)
-                    self.findings.append(finding)
+            self.adopt_findings(result.findings)
             self.deps.update(result.deps)
 
     def param_val(self, info: FunctionInfo, index: int, name: str, annotation: str, node: Node | None) -> Val:

@@ -80,6 +80,10 @@ class TaintHost(Protocol):
         """A function's findings and summary."""
         ...
 
+    def request_result(self, info: FunctionInfo, depth: int, requests: frozenset[str]) -> FunctionResult | None:
+        """A function's findings and summary when the parameters `requests` hold request objects."""
+        ...
+
     def route(self, info: FunctionInfo) -> Route:
         """A function's framework role."""
         ...
@@ -133,6 +137,8 @@ class EvalState:
         self.derived: dict[str, str] = {}
         """x -> y when x was computed from y (host = urlparse(url).hostname): checking x says something of y."""
         self.route = Route()
+        self.requests: frozenset[str] = frozenset()
+        """Parameters a caller passes request objects in (beyond the route's own)."""
         self.loop_depth = 0
         self.class_info: ClassInfo | None = (module.classes.get(info.class_name) if info is not None
                                              and info.class_name else None)
@@ -212,6 +218,14 @@ class EvalState:
         if name in {"True", "False", "None"}:
             return CONST
         return CLEAN
+
+    def adopt_findings(self, findings: list[Finding]) -> None:
+        """Findings of another evaluation of this module's code (a closure, a helper given the request)."""
+        for finding in findings:
+            key = (finding.rule, finding.span.start_byte, finding.span.end_byte)
+            if key not in self._finding_keys:
+                self._finding_keys.add(key)
+                self.findings.append(finding)
 
     def step(self, node: Node, label: str) -> TaintStep:
         """A taint step at a node of this module."""
