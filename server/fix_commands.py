@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ai_core.fixes.apply import recover
-from ai_core.fixes.journal import Entry, Journal
-from ai_core.safe_write import write_text
 from server.code_action_resolve import workspace_edit
 from server.fix_service import (
     APPLY_FIX,
@@ -32,7 +28,10 @@ from server.fix_service import (
     FixService,
     RequestFailed,
     UndoNotPossible,
+    close_entry,
     data_of,
+    recover_folders,
+    write_explanation,
 )
 from server.session import CoderevServer
 
@@ -108,24 +107,14 @@ async def undo_fix(ls: CoderevServer, *args: Any) -> dict[str, Any]:
         result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
             edit=workspace_edit(ls, targets), label=f"coderev: undo {plan.entry.title}"))
     except BaseException:
-        _close(journal, undo, applied=False, reason="the edit request failed")
+        close_entry(journal, undo, applied=False, reason="the edit request failed")
         raise
     if not result.applied:
-        _close(journal, undo, applied=False, reason=result.failure_reason or "refused by the editor")
+        close_entry(journal, undo, applied=False, reason=result.failure_reason or "refused by the editor")
         raise RequestFailed(result.failure_reason or "the editor refused the undo edit")
-    _close(journal, undo, applied=True)
+    close_entry(journal, undo, applied=True)
     log.info("undid fix %s (%s)", plan.entry.id, plan.entry.title)
     return {"undone": plan.entry.id, "entry": undo.id, "files": sorted(plan.edits)}
-
-
-def _close(journal: Journal, entry: Entry, applied: bool, reason: str = "") -> None:
-    try:
-        if applied:
-            journal.commit(entry)
-        else:
-            journal.rollback(entry, reason)
-    except OSError:
-        log.exception("cannot close journal entry %s; the next start's recovery will", entry.id)
 
 
 def show_history(ls: CoderevServer, *args: Any) -> dict[str, Any]:
@@ -146,13 +135,8 @@ async def show_markdown(ls: CoderevServer, root: Path, finding: Finding, markdow
     window = ls.client_capabilities.window
     if not (window and window.show_document and window.show_document.support):
         return False
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", finding.fingerprint).lstrip(".") or "finding"
-    rel = f".coderev/explain/{name}.md"
-    target = root / rel
-    try:
-        write_text(root, rel, markdown)  # refuses a symlinked .coderev, explain/ or file
-    except OSError as exc:
-        log.warning("cannot write the explanation: %s", exc)
+    target = write_explanation(root, finding, markdown)
+    if target is None:
         return False
     try:
         result = await asyncio.wait_for(ls.window_show_document_async(types.ShowDocumentParams(
@@ -161,15 +145,6 @@ async def show_markdown(ls: CoderevServer, root: Path, finding: Finding, markdow
         log.info("showDocument failed: %s", exc)
         return False
     return bool(result.success)
-
-
-def recover_folders(ls: CoderevServer) -> None:
-    """Finish or roll back the fixes a crash interrupted, in every workspace folder (off the event loop)."""
-    for state in list(ls.folders.values()):
-        try:
-            recover(Journal(state.root))
-        except Exception:
-            log.exception("journal recovery in %s failed", state.root)
 
 
 def register(server: CoderevServer) -> None:

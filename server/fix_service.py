@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 from collections import OrderedDict
 from concurrent.futures import Future
@@ -39,6 +40,7 @@ from ai_core.fixes.journal import Entry, NothingToUndo, UndoRefused, inside
 from ai_core.fixes.suppress import suppression_edit
 from ai_core.fixes.testrunner import tests_gate
 from ai_core.parsing import ParsedDocument, PositionMap
+from ai_core.safe_write import write_text
 from ai_core.timing import timed_call
 from server.session import CoderevServer, decoded, path_of
 
@@ -443,3 +445,35 @@ class FixService:
         markdown = await loop.run_in_executor(
             self.server.executor, lambda: explain(finding, title, diff, note, use_embeddings=settings.index_enabled))
         return finding, self.root_for(path), markdown
+
+
+def close_entry(journal: Journal, entry: Entry, applied: bool, reason: str = "") -> None:
+    """Commit (applied) or roll back a journal entry; a failure is left to the next start's recovery."""
+    try:
+        if applied:
+            journal.commit(entry)
+        else:
+            journal.rollback(entry, reason)
+    except OSError:
+        log.exception("cannot close journal entry %s; the next start's recovery will", entry.id)
+
+
+def write_explanation(root: Path, finding: Finding, markdown: str) -> Path | None:
+    """Write a finding's explanation to `.coderev/explain/` (no symlink followed); None when it cannot be written."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", finding.fingerprint).lstrip(".") or "finding"
+    rel = f".coderev/explain/{name}.md"
+    try:
+        write_text(root, rel, markdown)  # refuses a symlinked .coderev, explain/ or file
+    except OSError as exc:
+        log.warning("cannot write the explanation: %s", exc)
+        return None
+    return root / rel
+
+
+def recover_folders(ls: CoderevServer) -> None:
+    """Finish or roll back the fixes a crash interrupted, in every workspace folder (off the event loop)."""
+    for state in list(ls.folders.values()):
+        try:
+            recover(Journal(state.root))
+        except Exception:
+            log.exception("journal recovery in %s failed", state.root)

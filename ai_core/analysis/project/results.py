@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_core.analysis.project.modules import SCAN_MAX_MODULES, CachedResult
+from ai_core.analysis.project.openapi import spec_operations
 from ai_core.analysis.project.resolution import NameResolver
 from ai_core.analysis.symbols import FunctionInfo, ModuleInfo
 from ai_core.parsing import ParsedDocument
@@ -50,6 +51,26 @@ class Project(NameResolver):
             copy._dependents = {k: set(v) for k, v in self._dependents.items()}
             copy._dirs = dict(self._dirs)
             return copy
+
+    # ---------------------------------------------------------------- project files other than modules
+
+    def has_file(self, path: str) -> bool:
+        """Whether a file exists at an absolute path (the indexed files in a scan, else the disk)."""
+        with self.lock:
+            return self._exists_file(path)
+
+    def openapi_operations(self) -> dict[str, str]:
+        """'module.function' -> spec file, for the operationIds of the OpenAPI specs near the roots (read once)."""
+        with self.lock:
+            found: dict[str, str] | None = self.__dict__.get("_operations")
+            if found is None:
+                found = {}
+                for root in self.roots:
+                    if os.path.isdir(root):
+                        for name, spec in spec_operations(str(root)).items():
+                            found.setdefault(name, spec)
+                self.__dict__["_operations"] = found
+            return found
 
     # ---------------------------------------------------------------- cached results
 

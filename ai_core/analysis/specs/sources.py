@@ -42,13 +42,59 @@ REQUEST_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("query", "aiohttp: query string"),
     ("match_info", "aiohttp: URL variables"),
     ("post", "aiohttp: await request.post()"),
+    ("text", "aiohttp: await request.text()"),
+    ("read", "aiohttp: await request.read()"),
+    ("content", "aiohttp: request.content stream"),
+    ("rel_url", "aiohttp: the relative URL with its query (request.rel_url.query)"),
+    ("params", "falcon/pyramid/bottle: query and form parameters"),
+    ("get_param", "falcon: one parameter"),
+    ("get_param_as_list", "falcon: a list parameter"),
+    ("media", "falcon: parsed body"),
+    ("get_media", "falcon: parsed body"),
+    ("bounded_stream", "falcon: raw body"),
+    ("get_header", "falcon: one header"),
+    ("matchdict", "pyramid: URL variables"),
+    ("json_body", "pyramid: parsed JSON body"),
+    ("forms", "bottle: form body"),
+    ("arguments", "tornado: query and body arguments"),
+    ("query_arguments", "tornado: query arguments"),
+    ("body_arguments", "tornado: body arguments"),
 )
 """Attributes of a request object that carry client data (request.user, request.method do not)."""
+
+REQUEST_GLOBALS = ("flask.request", "quart.request", "bottle.request")
+"""Module-level request proxies: `from flask import request` (also Quart's, awaited, and Bottle's)."""
+
+HANDLER_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    ("get_argument", "tornado: a query or body argument"),
+    ("get_arguments", "tornado: query or body arguments"),
+    ("get_query_argument", "tornado: a query argument"),
+    ("get_query_arguments", "tornado: query arguments"),
+    ("get_body_argument", "tornado: a body argument"),
+    ("get_body_arguments", "tornado: body arguments"),
+    ("get_cookie", "tornado: a cookie"),
+    ("path_args", "tornado: URL captures"),
+    ("path_kwargs", "tornado: URL captures"),
+    ("path", "http.server: the request path and query string"),
+    ("headers", "http.server: request headers"),
+    ("rfile", "http.server/socketserver: the request body stream"),
+    ("requestline", "http.server: the request line"),
+    ("raw_requestline", "http.server: the raw request line"),
+)
+"""Attributes of `self` in request handler classes (Tornado RequestHandler, http.server's
+BaseHTTPRequestHandler) that carry client data; `<self-request>` in patterns."""
+
+FORM_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    ("data", "WTForms/Flask-WTF: a field's submitted value (form.name.data) or all of them (form.data)"),
+    ("raw_data", "WTForms: a field's raw submitted values"),
+    ("cleaned_data", "Django forms: the submitted values after field conversion (strings stay strings)"),
+)
+"""Attributes of form objects (instances of project classes deriving from a form base) that carry client data."""
 
 _WEB_REQUEST = tuple(
     Source(
         id=f"source.request.{name}",
-        patterns=(f"flask.request.{name}", f"<request>.{name}"),
+        patterns=(*(f"{proxy}.{name}" for proxy in REQUEST_GLOBALS), f"<request>.{name}"),
         reason=f"HTTP request data controlled by the client ({where}).",
         example=f"value = request.{name}",
         label=f"request.{name}",
@@ -56,8 +102,33 @@ _WEB_REQUEST = tuple(
     for name, where in dict(REQUEST_ATTRIBUTES).items()
 )
 
+_HANDLER_SELF = tuple(
+    Source(
+        id=f"source.handler.{name}",
+        patterns=(f"<self-request>.{name}",),
+        reason=f"HTTP request data controlled by the client ({where}).",
+        example=f"value = self.{name}",
+        label=f"self.{name}",
+    )
+    for name, where in HANDLER_ATTRIBUTES
+)
+
+_FORM_FIELDS = tuple(
+    Source(
+        id=f"source.form.{name}",
+        patterns=(f"<form>.{name}",),
+        reason=f"Form data submitted by the client ({where}).",
+        example=f"value = form.title.{name}" if name != "cleaned_data" else "value = form.cleaned_data['title']",
+        label=f"form field .{name}",
+        kind="attribute",
+    )
+    for name, where in FORM_ATTRIBUTES
+)
+
 SOURCES: tuple[Source, ...] = (
     *_WEB_REQUEST,
+    *_HANDLER_SELF,
+    *_FORM_FIELDS,
     Source(
         id="source.django-url-kwargs",
         patterns=("self.kwargs",),
@@ -131,6 +202,17 @@ FRAMEWORK_PARAMETERS: dict[str, str] = {
     "django-url-kwarg": "Functions in views.py taking `request` first receive URL captures as the other "
                         "parameters.",
     "click-option": "@click.command / @click.option / typer commands receive command-line values.",
+    "registered-view": "Views registered by calls (`add_url_rule(view_func=f)`, aiohttp `router.add_get(path, f)`, "
+                       "Starlette `Route(path, f)`, Django `path()`/`re_path()` in a urls.py beside the views) get "
+                       "their URL variables as parameters, as decorated ones do.",
+    "handler-class": "Methods of Flask MethodView/View, Django and DRF views, Tornado RequestHandler (path "
+                     "arguments, self.get_argument...), http.server's BaseHTTPRequestHandler (self.path, "
+                     "self.headers, self.rfile) and Falcon responders (on_get(self, req, resp, **fields)).",
+    "wsgi-environ": "The `environ` of a WSGI application callable `app(environ, start_response)`.",
+    "graphql-argument": "Arguments of GraphQL resolvers: graphene resolve_x(root, info, **args), strawberry "
+                        "@strawberry.field methods, ariadne @query.field resolvers.",
+    "openapi-operation": "Parameters of functions named as an operationId in an OpenAPI spec of the project "
+                         "(Connexion passes path, query and body parameters to them).",
     "request-object": "A parameter named request/req or annotated Request/HttpRequest is a request object; "
                       "its client-data attributes are sources.",
 }

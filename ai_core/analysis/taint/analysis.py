@@ -1,10 +1,12 @@
 """Taint analysis of one module inside a project: which functions to analyze, summaries on demand, caching.
 
 The functions analyzed for findings ("roots") are the module's top-level code, functions that mention
-a source or a structural sink (a cheap byte-level prefilter), request/CLI handlers, and functions that
-call a project function that reads a source. Everything else is analyzed only when a root calls it
-with data that matters, as a summary; summaries and findings are cached per function fingerprint in
-the Project, so an edit re-analyzes only the functions it touched and those that depend on them.
+a source or a structural sink (a cheap byte-level prefilter), request/CLI handlers (decorated, registered,
+methods of handler classes, or defined inside another function), methods reading a `self.x` that a
+sibling method sets from a source, and functions that call a project function that reads a source.
+Everything else is analyzed only when a root calls it with data that matters, as a summary; summaries
+and findings are cached per function fingerprint in the Project, so an edit re-analyzes only the
+functions it touched and those that depend on them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from ai_core.analysis.project import GlobalRef, Project
 from ai_core.analysis.specs import SpecSet
 from ai_core.analysis.symbols import SOURCE_TOKENS, ClassInfo, FunctionInfo, ModuleInfo
 from ai_core.analysis.taint.engine import FunctionEval
-from ai_core.analysis.taint.frameworks import ROUTE_METHODS
+from ai_core.analysis.taint.frameworks import ROUTE_METHODS, Route, local_bases, route_of
+from ai_core.analysis.taint.handler_classes import FALCON_RESPONDER
+from ai_core.analysis.taint.registrations import module_dotted, registration_for, registrations
 from ai_core.analysis.taint.review import SQL_BUILDING
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
-from ai_core.analysis.taint.values import Val
+from ai_core.analysis.taint.values import Val, join2
 from ai_core.findings import Finding
 
 log = logging.getLogger(__name__)
@@ -27,9 +31,23 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 8
 """How deep summaries are computed on demand before a call is treated like an unknown library call."""
 _CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+_NESTED_ROUTE = re.compile(rb"@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|delete|patch|api_route|websocket|field)"
+                           rb"\s*\(|\badd_url_rule\s*\(|\bstart_response\b")
+"""Handlers defined inside a function (`def init(app): @app.route(...)`) make it a root (prefilter on bytes)."""
+_HANDLER_BASE = re.compile(r"(?:RequestHandler|MethodView|View|ViewSet|APIView|ObjectType|Mutation|Handler)\Z")
+"""Last components of base class names whose methods may be request handlers (prefilter on names)."""
+_HANDLER_SELF_SOURCE = re.compile(rb"\bself\.(?:get_(?:query_|body_)?arguments?|get_cookie|path|headers|rfile)\b")
+"""Client data read through `self` in handler classes (Tornado, http.server), for methods without a source word."""
+_SELF_ASSIGN = re.compile(rb"\bself\.([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
 _LIBRARIES = frozenset({"flask", "django", "fastapi", "starlette", "os", "sys", "re", "json", "typing",
                         "collections", "logging", "subprocess", "pickle", "yaml", "requests", "httpx", "sqlalchemy",
                         "__future__", "typer", "click", "pathlib", "datetime", "functools", "itertools"})
+
+
+def _reads_source(method: FunctionInfo) -> bool:
+    """A method that may read client data: a source word, or a handler class's `self.get_argument(...)`."""
+    return method.has_source_tokens() or method.module.mentions(_HANDLER_SELF_SOURCE, method.node.start_byte,
+                                                                   method.node.end_byte)
 
 
 def _is_library(target: str) -> bool:
@@ -49,6 +67,8 @@ class TaintAnalysis:
         self._file_tokens: dict[str, bool] = {}
         self._imported: dict[tuple[str, str, str], str | None] = {}
         self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
+        self._fields: dict[str, dict[str, Val]] = {}
+        self._request_results: dict[str, FunctionResult] = {}
         self.deps: set[str] = set()
 
     # ------------------------------------------------------------------ per module
@@ -144,6 +164,112 @@ class TaintAnalysis:
                     break
         return module.classes.get(name) if module is not None else None
 
+    # ------------------------------------------------------------------ handlers
+
+    def route(self, info: FunctionInfo) -> Route:
+        """What framework role a function has: decorators, its class's bases, or a registration by call."""
+        bases = self.class_bases(info.module.classes[info.class_name]) \
+            if info.class_name and info.class_name in info.module.classes else ()
+        return route_of(info.module, info, self.global_kinds(info.module), bases,
+                        registration_for(self.project, info))
+
+    def class_bases(self, cls: ClassInfo, depth: int = 0) -> tuple[str, ...]:
+        """Qualified names of a class's bases, through the project's own classes (cached on the class)."""
+        cached: tuple[str, ...] | None = cls.__dict__.get("_qualified_bases")
+        if cached is not None:
+            return cached
+        found = list(local_bases(cls.module, cls.bases))
+        for base in cls.bases:
+            target = cls.module.imports.get(base.partition(".")[0])
+            if depth < 3 and (target is None or not _is_library(target)):
+                parent = self.project.class_named(cls.module, base)
+                if parent is not None and parent is not cls:
+                    found.extend(self.class_bases(parent, depth + 1))
+        result = tuple(found)
+        cls.__dict__["_qualified_bases"] = result
+        return result
+
+    def handler_like(self, info: FunctionInfo) -> bool:
+        """Cheap: a method of a handler-looking class, a registered view, a Falcon responder, a WSGI app."""
+        module = info.module
+        if info.class_name is not None:
+            cls = module.classes.get(info.class_name)
+            if cls is not None and any(_HANDLER_BASE.search(b) for b in cls.bases):
+                return True
+            if FALCON_RESPONDER.match(info.name) or info.name.startswith("resolve_"):
+                return True
+            return self.reads_sourced_attribute(info)
+        if registrations(module).get(info.name) is not None:
+            return True
+        if info.params and info.params[-1].name == "start_response":
+            return True
+        operations = self.project.openapi_operations()
+        return bool(operations) and any(f"{module_dotted(module, str(root))}.{info.name}" in operations
+                                        for root in self.project.roots)
+
+    def reads_sourced_attribute(self, info: FunctionInfo) -> bool:
+        """A method reading `self.x` where a sibling method that reads a source assigns `self.x`."""
+        cls = info.module.classes.get(info.class_name or "")
+        if cls is None or not self.sourced_fields(cls):
+            return False
+        pattern: re.Pattern[bytes] = cls.__dict__["_sourced_pattern"]
+        return bool(pattern.search(info.module.data[info.node.start_byte:info.node.end_byte]))
+
+    def sourced_fields(self, cls: ClassInfo) -> frozenset[str]:
+        """Names `x` that a method of the class mentioning a source assigns as `self.x` (by text, cached)."""
+        cached: frozenset[str] | None = cls.__dict__.get("_sourced_fields")
+        if cached is not None:
+            return cached
+        fields: set[bytes] = set()
+        for method in self.family_methods(cls):
+            if _reads_source(method):
+                fields.update(_SELF_ASSIGN.findall(method.module.data[method.node.start_byte:method.node.end_byte]))
+        if fields:
+            cls.__dict__["_sourced_pattern"] = re.compile(rb"\bself\.(?:" + b"|".join(sorted(fields)) + rb")\b")
+        result = frozenset(f.decode("ascii", "replace") for f in fields)
+        cls.__dict__["_sourced_fields"] = result
+        return result
+
+    def family_methods(self, cls: ClassInfo) -> list[FunctionInfo]:
+        """The methods of a class and of its project base classes (a base's `prepare()` sets what `get()` reads)."""
+        methods: list[FunctionInfo] = []
+        seen: set[str] = set()
+        stack = [(cls, 0)]
+        while stack:
+            current, depth = stack.pop()
+            if current.key in seen:
+                continue
+            seen.add(current.key)
+            methods.extend(current.methods.values())
+            if depth < 3:
+                for base in current.bases:
+                    head = base.partition(".")[0]
+                    target = current.module.imports.get(head)
+                    if head in current.module.classes or (target is not None and not _is_library(target)
+                                                          and self.module_may_have_sources(current.module, target)):
+                        parent = self.project.class_named(current.module, base)  # parses only files with sources
+                        if parent is not None:
+                            stack.append((parent, depth + 1))
+        return methods
+
+    def class_fields(self, cls: ClassInfo, depth: int) -> dict[str, Val]:
+        """`self.x` -> the source data the class's source-reading methods leave in it (once per class)."""
+        found = self._fields.get(cls.key)
+        if found is not None:
+            return found
+        fields: dict[str, Val] = {}
+        self._fields[cls.key] = fields  # while computing, a method asking again sees what is known so far
+        for method in self.family_methods(cls):
+            if not _reads_source(method) or not _SELF_ASSIGN.search(
+                    method.module.data[method.node.start_byte:method.node.end_byte]):
+                continue
+            result = self.function_result(method, depth)
+            for attr, val in (result.attributes or {}).items() if result is not None else ():
+                if isinstance(val, Val):
+                    old = fields.get(attr)
+                    fields[attr] = join2(old, val) if old is not None else val
+        return fields
+
     # ------------------------------------------------------------------ functions
 
     def function_result(self, info: FunctionInfo, depth: int) -> FunctionResult | None:
@@ -165,11 +291,33 @@ class TaintAnalysis:
         self.project.store(info, info.module, self.kind, result, result.deps)
         return result
 
+    def request_result(self, info: FunctionInfo, depth: int, requests: frozenset[str]) -> FunctionResult | None:
+        """A function analyzed with request objects in the parameters `requests` (once per file and set)."""
+        key = f"{info.key}#requests:{','.join(sorted(requests))}"
+        found = self._request_results.get(key)
+        if found is not None:
+            return found
+        if depth > MAX_DEPTH:
+            return None
+        if key in self._stack:
+            return EMPTY
+        self._stack.add(key)
+        try:
+            evaluator = FunctionEval(self, info.module, info, self.globals_env(info.module), depth)
+            evaluator.requests = requests
+            result = evaluator.run()
+        finally:
+            self._stack.discard(key)
+        self._request_results[key] = result
+        return result
+
     def is_root(self, info: FunctionInfo) -> bool:
         """Whether a function needs analyzing for findings of its own (see the module docstring)."""
         if info.has_source_tokens(self.specs.extra_source_tokens):
             return True
         if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
+            return True
+        if info.module.mentions(_NESTED_ROUTE, info.node.start_byte, info.node.end_byte) or self.handler_like(info):
             return True
         if info.module.mentions(self.specs.review_tokens, info.node.start_byte, info.node.end_byte):
             return True  # a helper that builds SQL or a command from its parameters: review tier
@@ -178,9 +326,10 @@ class TaintAnalysis:
         data = info.module.data[info.node.start_byte:info.node.end_byte]
         for dec in info.decorators:
             text = info.module.data[dec.start_byte:dec.end_byte]
-            if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].decode(errors="replace") in ROUTE_METHODS:
+            if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].lstrip(b"@ ").decode(errors="replace") \
+                    in ROUTE_METHODS:
                 return True
-            if b"click" in text or b".command" in text:
+            if any(word in text for word in (b"click", b".command", b"strawberry", b"view_config", b".field(")):
                 return True
         return self.calls_source_function(info, data)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from ai_core.analysis.specs.sources import REQUEST_GLOBALS
 from ai_core.analysis.specs.spec_types import ALL, REVIEW_CLASSES
 from ai_core.analysis.symbols import ClassInfo, FunctionInfo
+from ai_core.analysis.taint.frameworks import is_request_param
 from ai_core.analysis.taint.review import built_string
 from ai_core.analysis.taint.state import EvalState
 from ai_core.analysis.taint.summary import SinkFlow
@@ -77,6 +79,21 @@ class ProjectCalls:
             unproven = False  # the handler's own parameters are typed or injected by the framework
         return unproven and built_string(passed, self.ev.defs, self.ev.data)
 
+    def request_params(self, info: FunctionInfo, args: dict[int, tuple[Node | None, Val]]) -> frozenset[str]:
+        """Parameters of `info` that receive a request object here but are not named or typed as one
+        (`get_arg(request, "q")` into `def get_arg(r, name)`)."""
+        names: set[str] = set()
+        for index, (node, val) in args.items():
+            if index >= len(info.params):
+                continue
+            param = info.params[index]
+            if param.star or is_request_param(param.name, param.annotation):
+                continue
+            dotted = self.ev.dotted_of(node) if node is not None and val.kind is None else None
+            if val.kind == "<request>" or (dotted is not None and self.ev.qualify(dotted) in REQUEST_GLOBALS):
+                names.add(param.name)
+        return frozenset(names)
+
     def construct(self, cls: ClassInfo, node: Node, label: str, positional: list[tuple[Node, Val]],
                   keywords: dict[str, tuple[Node, Val]]) -> Val:
         """`Cls(...)`: its __init__ sees the arguments; the result is an instance of Cls."""
@@ -88,10 +105,6 @@ class ProjectCalls:
     def apply(self, info: FunctionInfo, bound: bool, node: Node, label: str, positional: list[tuple[Node, Val]],
               keywords: dict[str, tuple[Node, Val]], receiver: Val | None, receiver_node: Node | None) -> Val:
         """Apply a callee's summary: its parameter-to-sink flows become findings or flows of ours."""
-        result = self.ev.a.function_result(info, self.ev.depth + 1)
-        self.ev.deps.add(info.key)
-        if result is None:  # too deep: library-like propagation
-            return self.ev.args_val(positional, keywords, receiver if bound else None)
         params = info.params
         args: dict[int, tuple[Node | None, Val]] = {}
         offset = 0
@@ -114,6 +127,18 @@ class ProjectCalls:
             elif kwstar is not None:
                 previous = args.get(kwstar)
                 args[kwstar] = (arg_node, join2(previous[1], val) if previous else val)
+            if name == "**":  # f(**mapping) may fill any parameter not passed otherwise
+                for param in params[offset:]:
+                    if not param.star and param.index not in args:
+                        args[param.index] = (arg_node, val)
+        requests = self.request_params(info, args)
+        result = self.ev.a.request_result(info, self.ev.depth + 1, requests) if requests else \
+            self.ev.a.function_result(info, self.ev.depth + 1)
+        self.ev.deps.add(info.key)
+        if result is None:  # too deep: library-like propagation
+            return self.ev.args_val(positional, keywords, receiver if bound else None)
+        if requests and info.module is self.ev.module:
+            self.ev.adopt_findings(result.findings)  # the helper's own sinks fed by the request it was given
         summary = result.summary
         callee = f"{info.name}()"
         for flow in summary.sinks:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from ai_core.analysis.specs.sources import FORM_ATTRIBUTES
 from ai_core.analysis.specs.spec_types import Source
 from ai_core.analysis.taint.calls import ProjectCalls
 from ai_core.analysis.taint.guards import LITERALS, SSRF_MARK, Guards
 from ai_core.analysis.taint.state import FIXED_HOST, XSS_MARK, EvalState
 from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Origin, Val, class_marks, join, join2, marked
+
+LAMBDA_KIND = "<lambda>"
+FORM_ATTRS = frozenset(name for name, _ in FORM_ATTRIBUTES)
+FORM_BASES = ("flask_wtf.", "wtforms.", "django.forms.", "django.contrib.auth.forms.")
 
 
 class ExpressionEval(EvalState):
@@ -25,6 +30,11 @@ class ExpressionEval(EvalState):
         if kind == "identifier":
             return self.lookup(self.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace"))
         if kind == "call":
+            fn = node.child_by_field_name("function")
+            if fn is not None and fn.type == "identifier":
+                callee = self.env.get(self.text(fn))
+                if callee is not None and callee.kind == LAMBDA_KIND:
+                    return join2(self.ev_call(node), Val(callee.facts))
             return self.ev_call(node)
         if kind == "attribute":
             return self.ev_attribute(node)
@@ -71,7 +81,7 @@ class ExpressionEval(EvalState):
                 self.assign(name, val)
             return val
         if kind == "lambda":
-            return CLEAN
+            return self.ev_lambda(node)
         if kind == "keyword_argument":
             return self.ev(node.child_by_field_name("value"))
         if kind == "yield":
@@ -152,6 +162,21 @@ class ExpressionEval(EvalState):
             return Val(val.facts, val.const, lval.kind, lval.head)
         return val
 
+    def ev_lambda(self, node: Node) -> Val:
+        """A lambda: its body runs here (sinks in it see this scope's data); its value carries the body's data."""
+        saved = self.env
+        self.env = dict(saved)
+        params = node.child_by_field_name("parameters")
+        try:
+            for param in params.named_children if params is not None else []:
+                name = param.child_by_field_name("name") if param.type != "identifier" else param
+                if name is not None and name.type == "identifier":
+                    self.env[self.text(name)] = CONST
+            val = self.ev(node.child_by_field_name("body"))
+        finally:
+            self.env = saved
+        return Val(val.facts, False, LAMBDA_KIND)
+
     def ev_attribute(self, node: Node) -> Val:
         """`obj.attr`: a source (request.args), a tracked attribute (self.x), or the object's data."""
         dotted = self.dotted_of(node)
@@ -163,7 +188,14 @@ class ExpressionEval(EvalState):
             source = self.specs.source(qualified, False)
             if source is not None:
                 return self.source_val(source, node)
-            head = dotted.split(".", 1)[0]
+            head, _, rest = dotted.partition(".")
+            if head == "self" and rest and "." not in rest and self.class_info is not None:
+                field = self.class_field(rest)
+                if field is not None:
+                    return field
+            form_source = self.form_source(head, dotted)
+            if form_source is not None:
+                return self.source_val(form_source, node)
             if head not in self.env and head in self.module.imports and "." in qualified:
                 sanitizer = self.specs.attribute_sanitizer(qualified)
                 return CLEAN if sanitizer is None else CONST
@@ -200,6 +232,29 @@ class ExpressionEval(EvalState):
         kind = "builtins.dict" if node.type == "dictionary_comprehension" else \
             "builtins.list" if node.type == "list_comprehension" else None
         return Val(val.facts, val.const, kind)
+
+    def class_field(self, name: str) -> Val | None:
+        """What the class's other methods that read sources leave in `self.<name>`."""
+        cls = self.class_info
+        if cls is None or name not in self.a.sourced_fields(cls):
+            return None
+        val = self.a.class_fields(cls, self.depth + 1).get(name)
+        if val is not None:
+            self.deps.update(m.key for m in self.a.family_methods(cls) if m is not self.info)
+        return val
+
+    def form_source(self, head: str, dotted: str) -> Source | None:
+        """`form.title.data` / `form.cleaned_data` of an instance of a project form class (WTForms, Django)."""
+        attr = dotted.rsplit(".", 1)[-1]
+        if attr not in FORM_ATTRS:
+            return None
+        val = self.env.get(head)
+        if val is None or not val.kind or not val.kind.startswith("proj:"):
+            return None
+        cls = self.a.class_by_kind(val.kind)
+        if cls is None or not any(base.startswith(FORM_BASES) for base in self.a.class_bases(cls)):
+            return None
+        return self.specs.source(f"<form>.{attr}", False)
 
     def source_val(self, source: Source, node: Node) -> Val:
         """A fresh source fact at `node`."""

@@ -80,6 +80,34 @@ class TaintHost(Protocol):
         """A function's findings and summary."""
         ...
 
+    def request_result(self, info: FunctionInfo, depth: int, requests: frozenset[str]) -> FunctionResult | None:
+        """A function's findings and summary when the parameters `requests` hold request objects."""
+        ...
+
+    def route(self, info: FunctionInfo) -> Route:
+        """A function's framework role."""
+        ...
+
+    def class_bases(self, cls: ClassInfo) -> tuple[str, ...]:
+        """Qualified names of a class's bases."""
+        ...
+
+    def is_root(self, info: FunctionInfo) -> bool:
+        """Whether a function needs analyzing for findings of its own."""
+        ...
+
+    def sourced_fields(self, cls: ClassInfo) -> frozenset[str]:
+        """Names of `self.x` that source-reading methods of the class assign."""
+        ...
+
+    def class_fields(self, cls: ClassInfo, depth: int) -> dict[str, Val]:
+        """`self.x` -> the source data the class's methods leave in it."""
+        ...
+
+    def family_methods(self, cls: ClassInfo) -> list[FunctionInfo]:
+        """The methods of a class and of its project base classes."""
+        ...
+
 
 class EvalState:
     """What one function's evaluation holds, and how it reads names; its parts are mixed into FunctionEval."""
@@ -102,6 +130,8 @@ class EvalState:
         self.returns: list[Val] = []
         self.deps: set[str] = set()
         self.local_defs: dict[str, FunctionInfo] = {}
+        self.closures: list[tuple[FunctionInfo, dict[str, Val]]] = []
+        """Nested functions with the environment where they were defined (they read it as closures)."""
         self.defs: dict[str, Node] = {}
         """The latest expression assigned to each local name."""
         self.derived: dict[str, str] = {}
@@ -109,6 +139,8 @@ class EvalState:
         self.route = Route()
         self.server_module: bool | None = None
         """Whether the module imports a web framework (its argv/input are then not operator input); on first use."""
+        self.requests: frozenset[str] = frozenset()
+        """Parameters a caller passes request objects in (beyond the route's own)."""
         self.loop_depth = 0
         self.class_info: ClassInfo | None = (module.classes.get(info.class_name) if info is not None
                                              and info.class_name else None)
@@ -153,6 +185,11 @@ class EvalState:
                 return "<request>" + rest[7:]
             if rest == "kwargs" or rest.startswith("kwargs."):
                 return dotted
+            first = rest.split(".", 1)[0]
+            if first in self.route.self_sources:
+                return "<self-request>." + rest
+            if self.route.self_type and self.class_info is not None and first not in self.class_info.methods:
+                return f"{self.route.self_type}.{rest}"
         val = self.env.get(head)
         if val is not None:
             if val.kind:
@@ -183,6 +220,14 @@ class EvalState:
         if name in {"True", "False", "None"}:
             return CONST
         return CLEAN
+
+    def adopt_findings(self, findings: list[Finding]) -> None:
+        """Findings of another evaluation of this module's code (a closure, a helper given the request)."""
+        for finding in findings:
+            key = (finding.rule, finding.span.start_byte, finding.span.end_byte)
+            if key not in self._finding_keys:
+                self._finding_keys.add(key)
+                self.findings.append(finding)
 
     def step(self, node: Node, label: str) -> TaintStep:
         """A taint step at a node of this module."""

@@ -187,7 +187,7 @@ class StatementEval(EvalState):
         else:
             val = first = self.ev(expr)
         self.returns.append(val)
-        if self.route.framework in {"flask", "fastapi", "django"}:
+        if self.route.framework and self.route.framework != "cli":
             self.check_route_return(first_node, first)
 
     def check_route_return(self, node: Node, val: Val) -> None:
@@ -342,4 +342,5 @@ class StatementEval(EvalState):
         info = function_info(self.module, node, decorators, None, prefix=prefix)
         self.local_defs[info.name] = info
         self.env.pop(info.name, None)
+        self.closures.append((info, dict(self.env)))
 

@@ -42,6 +42,8 @@ class FunctionResult:
     deps: frozenset[str] = frozenset()
     env: dict[str, object] | None = None
     """For module-level code: the globals it leaves (used by the module's functions)."""
+    attributes: dict[str, object] | None = None
+    """For methods: `self.x` -> the source data the method left in it (read by the class's other methods)."""
 
 
 EMPTY = FunctionResult(Summary())

@@ -144,6 +144,13 @@ def stepped(val: Val, step: TaintStep) -> Val:
     return Val(tuple(fact.then(step) for fact in val.facts), val.const, val.kind, val.head)
 
 
+def sources_only(val: Val) -> Val:
+    """`val` without the parameters of the function it came from (what a nested function may see of it)."""
+    if not val.facts or all(fact.origin.is_source for fact in val.facts):
+        return val
+    return Val(tuple(fact for fact in val.facts if fact.origin.is_source), val.const, val.kind, val.head)
+
+
 def marked(val: Val, marks: frozenset[str]) -> Val:
     """`val` after a sanitizer: its facts carry `marks`; with ALL it is as safe as a constant."""
     if ALL in marks:
