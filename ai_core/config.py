@@ -49,7 +49,7 @@ class Settings:
     tiers: tuple[str, ...] = TIERS
     """Which finding tiers are shown: "flow" (proven flows from untrusted input and rule matches) and "review"
     (dangerous sinks fed by data not proven safe, one severity step lower). Default: both, for the CLI and the
-    editor alike, until the real-world bench (bench/realworld) measures which default gives the better F1."""
+    editor alike: the better F1 on bench/realworld (0.40 vs 0.37 for flow alone, README)."""
     honour_nosec: bool = False
     """Also treat bandit's `# nosec` comments as suppressions (besides `# coderev: ignore[...]`)."""
     exclude: tuple[str, ...] = ()
