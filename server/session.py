@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
@@ -25,7 +25,7 @@ from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding
 from ai_core.parsing import ContentChange, ParsedDocument, PositionEncoding, PositionMap
 from server.convert import encoding_of
-from server.protocol import SYNC_KIND, CoderevProtocol
+from server.protocol import SYNC_KIND, CoderevProtocol, serve_stdio
 
 if TYPE_CHECKING:
     from lsprotocol.types import Diagnostic
@@ -113,6 +113,8 @@ class Analyzed:
     findings: list[Finding]
     diagnostics: list[Diagnostic]
     result_id: str
+    scored: bool = False
+    """Whether the model scored these findings (else they are the rules' alone)."""
 
 
 @dataclass
@@ -122,6 +124,8 @@ class FolderState:
     root: Path
     settings: Settings
     analyzer: Analyzer | None = None
+    rules_analyzer: Analyzer | None = None
+    """The Analyzer without the model (the first, fast diagnostics)."""
 
 
 @dataclass
@@ -195,10 +199,14 @@ class CoderevServer(LanguageServer):
             doc = self.documents.get(uri)
             if doc is None:
                 return None
+            if version < doc.version:
+                log.warning("stale didChange for %s ignored: version %d after %d", uri, version, doc.version)
+                return doc
             edited = doc.snapshot()  # readers keep the old version until the new one is parsed
             await asyncio.to_thread(edited.apply_changes, changes, encoding, version)
             if self.documents.get(uri) is doc:
                 self.documents.put(uri, edited)
+                self.results.pop(uri, None)  # even at the same version: the text is new
             return edited
 
     def close_document(self, uri: str) -> None:
@@ -248,6 +256,12 @@ class CoderevServer(LanguageServer):
             folder.analyzer = Analyzer(folder.settings, scorer=self.scorer, project=self.project)
         return folder.analyzer
 
+    def rules_analyzer_of(self, folder: FolderState) -> Analyzer:
+        """The Analyzer of a folder without the model (rebuilt when its settings changed)."""
+        if folder.rules_analyzer is None or folder.rules_analyzer.project is not self.project:
+            folder.rules_analyzer = Analyzer(folder.settings, project=self.project)
+        return folder.rules_analyzer
+
     def analyzer_for(self, path: str) -> Analyzer:
         """The Analyzer configured for the folder of `path`."""
         return self.analyzer_of(self.folder_for(path))
@@ -269,7 +283,7 @@ class CoderevServer(LanguageServer):
         uris = {path: uri for uri, path in self.folder_uris().items()}
         for key, state in self.folders.items():
             state.settings = self._settings_for(key, uris.get(key, ""))
-            state.analyzer = None
+            state.analyzer = state.rules_analyzer = None
         notify(self.listeners.settings_changed, "settings")
 
     def _settings_for(self, root: str, folder_uri: str) -> Settings:
@@ -291,6 +305,10 @@ class CoderevServer(LanguageServer):
         """The first workspace folder (sorted), where adapters and feedback live."""
         roots = sorted(state.root for state in self.folders.values())
         return roots[0] if roots else None
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with coderev's reader (it resynchronises after a broken frame)."""
+        serve_stdio(self.protocol, stdin, stdout)  # type: ignore[arg-type]
 
     def shutdown(self) -> None:
         """Stop the analysis pool, then pygls."""
