@@ -98,6 +98,8 @@ class CoderevProtocol(LanguageServerProtocol):
         if self._shutdown and is_request and method != types.EXIT:
             self._reply_error(request_id, JsonRpcInvalidRequest(f"{method}: the server is shutting down"))
             return
+        if method is not None:
+            data.setdefault("params", None)  # JSON-RPC lets a request or notification omit its params
         try:
             message = self.structure_message(data)
         except JsonRpcException as exc:
