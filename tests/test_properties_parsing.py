@@ -70,8 +70,9 @@ def test_a_lone_cr_starts_a_new_line_as_in_lsp_clients():
     assert PositionMap(b"a = 1\rb = 2").position_at(6, PositionEncoding.UTF16) == (1, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="PositionMap decodes lines with errors='replace': a lone surrogate (JSON \\ud800 "
-                                       "from an editor) becomes 3 characters, so later UTF-16 columns map 5 bytes off")
+@pytest.mark.xfail(strict=True, reason="PositionMap decodes lines with errors='replace': a lone surrogate "
+                                       "(JSON \\ud800 from an editor) becomes 3 characters, so later UTF-16 "
+                                       "columns map 5 bytes off")
 def test_a_lone_surrogate_counts_as_one_utf16_unit():
     positions = PositionMap("a\ud800b = 1".encode("utf-8", "surrogatepass"))
     assert positions.position_at(4, PositionEncoding.UTF16) == (0, 2)

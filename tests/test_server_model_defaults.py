@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -14,6 +15,7 @@ from tests.lsp_support import open_document, server_config, wait_for_diagnostics
 from tests.test_model_server import VULNERABLE, wait_for_log
 
 MODEL_STATUS = "coderev/modelStatus"
+pytestmark = pytest.mark.slow  # 10-15 s each (the real model and index load); still run by `make test`
 
 
 @pytest_lsp.fixture(config=server_config(), params=["neovim", "visual_studio_code"])
