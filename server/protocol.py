@@ -80,6 +80,23 @@ class CoderevProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):  # type: ignore[no-untyped-def]
+        """Run a handler as pygls does, but forget its future once done when no response will pop it.
+
+        pygls files the future of every coroutine notification handler (and of every step of a generator
+        handler) under a fresh id and never removes it: one future, with its params, leaked per didChange.
+        """
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if getattr(callback, "func", None) == self._send_handler_result:
+            return  # a request: the response pops it
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda done: self._forget(msg_id, done))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
     # -- receiving ---------------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
         """Handle one decoded message; a request that cannot be handled gets a JSON-RPC error, never silence."""
