@@ -90,8 +90,14 @@ class CoderevProtocol(LanguageServerProtocol):
         if getattr(callback, "func", None) == self._send_handler_result:
             return  # a request: the response pops it
         future = self._request_futures.get(msg_id)
-        if future is not None:
-            future.add_done_callback(lambda done: self._forget(msg_id, done))
+        try:
+            loop = asyncio.get_running_loop()  # forgotten later on the loop: shutdown iterates the futures
+        except RuntimeError:
+            return
+        if future is None:
+            return
+        future.add_done_callback(
+            lambda done: loop.is_closed() or loop.call_soon_threadsafe(self._forget, msg_id, done))
 
     def _forget(self, msg_id: Any, future: Any) -> None:
         if self._request_futures.get(msg_id) is future:
