@@ -56,11 +56,15 @@ class CoderevProtocol(LanguageServerProtocol):
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any):  # type: ignore[no-untyped-def]
-        """End the process now (0 after shutdown, else 1), whatever is still running: loading, indexing."""
+        """End the process now, whatever is still running: loading, indexing (the stdio reader exits first)."""
+        self.exit()
+        yield from ()
+
+    def exit(self) -> None:
+        """End the process now: code 0 after shutdown, else 1 (as LSP says)."""
         code = 0 if self._shutdown else 1
         log.info("exit received: stopping (code %d)", code)
         exit_now(code)
-        yield from ()
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):  # type: ignore[no-untyped-def]
@@ -157,7 +161,10 @@ async def _serve(protocol: CoderevProtocol, stdin: BinaryIO) -> None:
         try:
             while chunk := read_some(READ_CHUNK):
                 for body in framer.feed(chunk):
-                    loop.call_soon_threadsafe(protocol.receive, _decode(body))
+                    message = _decode(body)
+                    if isinstance(message, dict) and message.get("method") == types.EXIT:
+                        protocol.exit()  # at once, from this thread: the loop may be busy
+                    loop.call_soon_threadsafe(protocol.receive, message)
         except Exception:
             log.exception("reading from the client failed")
         finally:

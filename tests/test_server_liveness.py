@@ -103,6 +103,16 @@ def test_a_huge_didopen_does_not_block_the_loop(raw: RawServer, tmp_path: Path):
     assert time.monotonic() - started < 1.5
 
 
+def test_exit_while_a_huge_document_is_parsed_ends_the_process_within_a_second(raw: RawServer, tmp_path: Path):
+    raw.initialize(tmp_path, RULES_ONLY)
+    raw.open(tmp_path / "big.py", "value = [\n" + "    1,\n" * 700_000 + "]\n")
+    started = time.monotonic()
+    raw.notify("exit")
+    assert raw.proc.wait(10) == 1
+    assert time.monotonic() - started < 1.0
+    assert "Traceback" not in raw.log()
+
+
 def test_creating_the_server_imports_no_heavy_library():
     script = ("import sys; from server.app import create_server; create_server(); "
               "print(sorted({'torch', 'transformers', 'sentence_transformers', 'lancedb'} & set(sys.modules)))")

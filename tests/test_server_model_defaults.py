@@ -72,3 +72,11 @@ async def test_on_a_warm_server_the_rules_publish_first_within_300_ms(editor: La
         latencies.append(time.monotonic() - started)
         assert "insecure-deserialization" in [d.code for d in first.diagnostics]
     assert min(latencies) < 0.3, latencies
+
+
+async def test_an_unavailable_model_is_shown_to_the_user_with_the_reason(editor: LanguageClient, tmp_path: Path):
+    await start_with_defaults(editor, tmp_path, adapter="9.9.9", indexEnabled=False)
+    assert "9.9.9" in await wait_for_log(editor, "model unavailable", timeout=300)
+    assert states(editor)[-1] == "unavailable"
+    [shown] = [m for m in editor.messages if "model is unavailable" in m.message]
+    assert shown.type == types.MessageType.Warning and "9.9.9" in shown.message
