@@ -48,7 +48,8 @@ async def analyze_document(server: CoderevServer, uri: str, folder: FolderState 
     else:
         loop = asyncio.get_running_loop()
         try:  # the Analyzer too is built on the pool (its registry loads on first use)
-            findings = await loop.run_in_executor(server.executor, lambda: analyzer.analyze(snapshot, path))
+            pool = server.model_executor if analyzer.scorer is not None else server.executor
+            findings = await loop.run_in_executor(pool, lambda: analyzer.analyze(snapshot, path))
         except Exception:
             log.exception("analysis of %s failed", path)
             findings = []

@@ -162,6 +162,8 @@ class CoderevServer(LanguageServer):
         self.project: Any = None
         """The project symbol table for cross-file analysis (set by the project feature)."""
         self.executor = ThreadPoolExecutor(2, thread_name_prefix="coderev-analysis")
+        self.model_executor = ThreadPoolExecutor(1, thread_name_prefix="coderev-model")
+        """The model's refinements run here, so the rules' first diagnostics never queue behind them."""
         self.scheduled: dict[str, asyncio.Task[None]] = {}
         """The debounced analysis task of each document uri."""
         self.listeners = Listeners()
@@ -313,4 +315,5 @@ class CoderevServer(LanguageServer):
     def shutdown(self) -> None:
         """Stop the analysis pool, then pygls."""
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.model_executor.shutdown(wait=False, cancel_futures=True)
         super().shutdown()
