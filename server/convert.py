@@ -135,6 +135,11 @@ def to_workspace_edit(files: Sequence[tuple[str, int | None, PositionMap, Sequen
     return types.WorkspaceEdit(document_changes=changes)
 
 
+def warning_message(text: str) -> types.ShowMessageParams:
+    """A warning for `window/showMessage`."""
+    return types.ShowMessageParams(type=types.MessageType.Warning, message=text)
+
+
 # -- notebooks: an LSP notebook as one Python source, and its findings back per cell -------------------
 
 def notebook_source(notebook: types.NotebookDocument, cell_text: Callable[[str], tuple[str | None, str]]

@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from server.convert import to_content_changes, to_diagnostics
 from server.session import Analyzed, CoderevServer, FolderState, notify, path_of
+
+if TYPE_CHECKING:
+    from ai_core.analysis import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +27,15 @@ SETTINGS_WAIT_S = 3.0
 PULL_ATTEMPTS = 3
 
 
-async def analyze_document(server: CoderevServer, uri: str, folder: FolderState | None = None) -> Analyzed | None:
-    """Analyze the current version of a document off the loop; None if it changed or closed meanwhile."""
+async def analyze_document(server: CoderevServer, uri: str, folder: FolderState | None = None,
+                           rules_only: bool = False) -> Analyzed | None:
+    """Analyze the current text of a document off the loop (by the rules alone if asked, else with the model
+    when it is loaded); None if the document changed or closed meanwhile."""
     doc = await server.documents.current(uri)
     if doc is None:
         return None
     cached = server.results.get(uri)
-    if cached is not None and cached.version == doc.version:
+    if cached is not None and cached.version == doc.version and (rules_only or cached.scored or not server.scorer):
         return cached
     if server.settings_ready is not None and not server.settings_ready.is_set():
         with contextlib.suppress(TimeoutError):
@@ -38,6 +44,8 @@ async def analyze_document(server: CoderevServer, uri: str, folder: FolderState 
     folder = folder or server.folder_for(path)
     settings = folder.settings
     snapshot = doc.snapshot()
+    analyzer: Analyzer = server.rules_analyzer_of(folder) if rules_only else server.analyzer_of(folder)
+    scored = getattr(analyzer, "scorer", None) is not None  # a Reviewer with a loaded model
     if len(snapshot.data) > settings.max_file_bytes:
         log.warning("%s is %d bytes, over max_file_bytes=%d: not analyzed", path, len(snapshot.data),
                     settings.max_file_bytes)
@@ -45,21 +53,27 @@ async def analyze_document(server: CoderevServer, uri: str, folder: FolderState 
     else:
         loop = asyncio.get_running_loop()
         try:  # the Analyzer too is built on the pool (its registry loads on first use)
-            findings = await loop.run_in_executor(
-                server.executor, lambda: server.analyzer_of(folder).analyze(snapshot, path))
+            pool = server.model_executor if scored else server.executor
+            findings = await loop.run_in_executor(pool, lambda: analyzer.analyze(snapshot, path))
         except Exception:
             log.exception("analysis of %s failed", path)
             findings = []
-    current = server.documents.get(uri)
-    if current is None or current.version != snapshot.version:
-        log.debug("dropping results for %s v%d (now %s)", uri, snapshot.version,
-                  current.version if current else "closed")
+    if server.documents.get(uri) is not doc:  # edited (even at the same version) or closed meanwhile
+        log.debug("dropping results for %s v%d", uri, snapshot.version)
         return None
     diagnostics, result_id = to_diagnostics(findings, snapshot.positions, server.encoding, snapshot.version,
                                             server.positions_of)
-    result = Analyzed(snapshot.version, findings, diagnostics, result_id)
-    server.results[uri] = result
+    result = Analyzed(snapshot.version, findings, diagnostics, result_id, scored=scored)
+    if not rules_only or not result.scored:
+        server.results[uri] = result
     return result
+
+
+def same_diagnostics(first: Analyzed, second: Analyzed) -> bool:
+    """Whether two analyses would show the same diagnostics (ranges, codes, messages and data)."""
+    def shown(result: Analyzed) -> list[tuple[object, ...]]:
+        return [(d.range, d.code, d.message, d.severity, repr(d.data)) for d in result.diagnostics]
+    return first.version == second.version and shown(first) == shown(second)
 
 
 def client_pulls(server: CoderevServer) -> bool:
@@ -76,19 +90,27 @@ def pushes(server: CoderevServer, folder: FolderState) -> bool:
 
 
 async def publish(server: CoderevServer, uri: str, folder: FolderState, delay_s: float = 0.0) -> None:
-    """Wait `delay_s` (debounce), analyze, and push diagnostics if the version is still current."""
+    """Wait `delay_s` (debounce), push the rules' diagnostics, then the model's where they differ."""
     try:
         if delay_s:
             await asyncio.sleep(delay_s)
-        result = await analyze_document(server, uri, folder)
-        if result is None or not pushes(server, folder):
+        first = await analyze_document(server, uri, folder, rules_only=server.scorer is not None)
+        if first is None or not pushes(server, folder):
             return
-        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=result.version, diagnostics=result.diagnostics))
+        _push(server, uri, first)
+        if not first.scored and server.scorer is not None:  # the model refines the rules' findings
+            refined = await analyze_document(server, uri, folder)
+            if refined is not None and not same_diagnostics(first, refined):
+                _push(server, uri, refined)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("publishing diagnostics for %s failed", uri)
+
+
+def _push(server: CoderevServer, uri: str, result: Analyzed) -> None:
+    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+        uri=uri, version=result.version, diagnostics=result.diagnostics))
 
 
 def schedule(server: CoderevServer, uri: str, debounce: bool) -> None:
@@ -137,6 +159,8 @@ async def did_change(ls: CoderevServer, params: types.DidChangeTextDocumentParam
         return
     if changed is None:
         log.warning("didChange for unopened %s ignored", uri)
+        return
+    if changed.version != params.text_document.version:  # stale: the session logged and ignored it
         return
     schedule(ls, uri, debounce=True)
 

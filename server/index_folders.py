@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ai_core.heavy_imports import forget_failures, load_heavy
 from ai_core.retrieval.provider import IndexDefinitionProvider
 from ai_core.timing import timed_call
 from server.session import CoderevServer, path_of
@@ -26,6 +27,8 @@ if TYPE_CHECKING:  # lancedb and pyarrow (~100 MB) load only once a folder is in
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+INDEX_LIBRARIES = ("torch", "transformers", "sentence_transformers", "lancedb")
 
 
 class Progress(Protocol):
@@ -116,6 +119,9 @@ class Indexing:
         self.tokens = itertools.count(1)
         self.provider = IndexDefinitionProvider(lambda: [f.index for f in list(self.folders.values())])
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.heavy_ready = False
+        """Whether lancedb, torch and the embedder's libraries are imported (on the worker)."""
+        self.importing: asyncio.Future[dict[str, str]] | None = None
         self.start_progress: StartProgress = _no_progress
         """Starts `$/progress` for a job (token, title, cancel flag); the LSP side sets it."""
 
@@ -124,6 +130,9 @@ class Indexing:
         """Start indexing folders that have the index enabled; forget those that turned it off."""
         wanted: dict[str, tuple[Path, str]] = {}
         if not any(state.settings.index_enabled for state in self.server.folders.values()) and not self.folders:
+            return
+        if not self.heavy_ready:  # lancedb and the embedder import on the worker, never on the loop
+            self._spawn(self.import_heavy())
             return
         from ai_core.retrieval.indexer import CodeIndex
         from ai_core.retrieval.store import resolve_uri
@@ -143,6 +152,20 @@ class Indexing:
             settings = self.server.folders[key].settings
             self.folders[key] = FolderIndex(root, uri, CodeIndex(root, settings, uri=uri))
             self._spawn(self.sync(self.folders[key], rebuild=False, title="coderev: indexing workspace"))
+
+    async def import_heavy(self) -> None:
+        """Import the index's libraries on the worker thread (behind the one import lock), then start indexing."""
+        if self.importing is None:
+            self.importing = self._submit(lambda: load_heavy(INDEX_LIBRARIES))
+        failed = {name: why for name, why in (await asyncio.shield(self.importing)).items() if why}
+        if failed:
+            log.warning("workspace indexing is unavailable: cannot import %s", ", ".join(failed))
+            self.importing = None
+            forget_failures()
+            return
+        if not self.heavy_ready:
+            self.heavy_ready = True
+            self.ensure_folders()
 
     def _spawn(self, coroutine: Any) -> None:
         try:
@@ -223,6 +246,8 @@ class Indexing:
 
     async def reindex(self, rebuild: bool) -> dict[str, Any]:
         """The coderev.reindex command: bring every folder's index up to date (or rebuild it)."""
+        if not self.heavy_ready:
+            await self.import_heavy()
         self.ensure_folders()
         results = []
         for folder in list(self.folders.values()):

@@ -32,7 +32,8 @@ async def register_watchers(server: CoderevServer) -> None:
     """Ask the client to send didChangeWatchedFiles for Python files, if it can register them."""
     capabilities = server.client_capabilities.workspace
     watched = capabilities.did_change_watched_files if capabilities else None
-    if not server.state(Indexing).folders or watched is None or not watched.dynamic_registration:
+    indexed = server.state(Indexing).folders or any(f.settings.index_enabled for f in server.folders.values())
+    if not indexed or watched is None or not watched.dynamic_registration:
         return
     options = types.DidChangeWatchedFilesRegistrationOptions(
         watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")])

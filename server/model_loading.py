@@ -16,6 +16,8 @@ from typing import Any
 
 from ai_core.config import Settings
 from ai_core.findings import Finding
+from ai_core.heavy_imports import forget_failures, load_heavy
+from server.convert import warning_message
 from server.diagnostics import reanalyze_all
 from server.session import CoderevServer, path_of
 
@@ -23,7 +25,36 @@ log = logging.getLogger(__name__)
 
 ACTIVATE_ADAPTER = "coderev.activateAdapter"
 DISMISS = "coderev.dismiss"
+MODEL_STATUS = "coderev/modelStatus"
+LOAD_ATTEMPTS = 2
+MODEL_LIBRARIES = ("torch", "transformers")
 _MODEL_KEYS = ("model_enabled", "model_variant", "adapter", "adapter_registry")
+
+
+class _Unavailable(Exception):
+    """The model cannot be loaded for a reason the user can act on (no traceback logged)."""
+
+
+def _load_scorer(settings: Settings, root: Path | None, adapter: str) -> Any:
+    """Import the heavy libraries (once, behind their lock), then load the scorer; runs on a worker thread."""
+    failed = {name: why for name, why in load_heavy(MODEL_LIBRARIES).items() if why}
+    if failed:
+        forget_failures()  # the retry imports them again
+        raise _Unavailable("cannot import " + ", ".join(f"{name} ({why})" for name, why in failed.items()))
+    from ai_core.model.predictor import ModelUnavailable, load_scorer
+
+    try:
+        return load_scorer(settings, root, adapter=adapter)
+    except ModelUnavailable as exc:
+        raise _Unavailable(str(exc)) from exc
+
+
+def status(server: CoderevServer, state: str, reason: str = "", **detail: Any) -> None:
+    """Tell the client the model's state (`coderev/modelStatus`: loading, loaded or unavailable, and why)."""
+    try:
+        server.protocol.notify(MODEL_STATUS, {"state": state, "reason": reason, **detail})
+    except Exception:  # the client may be gone
+        log.debug("model status not sent", exc_info=True)
 
 
 def model_settings(server: CoderevServer) -> Settings:
@@ -65,24 +96,28 @@ class ModelFeature:
     async def _load(self, settings: Settings, generation: int, adapter: str = "") -> None:
         root = self.server.first_root()
         loop = asyncio.get_running_loop()
-        try:
-            from ai_core.model.predictor import ModelUnavailable, load_scorer
-        except Exception:  # torch or transformers missing or broken: rules still work
-            log.exception("the model cannot be imported; diagnostics come from the rules alone")
-            return
-        try:
-            scorer = await loop.run_in_executor(None, lambda: load_scorer(settings, root, adapter=adapter))
-        except ModelUnavailable as exc:
-            log.warning("model unavailable (%s); diagnostics come from the rules alone", exc)
-            return
-        except Exception:
-            log.exception("loading the model failed; diagnostics come from the rules alone")
-            return
+        status(self.server, "loading")
+        scorer, reason = None, ""
+        for attempt in range(1, LOAD_ATTEMPTS + 1):  # a failed load is retried once
+            try:
+                scorer = await loop.run_in_executor(None, lambda: _load_scorer(settings, root, adapter))
+                break
+            except Exception as exc:
+                reason = str(exc) or type(exc).__name__
+                log.warning("loading the model failed (attempt %d of %d): %s", attempt, LOAD_ATTEMPTS, reason,
+                            exc_info=not isinstance(exc, _Unavailable))
         if generation != self.generation:  # a newer request superseded this one
+            return
+        if scorer is None:
+            log.warning("model unavailable (%s); diagnostics come from the rules alone", reason)
+            status(self.server, "unavailable", reason)
+            self.server.window_show_message(warning_message(
+                f"coderev: the model is unavailable ({reason}); diagnostics come from the rules alone."))
             return
         self.server.scorer = scorer
         info = scorer.info
         log.info("model loaded: adapter %s (%s) in %.1f s", info.adapter, info.variant, info.load_seconds)
+        status(self.server, "loaded", adapter=info.adapter, variant=info.variant)
         reanalyze_all(self.server)
 
     async def activate(self, version: str) -> dict[str, Any]:

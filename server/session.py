@@ -14,19 +14,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from ai_core import __version__
+from ai_core.analysis import Analyzer
 from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding
 from ai_core.model.review import Reviewer
 from ai_core.parsing import ContentChange, ParsedDocument, PositionEncoding, PositionMap
 from ai_core.timing import StageObserver
 from server.convert import encoding_of
-from server.protocol import SYNC_KIND, CoderevProtocol
+from server.protocol import SYNC_KIND, CoderevProtocol, serve_stdio
 
 if TYPE_CHECKING:
     from lsprotocol.types import Diagnostic
@@ -114,6 +115,8 @@ class Analyzed:
     findings: list[Finding]
     diagnostics: list[Diagnostic]
     result_id: str
+    scored: bool = False
+    """Whether the model scored these findings (else they are the rules' alone)."""
 
 
 @dataclass
@@ -123,6 +126,8 @@ class FolderState:
     root: Path
     settings: Settings
     analyzer: Reviewer | None = None
+    rules_analyzer: Analyzer | None = None
+    """The Analyzer without the model (the first, fast diagnostics)."""
 
 
 @dataclass
@@ -159,6 +164,8 @@ class CoderevServer(LanguageServer):
         self.project: Any = None
         """The project symbol table for cross-file analysis (set by the project feature)."""
         self.executor = ThreadPoolExecutor(2, thread_name_prefix="coderev-analysis")
+        self.model_executor = ThreadPoolExecutor(1, thread_name_prefix="coderev-model")
+        """The model's refinements run here, so the rules' first diagnostics never queue behind them."""
         self.scheduled: dict[str, asyncio.Task[None]] = {}
         """The debounced analysis task of each document uri."""
         self.listeners = Listeners()
@@ -198,10 +205,14 @@ class CoderevServer(LanguageServer):
             doc = self.documents.get(uri)
             if doc is None:
                 return None
+            if version < doc.version:
+                log.warning("stale didChange for %s ignored: version %d after %d", uri, version, doc.version)
+                return doc
             edited = doc.snapshot()  # readers keep the old version until the new one is parsed
             await asyncio.to_thread(edited.apply_changes, changes, encoding, version)
             if self.documents.get(uri) is doc:
                 self.documents.put(uri, edited)
+                self.results.pop(uri, None)  # even at the same version: the text is new
             return edited
 
     def close_document(self, uri: str) -> None:
@@ -252,6 +263,12 @@ class CoderevServer(LanguageServer):
                                        observe=self.stage_observer)
         return folder.analyzer
 
+    def rules_analyzer_of(self, folder: FolderState) -> Analyzer:
+        """The Analyzer of a folder without the model (rebuilt when its settings changed)."""
+        if folder.rules_analyzer is None or folder.rules_analyzer.project is not self.project:
+            folder.rules_analyzer = Analyzer(folder.settings, project=self.project, observe=self.stage_observer)
+        return folder.rules_analyzer
+
     def analyzer_for(self, path: str) -> Reviewer:
         """The Reviewer (rules + model) configured for the folder of `path`."""
         return self.analyzer_of(self.folder_for(path))
@@ -273,7 +290,7 @@ class CoderevServer(LanguageServer):
         uris = {path: uri for uri, path in self.folder_uris().items()}
         for key, state in self.folders.items():
             state.settings = self._settings_for(key, uris.get(key, ""))
-            state.analyzer = None
+            state.analyzer = state.rules_analyzer = None
         notify(self.listeners.settings_changed, "settings")
 
     def _settings_for(self, root: str, folder_uri: str) -> Settings:
@@ -296,7 +313,12 @@ class CoderevServer(LanguageServer):
         roots = sorted(state.root for state in self.folders.values())
         return roots[0] if roots else None
 
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with coderev's reader (it resynchronises after a broken frame)."""
+        serve_stdio(self.protocol, stdin, stdout)  # type: ignore[arg-type]
+
     def shutdown(self) -> None:
         """Stop the analysis pool, then pygls."""
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.model_executor.shutdown(wait=False, cancel_futures=True)
         super().shutdown()

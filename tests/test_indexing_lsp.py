@@ -6,11 +6,14 @@ import asyncio
 import re
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from ai_core.retrieval import CodeIndex
 from tests.lsp_support import open_document, start_session, wait_for_diagnostics
+
+pytestmark = pytest.mark.slow  # 20-35 s each (real LanceDB and embeddings); still run by `make test`
 
 VULNERABLE = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
 FILES = {
@@ -28,7 +31,7 @@ def write_project(root: Path) -> None:
         (root / rel).write_text(text, encoding="utf-8")
 
 
-async def next_progress(client: LanguageClient, timeout: float = 60.0) -> None:
+async def next_progress(client: LanguageClient, timeout: float = 300.0) -> None:
     """Wait for the next $/progress notification."""
     await asyncio.wait_for(client.wait_for_notification(types.PROGRESS), timeout)
 
@@ -51,7 +54,7 @@ async def progress_end(client: LanguageClient, token: str) -> types.WorkDoneProg
         await next_progress(client)
 
 
-async def log_line(client: LanguageClient, pattern: str, start: int, timeout: float = 60.0) -> str:
+async def log_line(client: LanguageClient, pattern: str, start: int, timeout: float = 300.0) -> str:
     """The first window/logMessage after message number `start` matching `pattern`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

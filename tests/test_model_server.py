@@ -71,7 +71,8 @@ async def test_with_the_model_on_each_diagnostic_carries_the_models_confidence(l
     await start_session(lsp, tmp_path, lsp.client_name, settings=MODEL)
     assert "adapter" in await wait_for_log(lsp, "model loaded")
     uri = open_document(lsp, tmp_path / "app.py", VULNERABLE)
-    diagnostics = (await wait_for_diagnostics(lsp, uri, version=1)).diagnostics
+    await wait_for_diagnostics(lsp, uri, version=1)  # the rules' diagnostics come first
+    diagnostics = (await wait_for_diagnostics(lsp, uri, version=1)).diagnostics  # then the model's refinement
     expected = expected_confidence(tmp_path, VULNERABLE)
     assert [d.code for d in diagnostics if d.range.start.line == 9] == ["insecure-deserialization"]
     for diagnostic in diagnostics:

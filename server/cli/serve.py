@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from server.app import create_server
     from server.cli import UsageError
     from server.logs import use_format
+    from server.protocol import exit_now
 
     use_format(args.log_format)
     server = create_server()
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if not host or not port.isdigit():
             raise UsageError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
         server.start_tcp(host, int(port))
-    else:
-        server.start_io()
+        return 0
+    server.start_io()
+    exit_now(0)  # the client is gone: no thread (a model load, an indexing job) may hold the process
     return 0
