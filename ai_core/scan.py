@@ -15,8 +15,10 @@ from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
 from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.findings import Finding
+from ai_core.model.adapters import AdapterError, AdapterRegistry
 from ai_core.model.review import Reviewer
-from ai_core.model.scoring import Scorer
+from ai_core.model.score_cache import BackgroundScorer, CachedScorer, DiskScores, ScoreStore, score_cache_path
+from ai_core.model.scoring import ModelJob, Scorer, model_job
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
@@ -82,63 +84,100 @@ def scan_path(
     workers: int | None = None,
     on_file: Callable[[str], None] | None = None,
     scorer: Scorer | None = None,
+    score_store: ScoreStore | None = None,
 ) -> ScanResult:
     """Analyze every Python file under `root`; `workers` > 1 uses a process pool (default: all cores).
 
     Workers run the rules; when `settings.model_enabled`, this process then scores the findings with
-    `scorer` (default: the workspace's model, loaded here; rules alone if it cannot be loaded).
+    `scorer` (default: the workspace's model, loaded on a thread while the rules run, and only when some
+    candidate is not in the score cache; rules alone if it cannot be loaded). Scores are cached in
+    `score_store` (default: the user's on-disk cache when the scan loads the model itself).
     """
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
     jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in iter_python_files(root, settings.exclude)]
     workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(jobs) > 8:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:
-            outcomes = list(pool.map(_scan_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
-    else:
-        _init_worker(settings, root)
-        outcomes = []
-        for job in jobs:
-            outcomes.append(_scan_one(job))
-            if on_file:
-                on_file(job[1])
-    for rel, findings, text, lines, error in outcomes:
+    model = _model_for_scan(root, settings, scorer, score_store) if settings.model_enabled else None
+    model_jobs: list[tuple[ScannedFile, ModelJob, str]] = []
+
+    def collect(outcome: tuple[str, list[Finding], str, int, str]) -> None:
+        rel, findings, text, lines, error = outcome
         if error:
             log.warning("skipped %s: %s", rel, error)
             result.skipped.append((rel, error))
-        else:
-            result.files.append(ScannedFile(rel, findings, text, lines))
-    if settings.model_enabled:
-        _score_with_model(result, root, settings, scorer)
+            return
+        scanned = ScannedFile(rel, findings, text, lines)
+        result.files.append(scanned)
+        if model is not None and (findings or settings.model_function_level):
+            prepared = _model_job(scanned, root, settings)
+            if prepared is not None:
+                model_jobs.append((scanned, *prepared))
+                if isinstance(model, CachedScorer):
+                    model.prefetch([*prepared[0].rules, *prepared[0].functions])  # a first miss starts the load
+
+    if workers > 1 and len(jobs) > 8:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings, root)) as pool:
+            # map submits every job (forking all workers) before the first result: a load thread starts after
+            for outcome in pool.map(_scan_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+                collect(outcome)
+    else:
+        _init_worker(settings, root)
+        for job in jobs:
+            collect(_scan_one(job))
+            if on_file:
+                on_file(job[1])
+    if model is not None and model_jobs:
+        _score_with_model(model_jobs, settings, model)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer: Scorer | None) -> None:
-    """The model step of a scan: the Reviewer scores every file's findings together, in this process."""
-    if scorer is None:
-        try:
-            from ai_core.model.predictor import load_scorer
+def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store: ScoreStore | None) -> Scorer | None:
+    """The scan's scorer: `scorer`, or the workspace's model loading in the background; behind the score cache."""
+    from ai_core.model.predictor import model_identity
 
-            scorer = load_scorer(settings, root if root.is_dir() else root.parent)
+    if scorer is not None:
+        identity = getattr(scorer, "identity", "")
+        return CachedScorer(scorer, store, identity) if store is not None and identity else scorer
+    workspace = root if root.is_dir() else root.parent
+    try:
+        adapter = AdapterRegistry.for_workspace(workspace, settings.adapter_registry).resolve(settings.adapter)
+        identity = model_identity(adapter, settings.model_variant)
+    except (AdapterError, OSError) as exc:
+        log.warning("model unavailable (%s); reporting rule findings only", exc)
+        return None
+
+    def load() -> Scorer:
+        from ai_core.model.predictor import load_scorer
+
+        return load_scorer(settings, workspace, adapter=adapter.version)
+
+    return CachedScorer(BackgroundScorer(load), store or DiskScores(score_cache_path()), identity)
+
+
+def _model_job(scanned: ScannedFile, root: Path, settings: Settings) -> tuple[ModelJob, str] | None:
+    """What the model reads in one scanned file, and its text (re-read when the worker did not send it)."""
+    text = scanned.text
+    if not text:
+        try:
+            text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
+        except SourceError:
+            return None
+    return model_job(ParsedDocument(text, path=scanned.path), scanned.findings, scanned.path, settings), text
+
+
+def _score_with_model(jobs: list[tuple[ScannedFile, ModelJob, str]], settings: Settings, scorer: Scorer) -> None:
+    """The model step of a scan: the Reviewer scores every file's candidates together, in this process."""
+    inner = scorer.scorer if isinstance(scorer, CachedScorer) else scorer
+    if isinstance(inner, BackgroundScorer) and inner.started:
+        try:
+            inner.loaded()
         except Exception as exc:  # no adapter, no torch, unreadable weights: the rules still stand
             log.warning("model unavailable (%s); reporting rule findings only", exc)
             return
-    jobs: list[tuple[ScannedFile, ParsedDocument]] = []
-    for scanned in result.files:
-        if not scanned.findings and not settings.model_function_level:
-            continue
-        text = scanned.text
-        if not text:
-            try:
-                text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
-            except SourceError:
-                continue
-        jobs.append((scanned, ParsedDocument(text, path=scanned.path)))
-    reviewer = Reviewer(settings, scorer=scorer)
-    scored = reviewer.score([(doc, scanned.findings, scanned.path) for scanned, doc in jobs])
-    for (scanned, doc), findings in zip(jobs, scored, strict=True):
+    scored = Reviewer(settings, scorer=scorer).score_jobs([job for _, job, _ in jobs])
+    for (scanned, _, text), findings in zip(jobs, scored, strict=True):
         scanned.findings = findings
         if findings and not scanned.text:
-            scanned.text = doc.text
+            scanned.text = text

@@ -53,6 +53,8 @@ class ModelScorer:
         self.batch_size = batch_size
         self.cache_size = cache_size
         self.max_length = adapter.max_length
+        self.temperature = adapter.temperature
+        self.identity = model_identity(adapter, variant)
         self._cache: OrderedDict[str, Score] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -79,8 +81,8 @@ class ModelScorer:
                     self.misses += 1
             if missing:
                 todo = list(missing.items())
-                probabilities = logits(self.model, [t for _, t in todo], self.max_length,
-                                       self.batch_size).softmax(-1).tolist()
+                probabilities = (logits(self.model, [t for _, t in todo], self.max_length, self.batch_size)
+                                 / self.temperature).softmax(-1).tolist()
                 for (key, _), row in zip(todo, probabilities, strict=True):
                     best = max(range(len(LABELS)), key=row.__getitem__)
                     score = Score(LABELS[best], round(row[best], 4),
@@ -90,6 +92,13 @@ class ModelScorer:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
             return [results[key] for key in keys]
+
+
+def model_identity(adapter: Adapter, variant: str) -> str:
+    """What a score depends on besides its input: adapter version and weights, variant, calibration."""
+    from ai_core.model.quantize import adapter_digest
+
+    return f"{adapter.version}:{adapter_digest(adapter)}:{variant}:T={adapter.temperature:g}"
 
 
 def load_scorer(settings: Settings | None = None, workspace: Path | None = None, variant: str = "",

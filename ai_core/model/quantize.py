@@ -37,8 +37,11 @@ SKIP_MODULES = ["classifier"]
 
 
 def cache_dir() -> Path:
-    """Where measurements and merged weights are cached (CODEREV_CACHE_DIR or ~/.cache/coderev)."""
-    return Path(os.environ.get("CODEREV_CACHE_DIR") or Path.home() / ".cache" / "coderev")
+    """Where measurements, merged weights and scores are cached (CODEREV_CACHE_DIR, else the user cache dir:
+    $XDG_CACHE_HOME/coderev or ~/.cache/coderev)."""
+    if os.environ.get("CODEREV_CACHE_DIR"):
+        return Path(os.environ["CODEREV_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coderev"
 
 
 def adapter_digest(adapter: Adapter) -> str:
