@@ -135,25 +135,25 @@ def scan_path(
 
 def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store: ScoreStore | None) -> Scorer | None:
     """The scan's scorer: `scorer`, or the workspace's model loading in the background; behind the score cache."""
-    from ai_core.model.predictor import model_identity
+    if scorer is None:
+        from ai_core.model.predictor import model_identity
 
-    if scorer is not None:
-        identity = getattr(scorer, "identity", "")
-        return CachedScorer(scorer, store, identity) if store is not None and identity else scorer
-    workspace = root if root.is_dir() else root.parent
-    try:
-        adapter = AdapterRegistry.for_workspace(workspace, settings.adapter_registry).resolve(settings.adapter)
-        identity = model_identity(adapter, settings.model_variant)
-    except (AdapterError, OSError) as exc:
-        log.warning("model unavailable (%s); reporting rule findings only", exc)
-        return None
+        workspace = root if root.is_dir() else root.parent
+        try:
+            adapter = AdapterRegistry.for_workspace(workspace, settings.adapter_registry).resolve(settings.adapter)
+            identity = model_identity(adapter, settings.model_variant)
+        except (AdapterError, OSError) as exc:
+            log.warning("model unavailable (%s); reporting rule findings only", exc)
+            return None
 
-    def load() -> Scorer:
-        from ai_core.model.predictor import load_scorer
+        def load() -> Scorer:
+            from ai_core.model.predictor import load_scorer
 
-        return load_scorer(settings, workspace, adapter=adapter.version)
+            return load_scorer(settings, workspace, adapter=adapter.version)
 
-    return CachedScorer(BackgroundScorer(load), store or DiskScores(score_cache_path()), identity)
+        scorer, store = BackgroundScorer(load, identity), store or DiskScores(score_cache_path())
+    identity = getattr(scorer, "identity", "")
+    return CachedScorer(scorer, store, identity) if store is not None and identity else scorer
 
 
 def _model_job(scanned: ScannedFile, root: Path, settings: Settings) -> tuple[ModelJob, str] | None:

@@ -190,8 +190,10 @@ class CachedScorer:
 class BackgroundScorer:
     """A Scorer whose model `load` runs on a thread from `start()`; `score` waits for it (rules run meanwhile)."""
 
-    def __init__(self, load: Callable[[], Scorer]) -> None:
+    def __init__(self, load: Callable[[], Scorer], identity: str = "") -> None:
         self._load = load
+        self.identity = identity
+        """What its scores depend on (predictor.model_identity), for the score cache."""
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._scorer: Scorer | None = None

@@ -53,15 +53,14 @@ def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings:
         -> list[Finding]:
     """Give each rule finding the model's confidence; drop (or demote, with show_model_dropped) the safe ones.
 
-    A proven request flow keeps at least REQUEST_FLOW_FLOOR and is never dropped.
+    A proven request flow reads at least REQUEST_FLOW_FLOOR (only an explicit model_threshold below 1 drops it).
     """
     kept: list[Finding] = []
     for finding, score in zip(findings, scores, strict=True):
         p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
         confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
         if request_flow(finding):
-            kept.append(dataclasses.replace(finding, confidence=max(confidence, REQUEST_FLOW_FLOOR)))
-            continue
+            confidence = max(confidence, REQUEST_FLOW_FLOOR)
         if settings.model_threshold < 1.0 and p_safe >= settings.model_threshold:
             log.info("model judged %s at %s:%d safe (p=%.2f)%s", finding.rule, path or finding.path,
                      finding.span.start_line + 1, p_safe, "; shown as a hint" if settings.show_model_dropped else "")
