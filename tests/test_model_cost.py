@@ -138,14 +138,14 @@ def test_a_fitted_temperature_lowers_the_calibration_error_of_overconfident_logi
     import torch
 
     torch.manual_seed(0)
-    truth = torch.rand(400) < 0.5
-    logits_ = torch.zeros(400, 13)
-    logits_[:, 12] = torch.where(truth, -1.0, 1.0) + torch.randn(400) * 1.5  # the safe logit, noisy
+    logits_ = torch.zeros(2000, 13)
+    logits_[:, 12] = torch.randn(2000) * 2 + 2.5  # the safe logit
+    truth = (torch.rand(2000) < torch.tensor(vulnerable_probability(logits_))).tolist()  # calibrated at T=1
     sharp = logits_ * 4  # overconfident by a factor 4
-    temperature = fit_temperature(sharp, truth.tolist())
-    assert 2.5 < temperature < 6
-    before = expected_calibration_error(vulnerable_probability(sharp), truth.tolist())
-    after = expected_calibration_error(vulnerable_probability(sharp, temperature), truth.tolist())
+    temperature = fit_temperature(sharp, truth)
+    assert 3 < temperature < 5.5
+    before = expected_calibration_error(vulnerable_probability(sharp), truth)
+    after = expected_calibration_error(vulnerable_probability(sharp, temperature), truth)
     assert after < before / 2
 
 
