@@ -290,19 +290,20 @@ async def server_rss(variant: str) -> tuple[float, float]:
 
 
 def calibrate_adapter(adapter: Adapter, variant: str, write: bool) -> None:
-    """Fit the temperature on the adapter's validation split, print ECE before/after, and record it."""
-    from ai_core.model.calibration import calibrate, record
+    """Fit the calibration on the adapter's validation rule candidates, print ECE before/after, record it."""
+    from ai_core.model.calibration import RULE_VIEWS, calibrate, record
     from ai_core.model.classifier import logits
 
-    val = build(data_config_of(adapter)).val
+    val = [e for e in build(data_config_of(adapter)).val if e.view in RULE_VIEWS]
     scorer = load_scorer(Settings(model_variant=variant), ROOT, adapter=adapter.version)
     t0 = time.perf_counter()
     raw = logits(scorer.model, [e.text for e in val], scorer.max_length, 32)
     fitted = calibrate(raw, [e.label for e in val], [e.family for e in val])
-    print(f"calibration of adapter {adapter.version} ({scorer.info.variant}, {len(val)} validation inputs, "
-          f"{time.perf_counter() - t0:.0f} s): temperature {fitted.temperature:g} fitted on {fitted.fit_examples} "
-          f"inputs; ECE (10 bins) of P(vulnerable) on the other {fitted.test_examples} (other families): "
-          f"{fitted.ece_before:.3f} before, {fitted.ece_after:.3f} after")
+    print(f"calibration of adapter {adapter.version} ({scorer.info.variant}, {len(val)} validation rule candidates, "
+          f"{time.perf_counter() - t0:.0f} s): scale {fitted.scale:g} (temperature {fitted.temperature:.2f}), "
+          f"bias {fitted.bias:g}, fitted on {fitted.fit_examples} inputs; ECE (10 bins) of P(vulnerable) on the "
+          f"other {fitted.test_examples} (other families): {fitted.ece_before:.3f} before, "
+          f"{fitted.ece_after:.3f} after")
     if write:
         record(adapter, fitted)
         print(f"recorded in {adapter.path / 'manifest.json'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.model.calibration import fit_temperature, vulnerable_probability
+from ai_core.model.calibration import SAFE_INDEX, Calibration, fit
 from ai_core.model.candidates import Candidate, candidate_for
 from ai_core.model.classifier import logits
 from ai_core.model.metrics import expected_calibration_error
@@ -119,33 +120,33 @@ def test_the_score_cache_stays_within_its_bound(tmp_path: Path):
     assert all(key.startswith("4-") for key in store.get_many([f"4-{i}" for i in range(10)]))
 
 
-def test_scores_follow_the_fitted_temperature(scorer):
+def test_scores_follow_the_fitted_calibration(scorer):
     doc = ParsedDocument(SQL_APP, path="app.py")
     candidates = [candidate_for(doc, f) for f in Analyzer(Settings(model_enabled=False)).analyze(doc, "app.py")]
-    texts = [c.render() for c in candidates]
-    raw = logits(scorer.model, texts, scorer.max_length)
-    manifest = {**scorer.adapter.manifest, "calibration": {"temperature": 2.5}}
-    hot = ModelScorer(scorer.model, dataclasses.replace(scorer.adapter, manifest=manifest), "fp32")
-    assert hot.temperature == 2.5 and hot.identity != scorer.identity
-    expected = (raw / 2.5).softmax(-1).tolist()
-    plain = (raw / scorer.temperature).softmax(-1).tolist()
-    for score, row, before in zip(hot.score(candidates), expected, plain, strict=True):
-        assert list(score.probabilities.values()) == pytest.approx(row, abs=1e-3)
-        assert score.probabilities != pytest.approx(dict(zip(score.probabilities, before, strict=True)), abs=1e-3)
+    raw = logits(scorer.model, [c.render() for c in candidates], scorer.max_length).softmax(-1).tolist()
+    fitted = Calibration(scale=0.4, bias=-0.5)
+    manifest = {**scorer.adapter.manifest, "calibration": dataclasses.asdict(fitted)}
+    flat = ModelScorer(scorer.model, dataclasses.replace(scorer.adapter, manifest=manifest), "fp32")
+    assert flat.identity != scorer.identity
+    for score, row in zip(flat.score(candidates), raw, strict=True):
+        p_vulnerable = 1 - row[SAFE_INDEX]
+        z = 0.4 * math.log(p_vulnerable / (1 - p_vulnerable)) - 0.5
+        assert 1 - score.probabilities["safe"] == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-3)
+        assert sum(score.probabilities.values()) == pytest.approx(1, abs=1e-3)
 
 
-def test_a_fitted_temperature_lowers_the_calibration_error_of_overconfident_logits():
-    import torch
+def test_a_fitted_calibration_lowers_the_error_of_overconfident_probabilities():
+    import random
 
-    torch.manual_seed(0)
-    logits_ = torch.zeros(2000, 13)
-    logits_[:, 12] = torch.randn(2000) * 2 + 2.5  # the safe logit
-    truth = (torch.rand(2000) < torch.tensor(vulnerable_probability(logits_))).tolist()  # calibrated at T=1
-    sharp = logits_ * 4  # overconfident by a factor 4
-    temperature = fit_temperature(sharp, truth)
-    assert 3 < temperature < 5.5
-    before = expected_calibration_error(vulnerable_probability(sharp), truth)
-    after = expected_calibration_error(vulnerable_probability(sharp, temperature), truth)
+    rng = random.Random(0)
+    true_p = [1 / (1 + math.exp(-rng.gauss(0, 1.5))) for _ in range(2000)]
+    truth = [rng.random() < p for p in true_p]
+    overconfident = [1 / (1 + math.exp(-4 * math.log(p / (1 - p)) - 1)) for p in true_p]  # sharper and biased
+    scale, bias = fit(overconfident, truth)
+    assert 0.2 < scale < 0.3 and -0.5 < bias < 0.0  # the inverse map: scale 1/4, bias -1/4
+    fitted = Calibration(scale, bias)
+    before = expected_calibration_error(overconfident, truth)
+    after = expected_calibration_error([fitted.vulnerable(p) for p in overconfident], truth)
     assert after < before / 2
 
 

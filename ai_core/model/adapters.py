@@ -50,12 +50,6 @@ class Adapter:
         return dict(self.manifest.get("metrics", {}))
 
     @property
-    def temperature(self) -> float:
-        """The logits' calibration temperature fitted on its validation split (1.0 when none was fitted)."""
-        value = float(self.manifest.get("calibration", {}).get("temperature", 1.0))
-        return value if value > 0 else 1.0
-
-    @property
     def max_length(self) -> int:
         """Token limit it was trained with."""
         return int(self.manifest.get("max_length", 192))

@@ -14,6 +14,7 @@ from typing import Any
 
 from ai_core.config import Settings
 from ai_core.model.adapters import Adapter, AdapterError, AdapterRegistry
+from ai_core.model.calibration import of_manifest
 from ai_core.model.candidates import Candidate
 from ai_core.model.classifier import logits
 from ai_core.model.minilm import LABELS, set_threads
@@ -53,7 +54,7 @@ class ModelScorer:
         self.batch_size = batch_size
         self.cache_size = cache_size
         self.max_length = adapter.max_length
-        self.temperature = adapter.temperature
+        self.calibration = of_manifest(adapter.manifest)
         self.identity = model_identity(adapter, variant)
         self._cache: OrderedDict[str, Score] = OrderedDict()
         self._lock = threading.Lock()
@@ -81,9 +82,10 @@ class ModelScorer:
                     self.misses += 1
             if missing:
                 todo = list(missing.items())
-                probabilities = (logits(self.model, [t for _, t in todo], self.max_length, self.batch_size)
-                                 / self.temperature).softmax(-1).tolist()
-                for (key, _), row in zip(todo, probabilities, strict=True):
+                probabilities = logits(self.model, [t for _, t in todo], self.max_length,
+                                       self.batch_size).softmax(-1).tolist()
+                for (key, _), raw in zip(todo, probabilities, strict=True):
+                    row = self.calibration.apply(raw)
                     best = max(range(len(LABELS)), key=row.__getitem__)
                     score = Score(LABELS[best], round(row[best], 4),
                                   {label: round(p, 4) for label, p in zip(LABELS, row, strict=True)})
@@ -98,7 +100,8 @@ def model_identity(adapter: Adapter, variant: str) -> str:
     """What a score depends on besides its input: adapter version and weights, variant, calibration."""
     from ai_core.model.quantize import adapter_digest
 
-    return f"{adapter.version}:{adapter_digest(adapter)}:{variant}:T={adapter.temperature:g}"
+    calibration = of_manifest(adapter.manifest)
+    return f"{adapter.version}:{adapter_digest(adapter)}:{variant}:{calibration.scale:g},{calibration.bias:g}"
 
 
 def load_scorer(settings: Settings | None = None, workspace: Path | None = None, variant: str = "",
