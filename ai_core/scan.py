@@ -16,6 +16,7 @@ from ai_core.config import Settings
 from ai_core.files import SourceError, iter_python_files, read_source, relative
 from ai_core.findings import Finding
 from ai_core.model.adapters import AdapterError, AdapterRegistry
+from ai_core.model.calibration import of_manifest
 from ai_core.model.review import Reviewer
 from ai_core.model.score_cache import BackgroundScorer, CachedScorer, DiskScores, ScoreStore, score_cache_path
 from ai_core.model.scoring import ModelJob, Scorer, model_job
@@ -151,7 +152,8 @@ def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store
 
             return load_scorer(settings, workspace, adapter=adapter.version)
 
-        scorer, store = BackgroundScorer(load, identity), store or DiskScores(score_cache_path())
+        calibration = of_manifest(adapter.manifest)
+        scorer, store = BackgroundScorer(load, identity, calibration), store or DiskScores(score_cache_path())
     identity = getattr(scorer, "identity", "")
     return CachedScorer(scorer, store, identity) if store is not None and identity else scorer
 

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.model.calibration import SAFE_INDEX, Calibration, fit
+from ai_core.model.calibration import Calibration, fit
 from ai_core.model.candidates import Candidate, candidate_for
-from ai_core.model.classifier import logits
 from ai_core.model.metrics import expected_calibration_error
 from ai_core.model.predictor import ModelScorer, load_scorer
 from ai_core.model.review import Reviewer
@@ -120,19 +118,17 @@ def test_the_score_cache_stays_within_its_bound(tmp_path: Path):
     assert all(key.startswith("4-") for key in store.get_many([f"4-{i}" for i in range(10)]))
 
 
-def test_scores_follow_the_fitted_calibration(scorer):
-    doc = ParsedDocument(SQL_APP, path="app.py")
-    candidates = [candidate_for(doc, f) for f in Analyzer(Settings(model_enabled=False)).analyze(doc, "app.py")]
-    raw = logits(scorer.model, [c.render() for c in candidates], scorer.max_length).softmax(-1).tolist()
+def test_confidence_follows_the_fitted_calibration(scorer):
+    raw = Reviewer(Settings(), scorer=scorer).analyze_text(WEAK_HASH, "hashing.py")
     fitted = Calibration(scale=0.4, bias=-0.5)
     manifest = {**scorer.adapter.manifest, "calibration": dataclasses.asdict(fitted)}
     flat = ModelScorer(scorer.model, dataclasses.replace(scorer.adapter, manifest=manifest), "fp32")
-    assert flat.identity != scorer.identity
-    for score, row in zip(flat.score(candidates), raw, strict=True):
-        p_vulnerable = 1 - row[SAFE_INDEX]
-        z = 0.4 * math.log(p_vulnerable / (1 - p_vulnerable)) - 0.5
-        assert 1 - score.probabilities["safe"] == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-3)
-        assert sum(score.probabilities.values()) == pytest.approx(1, abs=1e-3)
+    calibrated = Reviewer(Settings(), scorer=flat).analyze_text(WEAK_HASH, "hashing.py")
+    [score] = flat.score([candidate_for(ParsedDocument(WEAK_HASH, path="hashing.py"), calibrated[0])])
+    p_vulnerable = 1 - score.probabilities["safe"]
+    z = 0.4 * math.log(p_vulnerable / (1 - p_vulnerable)) - 0.5
+    assert calibrated[0].confidence == pytest.approx(1 / (1 + math.exp(-z)), abs=2e-3)
+    assert calibrated[0].confidence != pytest.approx(raw[0].confidence, abs=2e-3)
 
 
 def test_a_fitted_calibration_lowers_the_error_of_overconfident_probabilities():

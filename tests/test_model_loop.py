@@ -177,8 +177,8 @@ def test_model_only_injection_findings_need_a_function_that_reads_untrusted_inpu
 
 
 def test_model_only_findings_of_non_injection_classes_need_no_input():
-    findings = Reviewer(Settings(), registry=Registry(), scorer=FunctionScorer("broken-auth")).analyze_text(
-        HELPER_AND_HANDLER, "hooks.py")
+    findings = Reviewer(Settings(model_function_level=True), registry=Registry(),
+                        scorer=FunctionScorer("broken-auth")).analyze_text(HELPER_AND_HANDLER, "hooks.py")
     assert len(findings) == 3 and all(f.vuln_class.value == "broken-auth" for f in findings)
 
 

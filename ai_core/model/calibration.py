@@ -50,15 +50,6 @@ class Calibration:
         z = self.scale * _logit(p) + self.bias
         return 1.0 / (1.0 + math.exp(-z))
 
-    def apply(self, row: Sequence[float]) -> list[float]:
-        """Probabilities of every label with P(vulnerable) recalibrated (the vulnerable labels keep their shares)."""
-        p = 1.0 - row[SAFE_INDEX]
-        q = self.vulnerable(p)
-        ratio = q / p if p > _EPS else 0.0
-        out = [v * ratio for v in row]
-        out[SAFE_INDEX] = 1.0 - q
-        return out
-
 
 IDENTITY = Calibration()
 

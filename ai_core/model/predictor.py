@@ -55,6 +55,7 @@ class ModelScorer:
         self.cache_size = cache_size
         self.max_length = adapter.max_length
         self.calibration = of_manifest(adapter.manifest)
+        """Applied to rule findings' confidence by scoring (scores themselves stay raw)."""
         self.identity = model_identity(adapter, variant)
         self._cache: OrderedDict[str, Score] = OrderedDict()
         self._lock = threading.Lock()
@@ -84,8 +85,7 @@ class ModelScorer:
                 todo = list(missing.items())
                 probabilities = logits(self.model, [t for _, t in todo], self.max_length,
                                        self.batch_size).softmax(-1).tolist()
-                for (key, _), raw in zip(todo, probabilities, strict=True):
-                    row = self.calibration.apply(raw)
+                for (key, _), row in zip(todo, probabilities, strict=True):
                     best = max(range(len(LABELS)), key=row.__getitem__)
                     score = Score(LABELS[best], round(row[best], 4),
                                   {label: round(p, 4) for label, p in zip(LABELS, row, strict=True)})
@@ -97,11 +97,10 @@ class ModelScorer:
 
 
 def model_identity(adapter: Adapter, variant: str) -> str:
-    """What a score depends on besides its input: adapter version and weights, variant, calibration."""
+    """What a (raw) score depends on besides its input: adapter version and weights, weights variant."""
     from ai_core.model.quantize import adapter_digest
 
-    calibration = of_manifest(adapter.manifest)
-    return f"{adapter.version}:{adapter_digest(adapter)}:{variant}:{calibration.scale:g},{calibration.bias:g}"
+    return f"{adapter.version}:{adapter_digest(adapter)}:{variant}"
 
 
 def load_scorer(settings: Settings | None = None, workspace: Path | None = None, variant: str = "",

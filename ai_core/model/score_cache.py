@@ -1,10 +1,10 @@
 """Scores kept between scans: a Scorer in front of the model that re-scores only candidates it has not seen.
 
-A score is keyed by the model's identity (adapter, weights variant, calibration) and the candidate's rendered
-text, which holds the code around the sink and the engine's evidence (taint path, called helpers): an edit
-re-scores only the candidates whose text changed. The CLI keeps scores on disk (sqlite in the user cache
-dir, bounded); `BackgroundScorer` loads the model on a thread so that the rules run meanwhile, and only when
-some candidate is missing from the cache.
+A (raw, uncalibrated) score is keyed by the model's identity (adapter and its weights, weights variant) and
+the candidate's rendered text, which holds the code around the sink and the engine's evidence (taint path,
+called helpers): an edit re-scores only the candidates whose text changed. The CLI keeps scores on disk
+(sqlite in the user cache dir, bounded); `BackgroundScorer` loads the model on a thread so that the rules run
+meanwhile, and only when some candidate is missing from the cache.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from ai_core.model.calibration import IDENTITY, Calibration
 from ai_core.model.candidates import Candidate
 from ai_core.model.scoring import Score, Scorer
 
@@ -152,6 +153,7 @@ class CachedScorer:
         self.scorer = scorer
         self.store = store
         self.identity = identity
+        self.calibration: Calibration = getattr(scorer, "calibration", None) or IDENTITY
         self.computed = 0
         self.reused = 0
         self._known: dict[str, Score] = {}
@@ -190,10 +192,12 @@ class CachedScorer:
 class BackgroundScorer:
     """A Scorer whose model `load` runs on a thread from `start()`; `score` waits for it (rules run meanwhile)."""
 
-    def __init__(self, load: Callable[[], Scorer], identity: str = "") -> None:
+    def __init__(self, load: Callable[[], Scorer], identity: str = "", calibration: Calibration = IDENTITY) -> None:
         self._load = load
         self.identity = identity
         """What its scores depend on (predictor.model_identity), for the score cache."""
+        self.calibration = calibration
+        """The loaded model's calibration, known before it loads (from the adapter manifest)."""
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._scorer: Scorer | None = None

@@ -12,6 +12,7 @@ from typing import Protocol
 from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
 from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, Finding, Severity, VulnClass
+from ai_core.model.calibration import IDENTITY, Calibration
 from ai_core.model.candidates import Candidate, candidate_for, document_context, function_candidates
 from ai_core.parsing import ParsedDocument
 
@@ -49,16 +50,16 @@ def request_flow(finding: Finding) -> bool:
         and REQUEST_SOURCE.match(path.steps[0].label) is not None
 
 
-def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "") \
-        -> list[Finding]:
-    """Give each rule finding the model's confidence; drop (or demote, with show_model_dropped) the safe ones.
-
-    A proven request flow reads at least REQUEST_FLOW_FLOOR (only an explicit model_threshold below 1 drops it).
-    """
+def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "",
+                 calibration: Calibration = IDENTITY) -> list[Finding]:
+    """Give each rule finding the model's calibrated P(vulnerable) as confidence; drop (or demote, with
+    show_model_dropped) the safe ones. A proven request flow reads at least REQUEST_FLOW_FLOOR (only an explicit
+    model_threshold below 1 drops it)."""
     kept: list[Finding] = []
     for finding, score in zip(findings, scores, strict=True):
-        p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
-        confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
+        p_vulnerable = calibration.vulnerable(1.0 - score.probabilities.get(SAFE_LABEL, 0.0))
+        p_safe = 1.0 - p_vulnerable
+        confidence = round(min(1.0, max(0.0, p_vulnerable)), 3)
         if request_flow(finding):
             confidence = max(confidence, REQUEST_FLOW_FLOOR)
         if settings.model_threshold < 1.0 and p_safe >= settings.model_threshold:
@@ -121,7 +122,11 @@ def model_job(doc: ParsedDocument, findings: Sequence[Finding], path: str, setti
 
 
 def score_jobs(scorer: Scorer, jobs: Sequence[ModelJob], settings: Settings) -> list[list[Finding]]:
-    """Every job's candidates scored in one batch, then applied; when the model fails, every job keeps its rules."""
+    """Every job's candidates scored in one batch, then applied; when the model fails, every job keeps its rules.
+
+    Rule findings get the scorer's `calibration` (fitted on rule candidates); function-level scores stay raw.
+    """
+    calibration = getattr(scorer, "calibration", None) or IDENTITY
     batch = [c for job in jobs for c in (*job.rules, *job.functions)]
     if not batch:
         return [list(job.findings) for job in jobs]
@@ -135,7 +140,7 @@ def score_jobs(scorer: Scorer, jobs: Sequence[ModelJob], settings: Settings) -> 
     for job in jobs:
         rule_scores, at = scores[at: at + len(job.rules)], at + len(job.rules)
         function_scores, at = scores[at: at + len(job.functions)], at + len(job.functions)
-        out.append(apply_scores(job.findings, rule_scores, settings, job.path)
+        out.append(apply_scores(job.findings, rule_scores, settings, job.path, calibration)
                    + model_only_findings(job.functions, function_scores, settings, job.path))
     return out
 
