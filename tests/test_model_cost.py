@@ -12,6 +12,7 @@ import pytest
 from ai_core.config import Settings
 from ai_core.model.calibration import Calibration, fit
 from ai_core.model.candidates import Candidate, candidate_for
+from ai_core.model.classifier import logits
 from ai_core.model.metrics import expected_calibration_error
 from ai_core.model.predictor import ModelScorer, load_scorer
 from ai_core.model.review import Reviewer
@@ -162,3 +163,25 @@ def test_a_review_finding_without_a_source_may_read_lower():
     [finding] = Reviewer(Settings(), scorer=SafeScorer()).analyze_text(WEAK_HASH, "hashing.py")
     assert not request_flow(finding)
     assert finding.confidence == pytest.approx(0.01)
+
+
+def test_the_plain_torch_classifier_gives_transformers_logits(scorer):
+    from ai_core.model.quantize import load_for_scoring, load_variant
+
+    doc = ParsedDocument(SQL_APP + WEAK_HASH.replace("import hashlib", ""), path="app.py")
+    texts = [candidate_for(doc, f).render() for f in Reviewer(Settings(model_enabled=False)).analyze(doc, "app.py")]
+    plain = logits(load_for_scoring(scorer.adapter, "fp32"), texts, scorer.max_length)
+    reference = logits(load_variant(scorer.adapter, "fp32"), texts, scorer.max_length)
+    assert len(texts) >= 2 and (plain - reference).abs().max().item() < 1e-4
+
+
+def test_loading_the_scorer_does_not_import_transformers(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from ai_core.config import Settings; from ai_core.model.predictor import load_scorer; "
+            "load_scorer(Settings(model_variant='fp32')); print('transformers' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True)
+    assert done.stdout.strip() == "False"

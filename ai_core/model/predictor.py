@@ -106,7 +106,7 @@ def model_identity(adapter: Adapter, variant: str) -> str:
 def load_scorer(settings: Settings | None = None, workspace: Path | None = None, variant: str = "",
                 adapter: str = "") -> ModelScorer:
     """The scorer for a workspace: its active (or configured) adapter in the configured variant."""
-    from ai_core.model.quantize import VARIANTS, choose_variant, load_variant
+    from ai_core.model.quantize import VARIANTS, choose_variant, load_for_scoring
 
     settings = settings or Settings()
     started = time.perf_counter()
@@ -122,7 +122,7 @@ def load_scorer(settings: Settings | None = None, workspace: Path | None = None,
             wanted = choose_variant(chosen)
         if wanted not in VARIANTS:
             raise ModelUnavailable(f"unknown model variant {wanted!r}")
-        model = load_variant(chosen, wanted)
+        model = load_for_scoring(chosen, wanted)
     except ModelUnavailable:
         raise
     except Exception as exc:

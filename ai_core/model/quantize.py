@@ -91,6 +91,19 @@ def load_variant(adapter: Adapter, variant: str) -> Any:
     return model.eval()
 
 
+def load_for_scoring(adapter: Adapter, variant: str) -> Any:
+    """The classifier to score with: fp32/bf16 as a plain-torch forward pass over the merged checkpoint (no
+    transformers import, ~7 s less to load here; the same logits), the quantized variants through load_variant."""
+    if variant not in ("fp32", "bf16"):
+        return load_variant(adapter, variant)
+    import torch
+
+    from ai_core.model.encoder import load_merged
+
+    model = load_merged(_merged_dir(adapter))
+    return model.to(torch.bfloat16) if variant == "bf16" else model
+
+
 def size_bytes(model: Any) -> int:
     """Bytes held by parameters and buffers (quantized tensors count at their stored size)."""
     total = 0
