@@ -348,7 +348,7 @@ def main() -> None:
 
     def systems(chosen: ModelScorer, threshold: float | None = None,
                 function_threshold: float | None = None) -> dict[str, Analyzer]:
-        base = Settings()
+        base = Settings(model_function_level=True)  # "rules+model" measures function-level mode (off by default)
         if threshold is not None:
             base = dataclasses.replace(base, model_threshold=threshold)
         if function_threshold is not None:
