@@ -28,8 +28,11 @@ from ai_core.files import (
     relative,
 )
 from ai_core.findings import Finding, VulnClass
+from ai_core.model.adapters import AdapterError, AdapterRegistry
+from ai_core.model.calibration import of_manifest
 from ai_core.model.review import Reviewer
-from ai_core.model.scoring import Scorer
+from ai_core.model.score_cache import BackgroundScorer, CachedScorer, DiskScores, ScoreStore, score_cache_path
+from ai_core.model.scoring import ModelJob, Scorer, model_job
 from ai_core.notebooks import NOTEBOOK_SUFFIX, NotebookSource, read_notebook
 from ai_core.parsing import ParsedDocument
 
@@ -168,12 +171,15 @@ def scan_path(
     progress: ScanProgress | None = None,
     scorer: Scorer | None = None,
     runner: FileRunner | None = None,
+    score_store: ScoreStore | None = None,
 ) -> ScanResult:
     """Analyze every Python file and notebook under `root`; `workers` > 1 uses a process pool (default: all
     cores), `runner` runs the files elsewhere (e.g. a Ray cluster).
 
     Workers run the rules; when `settings.model_enabled`, this process then scores the findings with
-    `scorer` (default: the workspace's model, loaded here; rules alone if it cannot be loaded).
+    `scorer` (default: the workspace's model, loaded on a thread while the rules run, and only when some
+    candidate is not in the score cache; rules alone if it cannot be loaded). Scores are cached in
+    `score_store` (default: the user's on-disk cache when the scan loads the model itself).
     """
     started = time.perf_counter()
     root = root.resolve()
@@ -181,6 +187,8 @@ def scan_path(
     python_files = [] if root.is_file() and root.name.endswith(TEMPLATE_SUFFIXES) else \
         iter_python_files(root, settings.exclude, SCAN_SUFFIXES)  # a template named on the command line is not Python
     jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in python_files]
+    model = _model_for_scan(root, settings, scorer, score_store) if settings.model_enabled else None
+    prepared: dict[int, tuple[list[Finding], tuple[ModelJob, str]]] = {}
     if progress:
         progress.start(len(jobs))
     for scanned, error in (runner or LocalRunner(workers))(settings, root, jobs):
@@ -189,14 +197,30 @@ def scan_path(
         if error:
             log.warning("skipped %s: %s", scanned.path, error)
             result.skipped.append((scanned.path, error))
-        else:
-            result.files.append(scanned)
+            continue
+        result.files.append(scanned)
+        if model is not None and (scanned.findings or settings.model_function_level):
+            job = _model_job(scanned, root, settings)
+            if job is not None:
+                prepared[id(scanned)] = (list(scanned.findings), job)
+                if isinstance(model, CachedScorer):  # a first miss starts the model's load while the rules run
+                    model.prefetch([*job[0].rules, *job[0].functions])
     kept = {id(f) for f in settle_tiers(result.findings)}  # a flow from another file hides a helper's review
     for scanned in result.files:
         scanned.findings = [f for f in scanned.findings if id(f) in kept]
-    if settings.model_enabled:
+    if model is not None:
         model_started = time.perf_counter()
-        _score_with_model(result, root, settings, scorer)
+        model_jobs: list[tuple[ScannedFile, ModelJob, str]] = []
+        for scanned in result.files:
+            if not (scanned.findings or settings.model_function_level):
+                continue
+            early = prepared.get(id(scanned))
+            unchanged = early is not None and early[0] == scanned.findings
+            job = early[1] if early is not None and unchanged else _model_job(scanned, root, settings)
+            if job is not None:
+                model_jobs.append((scanned, *job))
+        if model_jobs:
+            _score_with_model(model_jobs, settings, model)
         result.stage_seconds["model"] = time.perf_counter() - model_started
     _add_template_findings(result, root, settings, [Path(job[0]) for job in jobs if job[0].endswith(PYTHON_SUFFIXES)])
     result.seconds = time.perf_counter() - started
@@ -234,30 +258,52 @@ def _add_template_findings(result: ScanResult, root: Path, settings: Settings, p
         scanned.findings = sort_findings([*scanned.findings, *kept])
 
 
-def _score_with_model(result: ScanResult, root: Path, settings: Settings, scorer: Scorer | None) -> None:
-    """The model step of a scan: the Reviewer scores every file's findings together, in this process."""
+def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store: ScoreStore | None) -> Scorer | None:
+    """The scan's scorer: `scorer`, or the workspace's model loading in the background; behind the score cache."""
     if scorer is None:
+        from ai_core.model.predictor import model_identity
+
+        workspace = root if root.is_dir() else root.parent
         try:
+            adapter = AdapterRegistry.for_workspace(workspace, settings.adapter_registry).resolve(settings.adapter)
+            identity = model_identity(adapter, settings.model_variant)
+        except (AdapterError, OSError) as exc:
+            log.warning("model unavailable (%s); reporting rule findings only", exc)
+            return None
+
+        def load() -> Scorer:
             from ai_core.model.predictor import load_scorer
 
-            scorer = load_scorer(settings, root if root.is_dir() else root.parent)
+            return load_scorer(settings, workspace, adapter=adapter.version)
+
+        calibration = of_manifest(adapter.manifest)
+        scorer, store = BackgroundScorer(load, identity, calibration), store or DiskScores(score_cache_path())
+    identity = getattr(scorer, "identity", "")
+    return CachedScorer(scorer, store, identity) if store is not None and identity else scorer
+
+
+def _model_job(scanned: ScannedFile, root: Path, settings: Settings) -> tuple[ModelJob, str] | None:
+    """What the model reads in one scanned file, and its text (re-read when the worker did not send it)."""
+    text = scanned.text
+    if not text:
+        try:
+            text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
+        except SourceError:
+            return None
+    return model_job(ParsedDocument(text, path=scanned.path), scanned.findings, scanned.path, settings), text
+
+
+def _score_with_model(jobs: list[tuple[ScannedFile, ModelJob, str]], settings: Settings, scorer: Scorer) -> None:
+    """The model step of a scan: the Reviewer scores every file's candidates together, in this process."""
+    inner = scorer.scorer if isinstance(scorer, CachedScorer) else scorer
+    if isinstance(inner, BackgroundScorer) and inner.started:
+        try:
+            inner.loaded()
         except Exception as exc:  # no adapter, no torch, unreadable weights: the rules still stand
             log.warning("model unavailable (%s); reporting rule findings only", exc)
             return
-    jobs: list[tuple[ScannedFile, ParsedDocument]] = []
-    for scanned in result.files:
-        if not scanned.findings and not settings.model_function_level:
-            continue
-        text = scanned.text
-        if not text:
-            try:
-                text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
-            except SourceError:
-                continue
-        jobs.append((scanned, ParsedDocument(text, path=scanned.path)))
-    reviewer = Reviewer(settings, scorer=scorer)
-    scored = reviewer.score([(doc, scanned.findings, scanned.path) for scanned, doc in jobs])
-    for (scanned, doc), findings in zip(jobs, scored, strict=True):
+    scored = Reviewer(settings, scorer=scorer).score_jobs([job for _, job, _ in jobs])
+    for (scanned, _, text), findings in zip(jobs, scored, strict=True):
         scanned.findings = findings
         if findings and not scanned.text:
-            scanned.text = doc.text
+            scanned.text = text

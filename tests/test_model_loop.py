@@ -15,7 +15,7 @@ from ai_core.findings import Severity, VulnClass
 from ai_core.model.candidates import Candidate, candidate_for, function_candidates
 from ai_core.model.predictor import ModelScorer, ModelUnavailable, load_scorer
 from ai_core.model.review import Reviewer
-from ai_core.model.scoring import FUNCTION_LEVEL_RULE, Score
+from ai_core.model.scoring import FUNCTION_LEVEL_RULE, REQUEST_FLOW_FLOOR, Score, request_flow
 from ai_core.parsing import ParsedDocument
 from ai_core.scan import scan_path
 
@@ -128,7 +128,7 @@ def test_findings_the_model_judges_safe_are_dropped_unless_shown_as_hints():
     settings = Settings(model_threshold=0.8, model_function_level=False)
     assert Reviewer(settings, scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py") == []
     kept = Reviewer(settings, scorer=FixedScorer(0.7)).analyze_text(VULNERABLE_APP, "app.py")
-    assert kept and all(f.confidence == 0.3 for f in kept)
+    assert kept and all(f.confidence == (REQUEST_FLOW_FLOOR if request_flow(f) else 0.3) for f in kept)
     shown = Reviewer(dataclasses.replace(settings, show_model_dropped=True),
                       scorer=FixedScorer(0.9)).analyze_text(VULNERABLE_APP, "app.py")
     assert shown and all(f.severity is Severity.INFO and "judged this safe" in f.message for f in shown)
@@ -146,7 +146,8 @@ def test_the_model_off_means_rules_only(scorer):
 
 def test_function_level_mode_flags_a_function_no_rule_names_as_model_only(scorer):
     silent = Registry()  # no rule can fire: whatever is reported comes from the model alone
-    findings = Reviewer(Settings(), registry=silent, scorer=scorer).analyze_text(MODEL_ONLY, "users.py")
+    findings = Reviewer(Settings(model_function_level=True), registry=silent, scorer=scorer).analyze_text(
+        MODEL_ONLY, "users.py")
     [finding] = findings
     assert finding.model_only and finding.rule == FUNCTION_LEVEL_RULE
     assert finding.vuln_class.value == "broken-auth"
@@ -157,17 +158,18 @@ def test_function_level_mode_flags_a_function_no_rule_names_as_model_only(scorer
 
 def test_function_level_mode_stays_silent_on_a_safe_function(scorer):
     assert MODEL_ONLY_SAFE != MODEL_ONLY
-    assert Reviewer(Settings(), registry=Registry(), scorer=scorer).analyze_text(MODEL_ONLY_SAFE, "users.py") == []
+    on = Settings(model_function_level=True)
+    assert Reviewer(on, registry=Registry(), scorer=scorer).analyze_text(MODEL_ONLY_SAFE, "users.py") == []
 
 
 def test_model_only_injection_findings_are_off_by_default():
-    findings = Reviewer(Settings(), registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
-        HELPER_AND_HANDLER, "hooks.py")
+    findings = Reviewer(Settings(model_function_level=True), registry=Registry(),
+                        scorer=FunctionScorer("command-injection")).analyze_text(HELPER_AND_HANDLER, "hooks.py")
     assert findings == []
 
 
 def test_model_only_injection_findings_need_a_function_that_reads_untrusted_input():
-    every_class = Settings(model_function_classes=frozenset(VulnClass))
+    every_class = Settings(model_function_level=True, model_function_classes=frozenset(VulnClass))
     findings = Reviewer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
         HELPER_AND_HANDLER, "hooks.py")
     # run_hook only gets a parameter (the taint engine follows its callers); hook is a route; handle reads environ
@@ -175,8 +177,8 @@ def test_model_only_injection_findings_need_a_function_that_reads_untrusted_inpu
 
 
 def test_model_only_findings_of_non_injection_classes_need_no_input():
-    findings = Reviewer(Settings(), registry=Registry(), scorer=FunctionScorer("broken-auth")).analyze_text(
-        HELPER_AND_HANDLER, "hooks.py")
+    findings = Reviewer(Settings(model_function_level=True), registry=Registry(),
+                        scorer=FunctionScorer("broken-auth")).analyze_text(HELPER_AND_HANDLER, "hooks.py")
     assert len(findings) == 3 and all(f.vuln_class.value == "broken-auth" for f in findings)
 
 
@@ -185,7 +187,7 @@ def test_a_model_threshold_of_one_never_drops_a_rule_finding():
     kept = Reviewer(Settings(model_threshold=1.0, model_function_level=False),
                      scorer=FixedScorer(1.0)).analyze_text(VULNERABLE_APP, "app.py")
     assert [(f.rule, f.span) for f in kept] == [(f.rule, f.span) for f in rules]
-    assert all(f.confidence == 0.0 for f in kept)
+    assert all(f.confidence == (REQUEST_FLOW_FLOOR if request_flow(f) else 0.0) for f in kept)
 
 
 def test_function_level_candidates_skip_functions_with_a_rule_finding():
@@ -261,7 +263,7 @@ class ReportView:
 
 
 def test_the_model_input_gate_tells_a_module_named_request_from_the_request():
-    every_class = Settings(model_function_classes=frozenset(VulnClass))
+    every_class = Settings(model_function_level=True, model_function_classes=frozenset(VulnClass))
     findings = Reviewer(every_class, registry=Registry(), scorer=FunctionScorer("command-injection")).analyze_text(
         MODULE_NAMED_REQUEST, "views.py")
     # fetch only names urllib.request (its url is a parameter); get reads the view's own request

@@ -14,6 +14,7 @@ from ai_core.config import Settings
 from ai_core.model.adapters import AdapterRegistry
 from ai_core.model.candidates import candidate_for
 from ai_core.model.predictor import load_scorer
+from ai_core.model.scoring import apply_scores
 from ai_core.parsing import ParsedDocument
 from tests.lsp_support import open_document, server_config, start_session, wait_for_diagnostics
 
@@ -59,12 +60,13 @@ async def wait_for_log(client: LanguageClient, text: str, timeout: float = 120.0
 
 
 def expected_confidence(root: Path, text: str) -> dict[int, float]:
-    """Per line, 1 - p(safe) from the same adapter in this process."""
+    """Per line, the calibrated P(vulnerable) (scoring.apply_scores) from the same adapter in this process."""
     doc = ParsedDocument(text, path=str(root / "app.py"))
     findings = Analyzer(Settings(model_enabled=False)).analyze(doc, str(root / "app.py"))
     scorer = load_scorer(Settings(model_variant="fp32"), workspace=root)
     scores = scorer.score([candidate_for(doc, f) for f in findings])
-    return {f.span.start_line: round(1 - s.probabilities["safe"], 3) for f, s in zip(findings, scores, strict=True)}
+    scored = apply_scores(findings, scores, Settings(), calibration=scorer.calibration)
+    return {f.span.start_line: f.confidence for f in scored}
 
 
 async def test_with_the_model_on_each_diagnostic_carries_the_models_confidence(lsp: LanguageClient, tmp_path: Path):

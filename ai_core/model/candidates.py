@@ -75,16 +75,38 @@ def window(lines: Sequence[str], start_line: int, end_line: int, context_lines: 
     return "\n".join(out)
 
 
-def code_slice(doc: ParsedDocument, finding: Finding, context_lines: int = SLICE_CONTEXT_LINES) -> str:
+def code_slice(doc: ParsedDocument, finding: Finding, context_lines: int = SLICE_CONTEXT_LINES,
+               lines: Sequence[str] | None = None) -> str:
     """The lines around a finding, its first line marked."""
-    return window(doc.text.split("\n"), finding.span.start_line, finding.span.end_line, context_lines)
+    return window(doc.text.split("\n") if lines is None else lines, finding.span.start_line, finding.span.end_line,
+                  context_lines)
 
 
-def candidate_for(doc: ParsedDocument, finding: Finding) -> Candidate:
+@dataclass(frozen=True, slots=True)
+class DocumentContext:
+    """What building candidates reads from one document, computed once per document (not once per candidate)."""
+
+    lines: list[str]
+    local: dict[str, str]
+    """Function texts of the document by name."""
+    imported: dict[str, list[Path]]
+    """Name bound by an import -> candidate files of the local module it names."""
+
+
+def document_context(doc: ParsedDocument, path: str) -> DocumentContext:
+    """The document's lines, its own function texts and its local imports."""
+    text = doc.text
+    imported = _local_names(text, Path(path).parent) if path else {}
+    return DocumentContext(text.split("\n"), _definitions_of(doc), imported)
+
+
+def candidate_for(doc: ParsedDocument, finding: Finding, context: DocumentContext | None = None) -> Candidate:
     """The model input for one rule finding: the slice, its taint path, the code of helpers the sink line calls."""
     taint = finding.taint_path.render() if finding.taint_path else ""
-    context = callee_context(doc, finding.span.start_line, finding.span.end_line, finding.path or doc.path or "")
-    return Candidate(code=code_slice(doc, finding), taint=taint, context=context, finding=finding)
+    path = finding.path or doc.path or ""
+    known = context or document_context(doc, path)
+    called = callee_context(doc, finding.span.start_line, finding.span.end_line, path, known)
+    return Candidate(code=code_slice(doc, finding, lines=known.lines), taint=taint, context=called, finding=finding)
 
 
 _FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#]+))", re.MULTILINE)
@@ -171,18 +193,19 @@ def _callees(node: object, first: int, last: int) -> Iterator[object]:
         stack.extend(reversed(current.children))  # type: ignore[attr-defined]
 
 
-def callee_context(doc: ParsedDocument, first: int, last: int, path: str) -> str:
+def callee_context(doc: ParsedDocument, first: int, last: int, path: str,
+                   context: DocumentContext | None = None) -> str:
     """Code of project functions called on lines [first, last]: same file or local modules (retrieved context)."""
     try:
-        local = _definitions_of(doc)
-        imported = _local_names(doc.text, Path(path).parent) if path else {}
+        known = context or document_context(doc, path)
+        local, imported = known.local, known.imported
         found: list[str] = []
         for func in _callees(doc.tree.root_node, first, last):
             if func is None:
                 continue
             text = doc.node_text(func)
             head, _, attr = text.rpartition(".")
-            if not head and attr in local and not _defines(doc, attr, first, last):
+            if not head and attr in local and not _defines(known.lines, attr, first, last):
                 found.append(local[attr])
             elif head and "." not in head and head in imported:
                 body = _file_definitions(imported[head]).get(attr)
@@ -200,10 +223,10 @@ def callee_context(doc: ParsedDocument, first: int, last: int, path: str) -> str
         return ""
 
 
-def _defines(doc: ParsedDocument, name: str, first: int, last: int) -> bool:
+def _defines(lines: Sequence[str], name: str, first: int, last: int) -> bool:
     """True when `name` is defined inside lines [first, last] (recursion, or the slice is the function)."""
     return any(line.lstrip().startswith((f"def {name}(", f"async def {name}("))
-               for line in doc.text.split("\n")[first: last + 1])
+               for line in lines[first: last + 1])
 
 
 def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> list[Candidate]:
@@ -212,6 +235,7 @@ def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> lis
     module = build_module(doc, doc.path or "<document>", doc.path or "", None)
     known = {info.node.start_byte: info for info in module.functions.values()}
     kinds = declared_kinds(module)
+    known_context = document_context(doc, doc.path or "")
     out: list[Candidate] = []
     for func in (n for n in walk(doc.tree.root_node) if n.type == "function_definition"):
         span = Span.of_node(func)
@@ -230,7 +254,7 @@ def function_candidates(doc: ParsedDocument, findings: Sequence[Finding]) -> lis
             if decorated is not None and decorated.type == "decorated_definition" else []
         if decorators:
             body = "\n".join([*(doc.node_text(d) for d in decorators), body])
-        context = callee_context(doc, span.start_line, span.end_line, doc.path or "")
+        context = callee_context(doc, span.start_line, span.end_line, doc.path or "", known_context)
         info: FunctionInfo = known.get(span.start_byte) or function_info(module, func, decorators, None)  # type: ignore[arg-type]
         reads_input = reads_untrusted_input(module, info, kinds)
         out.append(Candidate(code=body, context=context, name=name, reads_input=reads_input,

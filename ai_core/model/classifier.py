@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.minilm import LABELS, load_base_classifier, load_tokenizer, offline
+from ai_core.model.minilm import LABELS, fast_tokenizer, load_base_classifier
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +92,26 @@ def load_lora_model(folder: Path, lora: LoraSettings) -> Any:
     return model
 
 
-def encode(texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH) -> Any:
-    """Tokenize a batch (padded to its longest member, truncated to `max_length`)."""
-    offline()
-    return load_tokenizer()(list(texts), truncation=True, max_length=max_length, padding=True,
-                            pad_to_multiple_of=16, return_tensors="pt")
+def encode(texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH) -> dict[str, Any]:
+    """Tokenize a batch (padded to its longest member rounded up to 16, truncated to `max_length`).
+
+    Through `tokenizers` directly, as transformers' fast tokenizer does (same ids), without importing transformers.
+    """
+    import torch
+
+    tokenizer = fast_tokenizer()
+    tokenizer.enable_truncation(max_length)
+    encodings = tokenizer.encode_batch(list(texts))
+    width = max(len(e.ids) for e in encodings)
+    width = -(-width // 16) * 16
+    ids = torch.zeros(len(encodings), width, dtype=torch.long)
+    mask = torch.zeros(len(encodings), width, dtype=torch.long)
+    types = torch.zeros(len(encodings), width, dtype=torch.long)
+    for row, e in enumerate(encodings):
+        ids[row, :len(e.ids)] = torch.tensor(e.ids)
+        mask[row, :len(e.ids)] = 1
+        types[row, :len(e.ids)] = torch.tensor(e.type_ids)
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
 
 
 def logits(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 32) -> Any:

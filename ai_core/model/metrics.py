@@ -64,3 +64,16 @@ def report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str])
         "per_class": {label: m.__dict__ for label, m in per_class(gold, predicted, labels).items() if m.support},
         "examples": len(gold),
     }
+
+
+def expected_calibration_error(confidences: Sequence[float], outcomes: Sequence[bool], bins: int = 10) -> float:
+    """ECE: the support-weighted gap between mean confidence and the share of true outcomes, over equal-width bins."""
+    if not confidences:
+        return 0.0
+    totals = [[0, 0.0, 0] for _ in range(bins)]  # count, sum of confidence, true outcomes
+    for p, true in zip(confidences, outcomes, strict=True):
+        row = totals[min(bins - 1, int(p * bins))]
+        row[0] += 1
+        row[1] += p
+        row[2] += bool(true)
+    return round(sum(abs(s - t) for n, s, t in totals if n) / len(confidences), 4)

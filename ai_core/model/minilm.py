@@ -64,6 +64,17 @@ def load_tokenizer() -> Any:
     return AutoTokenizer.from_pretrained(str(base_model_path()))
 
 
+@functools.cache
+def fast_tokenizer() -> Any:
+    """The base model's tokenizer through `tokenizers` alone (no transformers import): the same tokenizer.json."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(base_model_path() / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
 def load_base_classifier(dtype: Any = None) -> Any:
     """A fresh BertForSequenceClassification over the base weights with a 13-label head."""
     offline()

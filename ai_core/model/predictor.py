@@ -14,6 +14,7 @@ from typing import Any
 
 from ai_core.config import Settings
 from ai_core.model.adapters import Adapter, AdapterError, AdapterRegistry
+from ai_core.model.calibration import of_manifest
 from ai_core.model.candidates import Candidate
 from ai_core.model.classifier import logits
 from ai_core.model.minilm import LABELS, set_threads
@@ -53,6 +54,9 @@ class ModelScorer:
         self.batch_size = batch_size
         self.cache_size = cache_size
         self.max_length = adapter.max_length
+        self.calibration = of_manifest(adapter.manifest)
+        """Applied to rule findings' confidence by scoring (scores themselves stay raw)."""
+        self.identity = model_identity(adapter, variant)
         self._cache: OrderedDict[str, Score] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -92,10 +96,17 @@ class ModelScorer:
             return [results[key] for key in keys]
 
 
+def model_identity(adapter: Adapter, variant: str) -> str:
+    """What a (raw) score depends on besides its input: adapter version and weights, weights variant."""
+    from ai_core.model.quantize import adapter_digest
+
+    return f"{adapter.version}:{adapter_digest(adapter)}:{variant}"
+
+
 def load_scorer(settings: Settings | None = None, workspace: Path | None = None, variant: str = "",
                 adapter: str = "") -> ModelScorer:
     """The scorer for a workspace: its active (or configured) adapter in the configured variant."""
-    from ai_core.model.quantize import VARIANTS, choose_variant, load_variant
+    from ai_core.model.quantize import VARIANTS, choose_variant, load_for_scoring
 
     settings = settings or Settings()
     started = time.perf_counter()
@@ -111,7 +122,7 @@ def load_scorer(settings: Settings | None = None, workspace: Path | None = None,
             wanted = choose_variant(chosen)
         if wanted not in VARIANTS:
             raise ModelUnavailable(f"unknown model variant {wanted!r}")
-        model = load_variant(chosen, wanted)
+        model = load_for_scoring(chosen, wanted)
     except ModelUnavailable:
         raise
     except Exception as exc:

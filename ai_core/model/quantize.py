@@ -37,8 +37,11 @@ SKIP_MODULES = ["classifier"]
 
 
 def cache_dir() -> Path:
-    """Where measurements and merged weights are cached (CODEREV_CACHE_DIR or ~/.cache/coderev)."""
-    return Path(os.environ.get("CODEREV_CACHE_DIR") or Path.home() / ".cache" / "coderev")
+    """Where measurements, merged weights and scores are cached (CODEREV_CACHE_DIR, else the user cache dir:
+    $XDG_CACHE_HOME/coderev or ~/.cache/coderev)."""
+    if os.environ.get("CODEREV_CACHE_DIR"):
+        return Path(os.environ["CODEREV_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coderev"
 
 
 def adapter_digest(adapter: Adapter) -> str:
@@ -86,6 +89,19 @@ def load_variant(adapter: Adapter, variant: str) -> Any:
     model = AutoModelForSequenceClassification.from_pretrained(
         str(_merged_dir(adapter)), quantization_config=config, device_map="cpu")
     return model.eval()
+
+
+def load_for_scoring(adapter: Adapter, variant: str) -> Any:
+    """The classifier to score with: fp32/bf16 as a plain-torch forward pass over the merged checkpoint (no
+    transformers import, ~7 s less to load here; the same logits), the quantized variants through load_variant."""
+    if variant not in ("fp32", "bf16"):
+        return load_variant(adapter, variant)
+    import torch
+
+    from ai_core.model.encoder import load_merged
+
+    model = load_merged(_merged_dir(adapter))
+    return model.to(torch.bfloat16) if variant == "bf16" else model
 
 
 def size_bytes(model: Any) -> int:

@@ -8,7 +8,7 @@ from ai_core.analysis.analyzer import Analyzer, sort_findings
 from ai_core.analysis.rules import Registry
 from ai_core.config import Settings
 from ai_core.findings import Finding
-from ai_core.model.scoring import Scorer, score_documents
+from ai_core.model.scoring import ModelJob, Scorer, model_job, score_jobs
 from ai_core.parsing import ParsedDocument
 from ai_core.timing import StageObserver, timed
 
@@ -39,7 +39,13 @@ class Reviewer(Analyzer):
         wanted = [i for i, (_, findings, _) in enumerate(documents) if findings or settings.model_function_level]
         out = [list(findings) for _, findings, _ in documents]
         with timed(self.observe, "model"):
-            scored = score_documents(self.scorer, [documents[i] for i in wanted], settings)
+            scored = self.score_jobs([model_job(*documents[i], settings) for i in wanted])
         for i, findings in zip(wanted, scored, strict=True):
-            out[i] = sort_findings(findings)
+            out[i] = findings
         return out
+
+    def score_jobs(self, jobs: Sequence[ModelJob]) -> list[list[Finding]]:
+        """The model step for prepared jobs (scoring.model_job), in one batch, each job's findings sorted."""
+        if self.scorer is None or not self.settings.model_enabled:
+            return [list(job.findings) for job in jobs]
+        return [sort_findings(findings) for findings in score_jobs(self.scorer, jobs, self.settings)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -11,13 +12,18 @@ from typing import Protocol
 from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
 from ai_core.config import Settings
 from ai_core.findings import SAFE_LABEL, Finding, Severity, VulnClass
-from ai_core.model.candidates import Candidate, candidate_for, function_candidates
+from ai_core.model.calibration import IDENTITY, Calibration
+from ai_core.model.candidates import Candidate, candidate_for, document_context, function_candidates
 from ai_core.parsing import ParsedDocument
 
 log = logging.getLogger(__name__)
 
 FUNCTION_LEVEL_RULE = "model.function-level"
 FUNCTION_LEVEL_SEVERITY = Severity.LOW
+REQUEST_FLOW_FLOOR = 0.5
+"""A proven flow from a request to a sink never reads below this confidence, whatever the model says."""
+REQUEST_SOURCE = re.compile(r"source: (?:request\.|route variable |request parameter |self\.kwargs)")
+"""Taint-path source labels of client data (ai_core.analysis.specs.sources and taint.frameworks name them so)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +43,25 @@ class Scorer(Protocol):
         ...
 
 
-def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "") \
-        -> list[Finding]:
-    """Give each rule finding the model's confidence; drop (or demote, with show_model_dropped) the safe ones."""
+def request_flow(finding: Finding) -> bool:
+    """True for a proven flow (tier "flow": a taint path) whose path starts at client data of a request."""
+    path = finding.taint_path
+    return not finding.model_only and path is not None and bool(path.steps) \
+        and REQUEST_SOURCE.match(path.steps[0].label) is not None
+
+
+def apply_scores(findings: Sequence[Finding], scores: Sequence[Score], settings: Settings, path: str = "",
+                 calibration: Calibration = IDENTITY) -> list[Finding]:
+    """Give each rule finding the model's calibrated P(vulnerable) as confidence; drop (or demote, with
+    show_model_dropped) the safe ones. A proven request flow reads at least REQUEST_FLOW_FLOOR (only an explicit
+    model_threshold below 1 drops it)."""
     kept: list[Finding] = []
     for finding, score in zip(findings, scores, strict=True):
-        p_safe = score.probabilities.get(SAFE_LABEL, 0.0)
-        confidence = round(min(1.0, max(0.0, 1.0 - p_safe)), 3)
+        p_vulnerable = calibration.vulnerable(1.0 - score.probabilities.get(SAFE_LABEL, 0.0))
+        p_safe = 1.0 - p_vulnerable
+        confidence = round(min(1.0, max(0.0, p_vulnerable)), 3)
+        if request_flow(finding):
+            confidence = max(confidence, REQUEST_FLOW_FLOOR)
         if settings.model_threshold < 1.0 and p_safe >= settings.model_threshold:
             log.info("model judged %s at %s:%d safe (p=%.2f)%s", finding.rule, path or finding.path,
                      finding.span.start_line + 1, p_safe, "; shown as a hint" if settings.show_model_dropped else "")
@@ -85,28 +103,53 @@ def model_only_findings(candidates: Sequence[Candidate], scores: Sequence[Score]
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ModelJob:
+    """One document's part of a batch: its rule findings and what the model reads for them (and its functions)."""
+
+    path: str
+    findings: Sequence[Finding]
+    rules: list[Candidate]
+    functions: list[Candidate]
+
+
+def model_job(doc: ParsedDocument, findings: Sequence[Finding], path: str, settings: Settings) -> ModelJob:
+    """The candidates of one document: a rule candidate per finding, function-level ones when that mode is on."""
+    context = document_context(doc, findings[0].path or doc.path or "") if findings else None  # one path per file
+    rules = [candidate_for(doc, f, context) for f in findings]
+    functions = function_candidates(doc, findings) if settings.model_function_level else []
+    return ModelJob(path, findings, rules, functions)
+
+
+def score_jobs(scorer: Scorer, jobs: Sequence[ModelJob], settings: Settings) -> list[list[Finding]]:
+    """Every job's candidates scored in one batch, then applied; when the model fails, every job keeps its rules.
+
+    Rule findings get the scorer's `calibration` (fitted on rule candidates); function-level scores stay raw.
+    """
+    calibration = getattr(scorer, "calibration", None) or IDENTITY
+    batch = [c for job in jobs for c in (*job.rules, *job.functions)]
+    if not batch:
+        return [list(job.findings) for job in jobs]
+    try:
+        scores = scorer.score(batch)
+    except Exception:
+        log.exception("model scoring failed; keeping rule findings")
+        return [list(job.findings) for job in jobs]
+    out: list[list[Finding]] = []
+    at = 0
+    for job in jobs:
+        rule_scores, at = scores[at: at + len(job.rules)], at + len(job.rules)
+        function_scores, at = scores[at: at + len(job.functions)], at + len(job.functions)
+        out.append(apply_scores(job.findings, rule_scores, settings, job.path, calibration)
+                   + model_only_findings(job.functions, function_scores, settings, job.path))
+    return out
+
+
 def score_documents(scorer: Scorer, documents: Sequence[tuple[ParsedDocument, Sequence[Finding], str]],
                     settings: Settings) -> list[list[Finding]]:
     """Each (document, rule findings, path) re-scored by the model in one batch, plus function-level findings.
 
     A document without candidates keeps its findings; when the model fails, every document keeps its rules.
     """
-    jobs = [([candidate_for(doc, f) for f in findings],
-             function_candidates(doc, findings) if settings.model_function_level else [])
-            for doc, findings, _ in documents]
-    batch = [c for rules, functions in jobs for c in (*rules, *functions)]
-    if not batch:
-        return [list(findings) for _, findings, _ in documents]
-    try:
-        scores = scorer.score(batch)
-    except Exception:
-        log.exception("model scoring failed; keeping rule findings")
-        return [list(findings) for _, findings, _ in documents]
-    out: list[list[Finding]] = []
-    at = 0
-    for (_, findings, path), (rules, functions) in zip(documents, jobs, strict=True):
-        rule_scores, at = scores[at: at + len(rules)], at + len(rules)
-        function_scores, at = scores[at: at + len(functions)], at + len(functions)
-        out.append(apply_scores(findings, rule_scores, settings, path)
-                   + model_only_findings(functions, function_scores, settings, path))
-    return out
+    return score_jobs(scorer, [model_job(doc, findings, path, settings) for doc, findings, path in documents],
+                      settings)
