@@ -46,6 +46,8 @@ class Settings:
     """Findings below this severity are dropped."""
     min_confidence: float = 0.0
     """Findings below this confidence (0..1) are dropped."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Hosts an SSRF fix lets requests go to (the fix adds them as a constant; see the README's rewriter table)."""
     tiers: tuple[str, ...] = TIERS
     """Which finding tiers are shown: "flow" (proven flows from untrusted input and rule matches) and "review"
     (dangerous sinks fed by data not proven safe, one severity step lower). Default: both, for the CLI and the
@@ -253,7 +255,7 @@ def _coerce(key: str, raw: Any) -> Any:
         if unknown or not tiers:
             raise ValueError(f"{unknown or tiers!r}: tiers are {', '.join(TIERS)}")
         return tuple(str(t) for t in tiers)
-    if key in {"exclude", "test_command"}:
+    if key in {"exclude", "test_command", "allowed_hosts"}:
         items = [raw] if isinstance(raw, str) else list(raw)
         return tuple(str(item) for item in items)
     if key in {"extra_sources", "extra_sinks", "extra_sanitizers"}:

@@ -26,6 +26,8 @@ export const VULN_CLASSES = [
 ] as const;
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+/** Finding tiers (ai_core.findings.TIERS): proven flows, and review findings (sinks fed by unproven data). */
+export const TIERS = ['flow', 'review'] as const;
 export const MODEL_VARIANTS = ['auto', 'fp32', 'bf16', 'int8', 'nf4'] as const;
 
 type Check = (value: unknown) => string | undefined;
@@ -70,6 +72,7 @@ export const SERVER_SETTINGS: Readonly<Record<string, Check>> = {
   enabledClasses: listOf(VULN_CLASSES),
   minSeverity: oneOf(SEVERITIES),
   minConfidence: number(0, 1),
+  tiers: listOf(TIERS),
   honourNosec: isBool,
   exclude: isStringList,
   maxFileBytes: number(0, Number.MAX_SAFE_INTEGER, true),

@@ -54,6 +54,11 @@ describe('package.json', () => {
       if (/^\d+ \* 1024 \* 1024$/.test(text)) return Number(text.split(' ')[0]) * 1024 * 1024;
       if (text === 'frozenset(VulnClass)') return [...VULN_CLASSES];
       if (text === '()') return [];
+      if (text === 'TIERS') {  // the tuple of tier names in ai_core/findings.py
+        const findings = readFileSync(path.join(repo, 'ai_core', 'findings.py'), 'utf8');
+        const body = findings.split('\nTIERS = (')[1]?.split(')')[0] ?? '';
+        return [...body.matchAll(/"(\w+)"/g)].map((m) => m[1]);
+      }
       if (/^[A-Z_]+$/.test(text)) {  // a module constant such as MODEL_FUNCTION_CLASSES = frozenset({VulnClass.X, ...})
         const config = readFileSync(path.join(repo, 'ai_core', 'config.py'), 'utf8');
         const body = config.split(`\n${text} = frozenset({`)[1]?.split('})')[0] ?? '';
