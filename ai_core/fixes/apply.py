@@ -7,6 +7,7 @@ including the recovery of a fix interrupted between its journal intent and its c
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -240,7 +241,8 @@ def _recover_one(journal: Journal, entry: Entry) -> list[str]:
     for change in entry.changes:
         text = _disk_text(journal.root, change.file)
         digest = sha256_text(text) if text is not None else ""
-        states[change.file] = "after" if digest == change.after else "before" if digest == change.before else "other"
+        states[change.file] = "after" if hmac.compare_digest(digest, change.after) else \
+            "before" if hmac.compare_digest(digest, change.before) else "other"
         texts[change.file] = text or ""
     what = f"{entry.kind} {entry.id} ({entry.title})"
     if all(s == "after" for s in states.values()):

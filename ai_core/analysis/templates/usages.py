@@ -66,7 +66,7 @@ def unsafe_usages(text: str, name: str = "template") -> list[Usage]:
     output: _Output | None = None
     last_data = ""
     try:
-        for line, kind, value in jinja2.Environment().lex(text, name):
+        for line, kind, value in jinja2.Environment(autoescape=True).lex(text, name):  # lexed, never rendered
             found = text.find(value, pos) if value else pos
             start = found if found >= 0 else pos
             pos = start + len(value)
