@@ -22,7 +22,7 @@ from typing import Any
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
-from ai_core.files import iter_python_files
+from ai_core.files import folder_of, iter_python_files
 from ai_core.findings import Finding, TaintPath
 from ai_core.model.scoring import Scorer
 from ai_core.scan import (
@@ -91,7 +91,7 @@ class ScanWorker:
 def pack_sources(root: Path) -> bytes:
     """A zip of the Python files and notebooks under `root` (or of `root` itself), paths relative to its
     folder; what a worker needs to scan it and build its project symbol table."""
-    folder = root if root.is_dir() else root.parent
+    folder = folder_of(root)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as packed:
         for path in iter_python_files(folder, (), SCAN_SUFFIXES):
@@ -199,7 +199,7 @@ def scan_paths(
 def merge_results(results: Iterable[ScanResult]) -> ScanResult:
     """Several scans as one, rooted at their common parent folder (paths re-based onto it)."""
     results = list(results)
-    bases = [Path(r.root) if Path(r.root).is_dir() else Path(r.root).parent for r in results]
+    bases = [folder_of(Path(r.root)) for r in results]
     common = Path(os.path.commonpath([str(b) for b in bases]))
     merged = ScanResult(root=str(common))
     for result, base in zip(results, bases, strict=True):

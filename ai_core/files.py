@@ -41,6 +41,16 @@ def relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+def folder_of(root: Path) -> Path:
+    """The folder a scan root stands for: itself, or the folder of a single file."""
+    return root if root.is_dir() else root.parent
+
+
+def file_in(root: Path, rel: str) -> Path:
+    """The file a path relative to the scan root names (`relative`'s inverse: the root itself when it is a file)."""
+    return root / rel if root.is_dir() else root
+
+
 def is_excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     """True when a relative path matches one of the exclude globs (`**` crosses folders)."""
     return any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern.replace("**/", ""))

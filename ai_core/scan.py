@@ -22,6 +22,8 @@ from ai_core.files import (
     PYTHON_SUFFIXES,
     TEMPLATE_SUFFIXES,
     SourceError,
+    file_in,
+    folder_of,
     iter_python_files,
     iter_template_files,
     read_source,
@@ -240,7 +242,7 @@ def _add_template_findings(result: ScanResult, root: Path, settings: Settings, p
     if not templates:
         return
     texts = dict(templates)
-    found = project_template_findings(root if root.is_dir() else root.parent, templates, python_files,
+    found = project_template_findings(folder_of(root), templates, python_files,
                                       settings.max_file_bytes)
     files = {scanned.path: scanned for scanned in result.files}
     for rel, findings in sorted(found.items()):
@@ -254,7 +256,7 @@ def _add_template_findings(result: ScanResult, root: Path, settings: Settings, p
             result.files.append(scanned)
         if kept and not scanned.text:
             with contextlib.suppress(SourceError):
-                scanned.text = read_source(root / rel if root.is_dir() else root, settings.max_file_bytes)
+                scanned.text = read_source(file_in(root, rel), settings.max_file_bytes)
         scanned.findings = sort_findings([*scanned.findings, *kept])
 
 
@@ -263,7 +265,7 @@ def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store
     if scorer is None:
         from ai_core.model.predictor import model_identity
 
-        workspace = root if root.is_dir() else root.parent
+        workspace = folder_of(root)
         try:
             adapter = AdapterRegistry.for_workspace(workspace, settings.adapter_registry).resolve(settings.adapter)
             identity = model_identity(adapter, settings.model_variant)
@@ -287,7 +289,7 @@ def _model_job(scanned: ScannedFile, root: Path, settings: Settings) -> tuple[Mo
     text = scanned.text
     if not text:
         try:
-            text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
+            text = read_source(file_in(root, scanned.path), settings.max_file_bytes)
         except SourceError:
             return None
     return model_job(ParsedDocument(text, path=scanned.path), scanned.findings, scanned.path, settings), text

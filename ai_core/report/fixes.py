@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from ai_core.config import Settings
+from ai_core.files import file_in, folder_of
 from ai_core.findings import TextEdit
 from ai_core.fixes.engine import Proposal
 from ai_core.fixes.text import unified_diff
@@ -56,7 +57,7 @@ def _relative(path: str, root: Path) -> str:
 def attach_fixes(report: Report, settings: Settings) -> int:
     """Give each finding the fix engine's verified fix, where there is one; returns how many were found."""
     root = Path(report.root).resolve()
-    folder = root if root.is_dir() else root.parent
+    folder = folder_of(root)
     fixer = make_fixer(folder, settings)
     found = 0
     for item in report.active:
@@ -64,7 +65,7 @@ def attach_fixes(report: Report, settings: Settings) -> int:
         before = report.texts.get(finding.path)
         if not before:
             continue
-        absolute = str(folder / finding.path) if root.is_dir() else str(root)
+        absolute = str(file_in(root, finding.path))
         try:
             proposal = fixer.propose(ParsedDocument(before, path=absolute), dataclasses.replace(finding, path=absolute))
         except Exception:  # the report stands without the fix

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_core import __version__
-from ai_core.files import SourceError, read_source
+from ai_core.files import SourceError, folder_of, read_source
 from ai_core.findings import Finding, Severity, Span, TaintStep
 from ai_core.parsing.positions import PositionMap
 from ai_core.report.fingerprint import VERSION as FINGERPRINT_KEY
@@ -35,7 +35,7 @@ class _Positions:
 
     def __init__(self, report: Report) -> None:
         root = Path(report.root)
-        self.folder = root if root.is_dir() else root.parent
+        self.folder = folder_of(root)
         self.maps: dict[str, PositionMap | None] = {
             path: PositionMap(text.encode("utf-8", errors="surrogatepass")) for path, text in report.texts.items()}
 
@@ -172,7 +172,7 @@ def sarif_log(source: Report | ScanResult) -> dict[str, Any]:
     notifications = [{"level": "warning", "message": {"text": f"skipped {path}: {reason}"},
                       "locations": [_location(path, {"startLine": 1})]} for path, reason in report.skipped]
     root = Path(report.root)
-    folder = root if root.is_dir() else root.parent
+    folder = folder_of(root)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -12,7 +12,7 @@ from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
 from ai_core.analysis.suppression import is_suppressed, suppressed_lines
 from ai_core.config import Settings
-from ai_core.files import SourceError, read_source
+from ai_core.files import SourceError, file_in, read_source
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.document import python_language
 from ai_core.report.report_items import Item, items_of
@@ -50,7 +50,7 @@ def suppressed_items(result: ScanResult, settings: Settings) -> list[Item]:
         text = scanned.text
         if not text:
             try:
-                text = read_source(root / scanned.path if root.is_dir() else root, settings.max_file_bytes)
+                text = read_source(file_in(root, scanned.path), settings.max_file_bytes)
             except SourceError:
                 continue
         if not _MARKER.search(text.encode("utf-8", errors="surrogatepass")):

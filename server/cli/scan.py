@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ai_core.config import Settings, load_pyproject
+from ai_core.files import folder_of
 from ai_core.findings import Severity
 from ai_core.report import FORMATS, Report, build_report
 from ai_core.scan import FileRunner, ScanResult
@@ -71,7 +72,7 @@ def scan_settings(args: argparse.Namespace) -> Settings:
         raise UsageError("-j/--workers must be positive")
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise UsageError("--min-confidence must be between 0 and 1")
-    config_root = args.config.parent if args.config else (root if root.is_dir() else root.parent)
+    config_root = args.config.parent if args.config else folder_of(root)
     settings, warnings = load_pyproject(config_root)
     for warning in warnings:
         print(f"coderev: warning: {warning}", file=sys.stderr)
@@ -163,7 +164,7 @@ def make_report(args: argparse.Namespace, result: ScanResult, settings: Settings
 
         root = Path(result.root)
         try:
-            only_changed(report, changes_since(root if root.is_dir() else root.parent, args.diff))
+            only_changed(report, changes_since(folder_of(root), args.diff))
         except GitDiffError as exc:
             raise UsageError(f"--diff {args.diff}: {exc}") from exc
     if rich:
