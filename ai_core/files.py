@@ -61,6 +61,11 @@ TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
 """Files read as Jinja2/Django templates (ai_core/analysis/templates)."""
 
 
+def is_template(path: str) -> bool:
+    """True for a file coderev reads as a Jinja2/Django template, not as Python."""
+    return path.endswith(TEMPLATE_SUFFIXES)
+
+
 def iter_python_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] = PYTHON_SUFFIXES
                       ) -> Iterator[Path]:
     """Python files (or other `suffixes`) under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the

@@ -3,8 +3,8 @@
 Each project's export (bench/.cache/realworld/<name>, from bench/realworld/fetch.py) is copied to a temporary
 folder; only the copy is ever written. For every `vuln` label a finding of coderev (rules only, cross-file
 symbol table of the project) matches: ask the Fixer for a verified fix, write it into the copy, rescan the file
-(the label must no longer be matched), check every changed file still compiles (`ast.parse`, never imported)
-and that no line labelled `safe` changed; then restore the copy. With `run_tests`, the project's own tests run
+(the label must no longer be matched), check every changed file still compiles (CPython's parser; a template:
+jinja2's lexer and parser; never imported or rendered) and that no line labelled `safe` changed; then restore the copy. With `run_tests`, the project's own tests run
 once per fix in the Fixer's isolated test runner (a copy, no network); by default they are skipped. The table
 is also written to bench/.cache/realworld/fixes_summary.json.
 """
@@ -26,8 +26,10 @@ from pathlib import Path
 from ai_core.analysis import Analyzer
 from ai_core.analysis.project import project_for_scan
 from ai_core.config import Settings
+from ai_core.files import is_template
 from ai_core.findings import Finding
 from ai_core.fixes import Fixer, Proposal, TestRunner
+from ai_core.fixes.verify import syntax_problem
 from ai_core.parsing import ParsedDocument
 from bench.realworld.fetch import CACHE, load_projects
 from bench.realworld.scoring import Label, load_labels, match
@@ -71,10 +73,13 @@ def changed_old_lines(before: str, after: str) -> set[int]:
     return lines
 
 
-def compiles(text: str) -> bool:
-    """True when CPython's parser accepts the text (nothing is imported or run)."""
+def compiles(before: str, after: str, path: Path) -> bool:
+    """True when the patched file still reads as its kind: Python that CPython's parser accepts, a template that
+    jinja2's lexer (and, where it parsed before, its parser) accepts; nothing is imported, run or rendered."""
+    if is_template(str(path)):
+        return syntax_problem(before, after, str(path)) is None
     try:
-        ast.parse(text)
+        ast.parse(after)
     except (SyntaxError, ValueError):
         return False
     return True
@@ -181,7 +186,7 @@ def try_fix(root: Path, rel: str, label: Label, proposal: Proposal, safe: dict[s
             proposal = again
         for path, before in originals.items():
             after = path.read_text(encoding="utf-8")
-            outcome["compiles"] &= int(compiles(after))
+            outcome["compiles"] &= int(compiles(before, after, path))
             other = path.relative_to(root.resolve()).as_posix()
             outcome["safe_changed"] += len(changed_old_lines(before, after) & safe.get(other, set()))
         if tests is not None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ai_core.files import SourceError, read_head
+from ai_core.files import SourceError, is_template, read_head
 from ai_core.findings import Finding, Fix, TextEdit
 from ai_core.fixes.context import Draft, FixContext
 from ai_core.fixes.imports import helper_edit, insertion_edits, removal_edits
@@ -44,7 +44,14 @@ class UnverifiedFix:
 
 def complete_draft(doc: ParsedDocument, finding: Finding, ctx: FixContext, draft: Draft, source: str,
                    root: Path | None, ruff: Ruff) -> UnverifiedFix:
-    """A rewriter's draft made whole: helpers and imports added, unused imports removed, long lines reflowed."""
+    """A rewriter's draft made whole: helpers and imports added, unused imports removed, long lines reflowed (a
+    template's draft is taken as it is: imports, helpers and ruff are Python's)."""
+    if is_template(finding.path):
+        ordered = sorted_edits(draft.edits)
+        after = apply_edits_bytes(doc.data, ordered).decode("utf-8", errors="surrogatepass")
+        fix = Fix(title=supply_title(draft), edits=tuple(ordered), path=finding.path,
+                  vuln_class=finding.vuln_class, rule=finding.rule)
+        return UnverifiedFix(fix, after, source, draft.note)
     edits = list(draft.edits)
     helper = helper_edit(doc, draft.helpers)
     if helper is not None:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ai_core.analysis import Analyzer
+from ai_core.analysis.templates.syntax import still_reads
+from ai_core.files import is_template
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.fixes.ruff_runner import Ruff
 from ai_core.fixes.testrunner import TestRunner
@@ -31,6 +33,21 @@ def _parses_as_python(text: str) -> bool:
     except (SyntaxError, ValueError):
         return False
     return True
+
+
+def syntax_problem(before: str, after: str, path: str, subject: str = "the patched file") -> str | None:
+    """Why the patched text no longer reads as its file kind (None when it does): a template must still lex and,
+    where it parsed before, parse with jinja2's own parser (never rendered); Python must parse (tree-sitter, and
+    CPython's parser where the original passed it)."""
+    if is_template(path):
+        problem = still_reads(before, after, os.path.basename(path))
+        return f"{subject} {problem}" if problem else None
+    doc = ParsedDocument(after, path=path)
+    if doc.has_syntax_errors:
+        return f"{subject} does not parse (syntax error near line {_first_error_line(doc)})"
+    if _parses_as_python(before) and not _parses_as_python(after):
+        return f"{subject} is not valid Python for this interpreter"
+    return None
 
 
 def _key(f: Finding) -> tuple[str, str]:
@@ -70,25 +87,26 @@ class Verifier:
         """Is `after` a safe replacement for `before` that removes every finding in `targets`?"""
         if after == before:
             return Verdict(False, "the fix changes nothing")
-        doc = ParsedDocument(after, path=path)
-        if doc.has_syntax_errors:
-            line = _first_error_line(doc)
-            return Verdict(False, f"the patched file does not parse (syntax error near line {line})")
-        if _parses_as_python(before) and not _parses_as_python(after):
-            return Verdict(False, "the patched file is not valid Python for this interpreter")
+        problem = syntax_problem(before, after, path)
+        if problem is not None:
+            return Verdict(False, problem)
         verdict = self._check_findings(before, after, path, targets)
         if not verdict.ok:
             return verdict
         try:
-            old_codes = self.ruff.codes(before, path, self.root)
-            new_codes = self.ruff.codes(after, path, self.root)
+            added = self._lint_added(before, after, path)
         except VerificationError as exc:
             return Verdict(False, str(exc))
-        added = new_codes - old_codes
         if added:
             listed = ", ".join(f"{code} x{count}" for code, count in sorted(added.items()))
             return Verdict(False, f"ruff reports new problems: {listed}", new_codes=tuple(sorted(added)))
         return self._check_tests(before, after, path)
+
+    def _lint_added(self, before: str, after: str, path: str) -> Counter[str]:
+        """The ruff codes the patch adds (none for a template: ruff reads Python only)."""
+        if is_template(path):
+            return Counter()
+        return self.ruff.codes(after, path, self.root) - self.ruff.codes(before, path, self.root)
 
     def overlay_analyzer(self, texts: dict[str, str], scorer: object | None = None,
                          settings: object | None = None) -> Analyzer:
@@ -115,11 +133,9 @@ class Verifier:
         """Verify a fix that changes other files (path, before, after) and leaves `path` (text) as it is."""
         changed = {os.path.abspath(p): (before, after) for p, before, after in files}
         for other, (before, after) in changed.items():
-            name = os.path.basename(other)
-            if ParsedDocument(after, path=other).has_syntax_errors:
-                return Verdict(False, f"{name} does not parse after the fix")
-            if _parses_as_python(before) and not _parses_as_python(after):
-                return Verdict(False, f"{name} is not valid Python for this interpreter after the fix")
+            problem = syntax_problem(before, after, other, f"after the fix, {os.path.basename(other)}")
+            if problem is not None:
+                return Verdict(False, problem)
         patched = self.overlay_analyzer({p: after for p, (_, after) in changed.items()})
         verdict, _unmatched = self._compare(self.findings(text, path),
                                             patched.analyze(ParsedDocument(text, path=path), path), targets)
@@ -131,7 +147,7 @@ class Verifier:
             if not verdict.ok:
                 return Verdict(False, f"in {os.path.basename(other)}: {verdict.reason}")
             try:
-                added = self.ruff.codes(after, other, self.root) - self.ruff.codes(before, other, self.root)
+                added = self._lint_added(before, after, other)
             except VerificationError as exc:
                 return Verdict(False, str(exc))
             if added:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import jinja2
 
+from ai_core.analysis.templates.syntax import environment
+
 log = logging.getLogger(__name__)
 
 SAFE_IN_SCRIPT = frozenset({"tojson", "escapejs", "json_script", "int", "float", "length", "count"})
@@ -66,7 +68,7 @@ def unsafe_usages(text: str, name: str = "template") -> list[Usage]:
     output: _Output | None = None
     last_data = ""
     try:
-        for line, kind, value in jinja2.Environment(autoescape=True).lex(text, name):  # lexed, never rendered
+        for line, kind, value in environment().lex(text, name):  # lexed, never rendered
             found = text.find(value, pos) if value else pos
             start = found if found >= 0 else pos
             pos = start + len(value)

@@ -6,11 +6,13 @@ import re
 
 from tree_sitter import Node
 
+from ai_core.classes.xss.template_rewriters import TEMPLATE_REWRITERS
 from ai_core.fixes.calls import keyword, positional, set_keyword
-from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
+from ai_core.fixes.layout import insert_before
 from ai_core.fixes.names import single_assignment
 from ai_core.fixes.strings import Built, Expr, built_string
-from ai_core.parsing.tree import enclosing, walk
+from ai_core.parsing.tree import enclosing, enclosing_function, walk
 
 RESPONSE_CALLS = frozenset({
     "flask.make_response", "flask.Response", "werkzeug.wrappers.Response", "werkzeug.Response",
@@ -199,5 +201,69 @@ def autoescape_on(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (escape_before_markup, escape_values, autoescape_on)
+def _conditional_escape(ctx: FixContext, markup_call: str) -> tuple[str, str]:
+    """The escape that leaves values already marked safe alone, spelled for the marking call's library, and how
+    its result is written back (markupsafe's escape returns Markup: `str()` keeps later string building plain)."""
+    if markup_call.startswith("django."):
+        return ctx.ref("django.utils.html", "conditional_escape"), "{}({})"
+    return ctx.ref("markupsafe", "escape"), "str({}({}))"
+
+
+@source_independent
+def escape_marked_input(ctx: FixContext) -> Draft | None:
+    """`mark_safe(x)` / `Markup(x)` of a non-literal: a parameter the function builds HTML from is escaped on entry
+    (`text = conditional_escape(text)`, the markup the function adds still renders); any other value is escaped
+    instead of marked safe (`conditional_escape(x)` / `escape(x)`). Values already marked safe pass unchanged."""
+    for call in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"]]:
+        fn = call.child_by_field_name("function") if call is not None else None
+        name = ctx.qualified(ctx.text(fn)) if fn is not None else ""
+        if call is None or name not in MARKUP_CALLS:
+            continue
+        args = positional(call)
+        if len(args) != 1 or keyword(call, "s") is not None or args[0].type in {"string", "concatenated_string",
+                                                                               "integer", "float"}:
+            continue
+        arg = args[0]
+        if ctx.text(arg).startswith(ESCAPES):
+            continue
+        escape, form = _conditional_escape(ctx, name)
+        function = enclosing_function(call)
+        parameter = _parameter(ctx, function, ctx.text(arg)) if arg.type == "identifier" else None
+        if function is not None and parameter is not None:
+            body = function.child_by_field_name("body")
+            first = _first_statement(body) if body is not None else None
+            if first is not None:
+                value = ctx.text(arg)
+                return Draft(f"Escape the {value} parameter on entry with {escape.rsplit('.', 1)[-1]}() (markup "
+                             "passed in as a plain str now shows as text; values marked safe are unchanged)",
+                             [insert_before(ctx.doc, first, [f"{value} = {form.format(escape, value)}"])])
+        return Draft(f"Escape {ctx.text(arg)} instead of marking it safe (markup it holds now shows as text; values "
+                     "marked safe are unchanged)", [ctx.replace(call, form.format(escape, ctx.text(arg)))])
+    return None
+
+
+def _parameter(ctx: FixContext, function: Node | None, name: str) -> Node | None:
+    """The parameter of `function` called `name` (plain, typed or with a default)."""
+    params = function.child_by_field_name("parameters") if function is not None else None
+    for param in params.named_children if params is not None else ():
+        ident = param if param.type == "identifier" else param.child_by_field_name("name") \
+            if param.type in {"default_parameter", "typed_default_parameter"} else \
+            next((c for c in param.named_children if c.type == "identifier"), None) \
+            if param.type == "typed_parameter" else None
+        if ident is not None and ctx.text(ident) == name:
+            return param
+    return None
+
+
+def _first_statement(body: Node) -> Node | None:
+    """The first statement of a block after its docstring."""
+    statements = [c for c in body.named_children if c.type != "comment"]
+    if statements and statements[0].type == "expression_statement" and statements[0].named_child_count and \
+            statements[0].named_children[0].type == "string":
+        statements = statements[1:]
+    return statements[0] if statements else None
+
+
+REWRITERS: tuple[Rewriter, ...] = (*TEMPLATE_REWRITERS, escape_before_markup, escape_values, autoescape_on,
+                                   escape_marked_input)
 """Tried in order for an XSS finding."""
