@@ -4,15 +4,19 @@ comparison."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from tree_sitter import Node
+
+from ai_core.classes.broken_auth.missing_controls import AUTH_CHECK, ROUTE
 
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import append_argument, keyword, positional, removal_range
 from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
 from ai_core.fixes.names import unparenthesized
-from ai_core.parsing.tree import ancestors, walk
+from ai_core.fixes.layout import insert_before
+from ai_core.parsing.tree import ancestors, enclosing_function, nodes_of_type, walk
 
 WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
                          "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256",
@@ -258,6 +262,40 @@ def hashed_password_check(ctx: FixContext) -> Draft | None:
     return None
 
 
+@source_independent
+def sibling_auth_decorator(ctx: FixContext) -> Draft | None:
+    """A route without the auth decorator most of its sibling routes carry: that decorator is added, spelled and
+    placed as they have it (its import is already there). No data source is involved: what changes is that the
+    route now refuses the requests the check refuses, and the title says so."""
+    function = enclosing_function(ctx.node)
+    decorated = function.parent if function is not None else None
+    if function is None or decorated is None or decorated.type != "decorated_definition":
+        return None
+    own = [c for c in decorated.named_children if c.type == "decorator"]
+    if not any(ROUTE.search(ctx.text(d)) for d in own) or any(AUTH_CHECK.search(ctx.text(d)) for d in own):
+        return None
+    counts: Counter[str] = Counter()
+    for sibling in nodes_of_type(ctx.doc.tree.root_node, "decorated_definition"):
+        decorators = [ctx.text(c) for c in sibling.named_children if c.type == "decorator"]
+        if sibling.start_byte != decorated.start_byte and any(ROUTE.search(d) for d in decorators):
+            counts.update({d for d in decorators if AUTH_CHECK.search(d) and "\n" not in d})
+    if not counts:
+        return None
+    decorator, uses = counts.most_common(1)[0]
+    if uses < 2:
+        return None
+    last_route = max(i for i, d in enumerate(own) if ROUTE.search(ctx.text(d)))
+    anchor = own[last_route + 1] if last_route + 1 < len(own) else function
+    name_node = function.child_by_field_name("name")
+    name = ctx.text(name_node) if name_node is not None else "this route"
+    effect = "the route now requires login" if re.search(r"(?i)login|auth|jwt|token", decorator) else \
+        f"the route now refuses requests {decorator} refuses"
+    return Draft(f"Add {decorator} to {name}(), as {uses} sibling routes have it ({effect})",
+                 [insert_before(ctx.doc, anchor, [decorator])],
+                 note=f"{name}() becomes reachable only through {decorator}: if it is meant to be public, "
+                      "leave it and suppress the finding instead")
+
+
 REWRITERS: tuple[Rewriter, ...] = (password_hashing, strong_hashers, jwt_verification, hashed_password_check,
-                                   constant_time_compare, password_policy)
+                                   constant_time_compare, password_policy, sibling_auth_decorator)
 """Tried in order for a broken authentication finding."""

@@ -191,17 +191,20 @@ def script_value_as_js(ctx: FixContext) -> Draft | None:
     wrapped = expr if _simple(expr) else f"({expr})"
     value = f"{{{{{trim_left} {wrapped}|tojson {trim_right}}}}}"
     start, end = match.start(), match.end()
-    if state == "`":
+    if state and text[start - 1:start] == state and text[end:end + 1] == state:
+        start, end, replacement = start - 1, end + 1, value  # the whole string literal: the JSON string instead
+    elif state == "`":
         replacement = f"${{ {value} }}"
-    elif state in {"'", '"'}:
-        if text[start - 1:start] == state and text[end:end + 1] == state:
-            start, end, replacement = start - 1, end + 1, value
-        else:
-            replacement = f"{state} + {value} + {state}"
+    elif state:
+        replacement = f"{state} + {value} + {state}"
     else:
         replacement = value
+    root = re.match(r"\w+", expr)
+    escaped_here = root is not None and re.search(r"\{%-?\s*set\s+" + root.group(0) + r"\s*=[^%]*\breplace\(", text)
+    note = (f"{root.group(0)} is set with replace() filters that escape it for a JS string; |tojson escapes it "
+            "now, so drop them or they show in the page") if root is not None and escaped_here else ""
     return Draft(f"Output {_shown(expr)} as a JSON value in the script (|tojson)",
-                 [template.edit(start, end, replacement)])
+                 [template.edit(start, end, replacement)], note=note)
 
 
 def _shown(expr: str) -> str:
