@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai_core.config import Settings
-from ai_core.files import SourceError, iter_python_files, read_source
+from ai_core.files import PYTHON_SUFFIXES, TEMPLATE_SUFFIXES, SourceError, iter_python_files, read_source
 from ai_core.findings import VulnClass
 from ai_core.fixes.apply import (
     begin_applied,
@@ -88,10 +88,10 @@ def find_root(path: Path) -> Path:
 
 def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[VulnClass] | None = None,
               fixer: Fixer | None = None) -> Iterator[FileFix]:
-    """Fix every Python file under `target` (in memory); yields one FileFix per file with findings."""
+    """Fix every Python file and template under `target` (in memory); yields one FileFix per file with findings."""
     fixer = fixer or make_fixer(root, settings)
     wanted = frozenset(classes) if classes else None
-    for path in iter_python_files(target, settings.exclude):
+    for path in iter_python_files(target, settings.exclude, (*PYTHON_SUFFIXES, *TEMPLATE_SUFFIXES)):
         rel = path.resolve().relative_to(root.resolve()).as_posix() if path.resolve().is_relative_to(
             root.resolve()) else path.as_posix()
         try:

@@ -1,6 +1,7 @@
 """`coderev fix PATH [--apply] [--class ...]`, `coderev history` and `coderev undo [ID]`.
 
-`fix` prints a unified diff of the verified fixes (dry run, which never runs anything of the workspace);
+`fix` prints a unified diff of the verified fixes (dry run, which never runs anything of the workspace) and, on
+stderr, each fix's title and note (what the user must supply, whether it was offered for a review finding);
 `--apply` writes each file atomically and journals it (write-ahead) in `.coderev/history.jsonl`, after the
 workspace's tests pass when the user asked for them (`--run-tests`, or `run_tests_on_fix` in the user's own
 config). `history` lists the journal; `undo` reverts a fix when the file still has the text the fix produced.
@@ -17,6 +18,7 @@ from pathlib import Path
 from ai_core.config import load_pyproject
 from ai_core.findings import VulnClass
 from ai_core.fixes.apply import recover
+from ai_core.fixes.engine import Proposal
 from ai_core.fixes.journal import Journal, OutsideWorkspace, UndoRefused
 from ai_core.fixes.testrunner import tests_gate
 from ai_core.fixes.text import unified_diff
@@ -72,6 +74,8 @@ def run_fix(args: argparse.Namespace) -> int:
             continue
         fixed += len(result.fixed)
         skipped += len(result.skipped)
+        for proposal in result.fixed:
+            print_fix(result.rel, proposal)
         for proposal in result.skipped:
             line = proposal.finding.span.start_line + 1
             print(f"coderev: no verified fix for {result.rel}:{line} {proposal.finding.rule}: {proposal.reason}",
@@ -99,6 +103,16 @@ def run_fix(args: argparse.Namespace) -> int:
     print(f"coderev: {fixed} fix(es) {verb} in {files - failed} file(s); {skipped} finding(s) without a verified "
           f"fix{written}", file=sys.stderr)
     return 0 if skipped == 0 and failed == 0 else 1
+
+
+def print_fix(rel: str, proposal: Proposal) -> None:
+    """One verified fix on stderr: where, its title (which says what the user must supply, and whether it was
+    offered for a review finding), and its note."""
+    line = proposal.finding.span.start_line + 1
+    title = proposal.fix.title if proposal.fix is not None else ""
+    print(f"coderev: fix {rel}:{line} {proposal.finding.rule}: {title}", file=sys.stderr)
+    if proposal.note:
+        print(f"coderev:   note: {proposal.note}", file=sys.stderr)
 
 
 def report_recovery(journal: Journal) -> None:
