@@ -47,7 +47,8 @@ class Settings:
     min_confidence: float = 0.0
     """Findings below this confidence (0..1) are dropped."""
     allowed_hosts: tuple[str, ...] = ()
-    """Hosts an SSRF fix lets requests go to (the fix adds them as a constant; see the README's rewriter table)."""
+    """Hosts an SSRF fix lets requests go to (the fix adds them as a constant; see the README's rewriter table).
+    The only reader of `allowed_hosts`: the Fixer hands these to the rewriters (`ProjectInfo.allowed_hosts`)."""
     tiers: tuple[str, ...] = TIERS
     """Which finding tiers are shown: "flow" (proven flows from untrusted input and rule matches) and "review"
     (dangerous sinks fed by data not proven safe, one severity step lower). Default: both, for the CLI and the
@@ -132,6 +133,8 @@ USER_ONLY = frozenset({"run_tests_on_fix", "test_timeout_s", "test_memory_mb", "
 WORKSPACE_PATHS = frozenset({"index_uri", "adapter_registry"})
 """Settings naming where coderev writes: from the workspace, only relative paths that stay inside it."""
 USER_CONFIG_ENV = "CODEREV_CONFIG"
+HOST_NAME = re.compile(r"[A-Za-z0-9.:\-\[\]]+")
+"""What an `allowed_hosts` entry may be: a host name, IPv4/IPv6 address, optionally with a port."""
 
 
 def user_config_path() -> Path:
@@ -257,6 +260,9 @@ def _coerce(key: str, raw: Any) -> Any:
         return tuple(str(t) for t in tiers)
     if key in {"exclude", "test_command", "allowed_hosts"}:
         items = [raw] if isinstance(raw, str) else list(raw)
+        bad = [item for item in items if key == "allowed_hosts" and not HOST_NAME.fullmatch(str(item))]
+        if bad:
+            raise ValueError(f"{bad!r}: not host names (letters, digits, '.', '-', ':', brackets)")
         return tuple(str(item) for item in items)
     if key in {"extra_sources", "extra_sinks", "extra_sanitizers"}:
         items = [raw] if isinstance(raw, Mapping) else list(raw)

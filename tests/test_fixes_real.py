@@ -17,7 +17,7 @@ from ai_core.classes.sensitive_data_exposure.rewriters import redact_logged_secr
 from ai_core.classes.sql_injection.rewriters import bound_parameters, column_allowlist
 from ai_core.classes.ssrf.rewriters import host_allowlist
 from ai_core.classes.xss.rewriters import escape_before_markup
-from ai_core.config import Settings
+from ai_core.config import Settings, load_pyproject
 from ai_core.findings import Finding, VulnClass
 from ai_core.fixes import Fixer
 from ai_core.fixes.context import FixContext, is_source_independent, project_info
@@ -259,8 +259,11 @@ def test_the_column_allowlist_is_absent_where_the_value_is_a_value_not_a_name(an
     assert Fixer(analyzer, tmp_path).propose(doc, finding).source == "rewriter:bound_parameters"
 
 
-def test_the_ssrf_allowlist_is_the_allowed_hosts_of_the_workspace_settings(analyzer, tmp_path):
+def test_the_ssrf_allowlist_is_the_allowed_hosts_of_the_workspace_settings(tmp_path):
     write_pyproject(tmp_path, '[tool.coderev]\nallowed_hosts = ["api.example.com", "cdn.example.com"]\n')
+    settings, warnings = load_pyproject(tmp_path)
+    assert not warnings
+    analyzer = Analyzer(dataclasses.replace(settings, model_enabled=False))
     doc, finding = first_finding(analyzer, FETCH, tmp_path / "app.py", "ssrf")
     fixer = Fixer(analyzer, tmp_path, project=project_info(tmp_path))
     proposal = fixer.propose(doc, finding)

@@ -35,7 +35,7 @@ class ProjectInfo:
     root: Path | None = None
     modules: frozenset[str] = frozenset()
     allowed_hosts: tuple[str, ...] = ()
-    """`allowed_hosts` of `[tool.coderev]`: the hosts an SSRF fix lets requests go to."""
+    """The hosts an SSRF fix lets requests go to: `Settings.allowed_hosts`, filled in by the Fixer."""
     requires_python: str = ""
     """`requires-python` of `[project]` (e.g. ">=3.12"), for fixes that need a newer Python."""
 
@@ -84,24 +84,20 @@ def project_info(root: Path | None, cached_only: bool = False) -> ProjectInfo:
         except OSError:
             continue
         modules.update(m for m in ("bcrypt", "argon2", "passlib") if m in text)
-    info = ProjectInfo(root, frozenset(modules), *pyproject_fix_settings(root))
+    info = ProjectInfo(root, frozenset(modules), requires_python=requires_python(root))
     _PROJECT_CACHE[key] = (now, info)
     return info
 
 
-def pyproject_fix_settings(root: Path) -> tuple[tuple[str, ...], str]:
-    """What fixes read from the workspace's pyproject.toml: `[tool.coderev] allowed_hosts`, `requires-python`."""
+def requires_python(root: Path) -> str:
+    """`requires-python` of the workspace's pyproject.toml `[project]` ("" when it says nothing)."""
     try:
         data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return (), ""
-    tool = data.get("tool", {}).get("coderev", {})
-    hosts = tool.get("allowed_hosts", []) if isinstance(tool, dict) else []
-    valid = tuple(h for h in hosts if isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.:\-\[\]]+", h)) \
-        if isinstance(hosts, list) else ()
+        return ""
     project = data.get("project", {})
     requires = project.get("requires-python", "") if isinstance(project, dict) else ""
-    return valid, requires if isinstance(requires, str) else ""
+    return requires if isinstance(requires, str) else ""
 
 
 @dataclass

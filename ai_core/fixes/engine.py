@@ -129,8 +129,14 @@ class Fixer:
 
     @property
     def project(self) -> ProjectInfo:
-        """What the workspace imports (for choosing bcrypt/argon2, the SQL driver's paramstyle...)."""
-        return self._project if self._project is not None else project_info(self.root)
+        """What the workspace imports (for choosing bcrypt/argon2, the SQL driver's paramstyle...) and the
+        settings' `allowed_hosts`."""
+        return self._project_info(cached_only=False)
+
+    def _project_info(self, cached_only: bool) -> ProjectInfo:
+        info = self._project if self._project is not None else project_info(self.root, cached_only=cached_only)
+        hosts = self.analyzer.settings.allowed_hosts
+        return dataclasses.replace(info, allowed_hosts=hosts) if hosts and not info.allowed_hosts else info
 
     def drafts(self, doc: ParsedDocument, finding: Finding) -> Iterator[UnverifiedFix]:
         """Unverified candidates from the class's rewriters, in order (fast: tree-sitter only).
@@ -204,7 +210,7 @@ class Fixer:
         return self._first_local_title(doc, finding)
 
     def _first_local_title(self, doc: ParsedDocument, finding: Finding) -> str | None:
-        project = self._project if self._project is not None else project_info(self.root, cached_only=True)
+        project = self._project_info(cached_only=True)
         for rewriter in offered_rewriters(finding):
             try:
                 draft = rewriter(FixContext(doc, finding, project))
