@@ -49,3 +49,10 @@ def test_broken_pyproject_gives_defaults_and_a_warning(tmp_path: Path):
     settings, warnings = load_pyproject(tmp_path)
     assert settings == Settings()
     assert warnings and "cannot read" in warnings[0]
+
+
+def test_allowed_hosts_are_host_names_and_anything_else_keeps_the_default_with_a_warning():
+    settings, warnings = Settings.from_mapping({"allowedHosts": ["api.example.com", "10.0.0.1:8080", "[::1]"]})
+    assert warnings == [] and settings.allowed_hosts == ("api.example.com", "10.0.0.1:8080", "[::1]")
+    settings, warnings = Settings.from_mapping({"allowed_hosts": ["api.example.com", 'x"); import os; ("']})
+    assert settings.allowed_hosts == () and len(warnings) == 1 and "not host names" in warnings[0]

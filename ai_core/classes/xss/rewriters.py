@@ -201,12 +201,13 @@ def autoescape_on(ctx: FixContext) -> Draft | None:
     return None
 
 
-def _conditional_escape(ctx: FixContext, markup_call: str) -> tuple[str, str]:
+def _conditional_escape(ctx: FixContext, markup_call: str, on_entry: bool) -> tuple[str, str]:
     """The escape that leaves values already marked safe alone, spelled for the marking call's library, and how
-    its result is written back (markupsafe's escape returns Markup: `str()` keeps later string building plain)."""
+    it is called (on entry markupsafe's Markup result is made a str again: Markup + str would escape the markup
+    the function adds later)."""
     if markup_call.startswith("django."):
         return ctx.ref("django.utils.html", "conditional_escape"), "{}({})"
-    return ctx.ref("markupsafe", "escape"), "str({}({}))"
+    return ctx.ref("markupsafe", "escape"), "str({}({}))" if on_entry else "{}({})"
 
 
 @source_independent
@@ -226,17 +227,18 @@ def escape_marked_input(ctx: FixContext) -> Draft | None:
         arg = args[0]
         if ctx.text(arg).startswith(ESCAPES):
             continue
-        escape, form = _conditional_escape(ctx, name)
         function = enclosing_function(call)
         parameter = _parameter(ctx, function, ctx.text(arg)) if arg.type == "identifier" else None
         if function is not None and parameter is not None:
             body = function.child_by_field_name("body")
             first = _first_statement(body) if body is not None else None
             if first is not None:
+                escape, form = _conditional_escape(ctx, name, on_entry=True)
                 value = ctx.text(arg)
                 return Draft(f"Escape the {value} parameter on entry with {escape.rsplit('.', 1)[-1]}() (markup "
                              "passed in as a plain str now shows as text; values marked safe are unchanged)",
                              [insert_before(ctx.doc, first, [f"{value} = {form.format(escape, value)}"])])
+        escape, form = _conditional_escape(ctx, name, on_entry=False)
         return Draft(f"Escape {ctx.text(arg)} instead of marking it safe (markup it holds now shows as text; values "
                      "marked safe are unchanged)", [ctx.replace(call, form.format(escape, ctx.text(arg)))])
     return None

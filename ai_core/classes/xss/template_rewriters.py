@@ -14,6 +14,7 @@ import jinja2
 from jinja2 import nodes
 
 from ai_core.analysis.templates.syntax import environment
+from ai_core.analysis.templates.usages import SAFE_IN_SCRIPT
 from ai_core.files import is_template
 from ai_core.findings import TextEdit
 from ai_core.fixes.context import Draft, FixContext, source_independent
@@ -178,6 +179,8 @@ def script_value_as_js(ctx: FixContext) -> Draft | None:
                                           text[opening.end():match.start()]))
     if state == "comment":
         return None
+    if any(_filter_names(match.group(0), name) for name in SAFE_IN_SCRIPT):
+        return None  # already a JS value
     trim_left, expr, trim_right = match.group(1), match.group(2).strip(), match.group(3)
     for start, end in reversed(_filter_names(f"{{{{ {expr} }}}}", "safe")):
         expr = (expr[:start - 3] + expr[end - 3:]).strip()
