@@ -201,47 +201,82 @@ def autoescape_on(ctx: FixContext) -> Draft | None:
     return None
 
 
-def _conditional_escape(ctx: FixContext, markup_call: str, on_entry: bool) -> tuple[str, str]:
+def _conditional_escape(ctx: FixContext, markup_call: str, in_string: bool) -> tuple[str, str]:
     """The escape that leaves values already marked safe alone, spelled for the marking call's library, and how
-    it is called (on entry markupsafe's Markup result is made a str again: Markup + str would escape the markup
-    the function adds later)."""
+    it is called (inside built strings and on entry, markupsafe's Markup result is made a str again: str + Markup
+    would escape the markup the code adds)."""
     if markup_call.startswith("django."):
         return ctx.ref("django.utils.html", "conditional_escape"), "{}({})"
-    return ctx.ref("markupsafe", "escape"), "str({}({}))" if on_entry else "{}({})"
+    return ctx.ref("markupsafe", "escape"), "str({}({}))" if in_string else "{}({})"
 
 
 @source_independent
 def escape_marked_input(ctx: FixContext) -> Draft | None:
-    """`mark_safe(x)` / `Markup(x)` of a non-literal: a parameter the function builds HTML from is escaped on entry
-    (`text = conditional_escape(text)`, the markup the function adds still renders); any other value is escaped
-    instead of marked safe (`conditional_escape(x)` / `escape(x)`). Values already marked safe pass unchanged."""
+    """`mark_safe(x)` / `Markup(x)` of a non-literal, escaping what goes in and keeping the markup the code adds:
+    a parameter the function builds the HTML from is escaped on entry (`text = conditional_escape(text)`); the
+    values interpolated into a built HTML string are escaped in place; any other value is escaped instead of
+    marked safe. Values already marked safe pass unchanged (conditional_escape / markupsafe.escape)."""
     for call in [enclosing(ctx.sink_node, "call"), *[n for n in walk(ctx.node) if n.type == "call"]]:
         fn = call.child_by_field_name("function") if call is not None else None
         name = ctx.qualified(ctx.text(fn)) if fn is not None else ""
         if call is None or name not in MARKUP_CALLS:
             continue
         args = positional(call)
-        if len(args) != 1 or keyword(call, "s") is not None or args[0].type in {"string", "concatenated_string",
-                                                                               "integer", "float"}:
+        if len(args) != 1 or ctx.text(args[0]).startswith(ESCAPES):
             continue
-        arg = args[0]
-        if ctx.text(arg).startswith(ESCAPES):
-            continue
-        function = enclosing_function(call)
-        parameter = _parameter(ctx, function, ctx.text(arg)) if arg.type == "identifier" else None
-        if function is not None and parameter is not None:
-            body = function.child_by_field_name("body")
-            first = _first_statement(body) if body is not None else None
-            if first is not None:
-                escape, form = _conditional_escape(ctx, name, on_entry=True)
-                value = ctx.text(arg)
-                return Draft(f"Escape the {value} parameter on entry with {escape.rsplit('.', 1)[-1]}() (markup "
-                             "passed in as a plain str now shows as text; values marked safe are unchanged)",
-                             [insert_before(ctx.doc, first, [f"{value} = {form.format(escape, value)}"])])
-        escape, form = _conditional_escape(ctx, name, on_entry=False)
-        return Draft(f"Escape {ctx.text(arg)} instead of marking it safe (markup it holds now shows as text; values "
-                     "marked safe are unchanged)", [ctx.replace(call, form.format(escape, ctx.text(arg)))])
+        literal = built_string(ctx.doc, args[0]) if args[0].type in {"string", "concatenated_string"} else None
+        if args[0].type in {"integer", "float"} or (args[0].type in {"string", "concatenated_string"} and
+                                                     (literal is None or not literal.exprs)):
+            continue  # markup the code wrote itself
+        draft = _escape_entry(ctx, call, args[0], name) or _escape_built(ctx, args[0], name)
+        if draft is not None:
+            return draft
+        if args[0].type == "identifier" and _assigned_html(ctx, args[0]):
+            continue  # built from markup elsewhere in the function: escaping it whole would show the markup
+        escape, form = _conditional_escape(ctx, name, in_string=False)
+        return Draft(f"Escape {ctx.text(args[0])} instead of marking it safe (markup it holds now shows as text; "
+                     "values marked safe are unchanged)", [ctx.replace(call, form.format(escape, ctx.text(args[0])))])
     return None
+
+
+def _escape_entry(ctx: FixContext, call: Node, arg: Node, markup_call: str) -> Draft | None:
+    """The marked value is a parameter of the function (perhaps rebuilt with markup): escape it on entry."""
+    function = enclosing_function(call)
+    if arg.type != "identifier" or _parameter(ctx, function, ctx.text(arg)) is None or function is None:
+        return None
+    body = function.child_by_field_name("body")
+    first = _first_statement(body) if body is not None else None
+    if first is None:
+        return None
+    value = ctx.text(arg)
+    escape, form = _conditional_escape(ctx, markup_call, in_string=True)
+    return Draft(f"Escape the {value} parameter on entry with {escape.rsplit('.', 1)[-1]}() (markup passed in as "
+                 "a plain str now shows as text; values marked safe are unchanged)",
+                 [insert_before(ctx.doc, first, [f"{value} = {form.format(escape, value)}"])])
+
+
+def _escape_built(ctx: FixContext, arg: Node, markup_call: str) -> Draft | None:
+    """The marked value is an HTML string built from values (here or in its one assignment): escape each value."""
+    built = built_string(ctx.doc, arg)
+    if built is None and arg.type == "identifier":
+        value = single_assignment(ctx.doc, arg)
+        built = built_string(ctx.doc, value) if value is not None else None
+    if built is None:
+        return None
+    escape, form = _conditional_escape(ctx, markup_call, in_string=True)
+    edits = [ctx.replace(expr.node, form.format(escape, expr.source)) for expr in built.exprs
+             if not (expr.source.startswith(ESCAPES) or expr.node.type in {"string", "integer", "float"} or
+                     (expr.node.type == "identifier" and expr.source.isupper()))]
+    if not edits:
+        return None
+    return Draft("Escape the values put into the HTML before marking it safe (the markup around them still "
+                 "renders)", edits)
+
+
+def _assigned_html(ctx: FixContext, name: Node) -> bool:
+    """True when the name is assigned a string holding markup in the document."""
+    value = single_assignment(ctx.doc, name)
+    return value is None or "<" in ctx.text(value)
 
 
 def _parameter(ctx: FixContext, function: Node | None, name: str) -> Node | None:
