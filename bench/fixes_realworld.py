@@ -4,9 +4,9 @@ Each project's export (bench/.cache/realworld/<name>, from bench/realworld/fetch
 folder; only the copy is ever written. For every `vuln` label a finding of coderev (rules only, cross-file
 symbol table of the project) matches: ask the Fixer for a verified fix, write it into the copy, rescan the file
 (the label must no longer be matched), check every changed file still compiles (CPython's parser; a template:
-jinja2's lexer and parser; never imported or rendered) and that no line labelled `safe` changed; then restore the copy. With `run_tests`, the project's own tests run
-once per fix in the Fixer's isolated test runner (a copy, no network); by default they are skipped. The table
-is also written to bench/.cache/realworld/fixes_summary.json.
+jinja2's lexer and parser; never imported or rendered) and that no line labelled `safe` changed; then restore
+the copy. With `run_tests`, the project's own tests run once per fix in the Fixer's isolated test runner (a copy,
+no network); by default they are skipped. The table is also written to bench/.cache/realworld/fixes_summary.json.
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def test_the_values_put_into_marked_up_html_are_escaped_and_the_markup_kept(anal
 def test_markup_of_a_literal_has_no_finding_and_no_fix(analyzer, tmp_path):
     path = tmp_path / "icons.py"
     assert [f for f in analyzer.analyze_text(MARKUP_LITERAL, str(path)) if f.vuln_class.value == "xss"] == []
-    doc, finding = review_finding(analyzer, MARKUP_VALUE, tmp_path / "notes.py", "xss.mark-safe.review")
+    _doc, finding = review_finding(analyzer, MARKUP_VALUE, tmp_path / "notes.py", "xss.mark-safe.review")
     literal = ParsedDocument(MARKUP_LITERAL, path=str(path))
     assert escape_marked_input(FixContext(literal, finding)) is None
 

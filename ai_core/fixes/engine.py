@@ -39,7 +39,7 @@ MAX_OTHER_FILE_BYTES = 8 * 1024 * 1024
 REVIEW_TITLE = " (review finding: safe whatever the data's source)"
 """Added to the title of a fix offered for a review-tier finding."""
 REVIEW_REFUSAL = ("review finding: only fixes that are right whatever the data's source are offered "
-                  "(bound parameters, argument lists, safe loaders), not allowlists or escaping")
+                  "(bound parameters, argument lists, safe loaders, escaping that keeps the markup), not allowlists")
 MAX_CHAINED_SINKS = 3
 """Further sinks of one flow a fix may guard besides the first (a helper that sends two requests)."""
 

@@ -9,13 +9,12 @@ from collections import Counter
 from tree_sitter import Node
 
 from ai_core.classes.broken_auth.missing_controls import AUTH_CHECK, ROUTE
-
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import append_argument, keyword, positional, removal_range
 from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
-from ai_core.fixes.names import unparenthesized
 from ai_core.fixes.layout import insert_before
+from ai_core.fixes.names import unparenthesized
 from ai_core.parsing.tree import ancestors, enclosing_function, nodes_of_type, walk
 
 WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",

@@ -170,9 +170,7 @@ def script_value_as_js(ctx: FixContext) -> Draft | None:
         return None
     template, match = found
     text = template.text
-    opening = None
-    for opening in _SCRIPT_OPEN.finditer(text, 0, match.start()):
-        pass
+    opening = next(reversed(list(_SCRIPT_OPEN.finditer(text, 0, match.start()))), None)
     if opening is None or re.search(r"(?i)</script\s*>", text[opening.end():match.start()]):
         return None
     state = js_state(_JINJA_CONSTRUCT.sub(lambda m: "0" if m.group(0).startswith("{{") else "",
