@@ -18,9 +18,10 @@ from ai_core.config import Settings
 from ai_core.findings import Finding, Severity, Span, VulnClass
 from ai_core.fixes import Fixer
 from ai_core.fixes.context import FixContext, ProjectInfo
-from ai_core.fixes.engine import REVIEW_TITLE
+from ai_core.fixes.engine import REVIEW_TITLE, make_fixer
 from ai_core.fixes.verify import Verifier
 from ai_core.parsing import ParsedDocument
+from ai_core.scan import scan_path
 
 FLASK = ProjectInfo(modules=frozenset({"flask"}))
 DJANGO = ProjectInfo(modules=frozenset({"django"}))
@@ -183,3 +184,18 @@ def test_coderev_fix_apply_fixes_a_template_and_its_rescan_is_clean(tmp_path):
         "|safe", "|escape").replace('"{{ user.name }}"', "{{ user.name|tojson }}")
     rescan = coderev("scan", ".", "--no-model", "--format", "json", cwd=tmp_path)
     assert rescan.returncode == 0 and json.loads(rescan.stdout) == []
+
+
+def test_a_views_render_finding_is_fixed_in_the_template_it_renders(tmp_path):
+    (tmp_path / "app" / "templates").mkdir(parents=True)
+    (tmp_path / "app" / "templates" / "hello.html").write_text("<p>{{ name|safe }}</p>\n", encoding="utf-8")
+    view = ('from flask import Flask, render_template, request\n\napp = Flask(__name__)\n\n\n@app.route("/hello")\n'
+            'def hello():\n    return render_template("hello.html", name=request.args["name"])\n')
+    (tmp_path / "app" / "views.py").write_text(view, encoding="utf-8")
+    settings = Settings(model_enabled=False)
+    finding = next(f for f in scan_path(tmp_path, settings).findings if f.rule == "xss.template-render-unescaped")
+    proposal = make_fixer(tmp_path, settings).propose(ParsedDocument(view, path=finding.path), finding)
+    assert proposal.fix is not None and proposal.fix.verified, proposal.rejected
+    assert proposal.fix.title.endswith("(in hello.html)") and REVIEW_TITLE not in proposal.fix.title
+    [(other, _before, after)] = proposal.files
+    assert other.endswith("hello.html") and after == "<p>{{ name|escape }}</p>\n"
