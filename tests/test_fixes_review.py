@@ -156,3 +156,10 @@ def test_a_route_that_has_the_decorator_gets_no_auth_fix(analyzer, tmp_path):
 
 def test_both_rewriters_are_offered_for_review_findings():
     assert is_source_independent(escape_marked_input) and is_source_independent(sibling_auth_decorator)
+
+
+def test_markup_built_with_a_numeric_conversion_gets_no_escaping_fix(analyzer, tmp_path):
+    source = ('from markupsafe import Markup\n\n\ndef badge(count, label):\n'
+              '    return Markup("<b>%d</b> %s" % (count, label))\n')
+    doc, finding = review_finding(analyzer, source, tmp_path / "badges.py", "xss.mark-safe.review")
+    assert escape_marked_input(FixContext(doc, finding)) is None  # an escaped str cannot fill %d

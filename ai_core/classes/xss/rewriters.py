@@ -231,8 +231,9 @@ def escape_marked_input(ctx: FixContext) -> Draft | None:
         draft = _escape_entry(ctx, call, args[0], name) or _escape_built(ctx, args[0], name)
         if draft is not None:
             return draft
-        if args[0].type == "identifier" and _assigned_html(ctx, args[0]):
-            continue  # built from markup elsewhere in the function: escaping it whole would show the markup
+        if built_string(ctx.doc, args[0]) is not None or (args[0].type == "identifier" and
+                                                          _assigned_html(ctx, args[0])):
+            continue  # HTML the code builds: escaping it whole would show the markup
         escape, form = _conditional_escape(ctx, name, in_string=False)
         return Draft(f"Escape {ctx.text(args[0])} instead of marking it safe (markup it holds now shows as text; "
                      "values marked safe are unchanged)", [ctx.replace(call, form.format(escape, ctx.text(args[0])))])
@@ -257,12 +258,13 @@ def _escape_entry(ctx: FixContext, call: Node, arg: Node, markup_call: str) -> D
 
 def _escape_built(ctx: FixContext, arg: Node, markup_call: str) -> Draft | None:
     """The marked value is an HTML string built from values (here or in its one assignment): escape each value."""
+    source: Node | None = arg
     built = built_string(ctx.doc, arg)
     if built is None and arg.type == "identifier":
-        value = single_assignment(ctx.doc, arg)
-        built = built_string(ctx.doc, value) if value is not None else None
-    if built is None:
-        return None
+        source = single_assignment(ctx.doc, arg)
+        built = built_string(ctx.doc, source) if source is not None else None
+    if built is None or source is None or _NUMERIC_CONVERSION.search(ctx.text(source)):
+        return None  # `"%d" % n`: an escaped str would not format as a number
     escape, form = _conditional_escape(ctx, markup_call, in_string=True)
     edits = [ctx.replace(expr.node, form.format(escape, expr.source)) for expr in built.exprs
              if not (expr.source.startswith(ESCAPES) or expr.node.type in {"string", "integer", "float"} or
@@ -271,6 +273,10 @@ def _escape_built(ctx: FixContext, arg: Node, markup_call: str) -> Draft | None:
         return None
     return Draft("Escape the values put into the HTML before marking it safe (the markup around them still "
                  "renders)", edits)
+
+
+_NUMERIC_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGc]")
+"""A %-format conversion that needs a number (or a char), not the str an escape returns."""
 
 
 def _assigned_html(ctx: FixContext, name: Node) -> bool:
