@@ -243,8 +243,9 @@ def escape_marked_input(ctx: FixContext) -> Draft | None:
 def _escape_entry(ctx: FixContext, call: Node, arg: Node, markup_call: str) -> Draft | None:
     """The marked value is a parameter of the function (perhaps rebuilt with markup): escape it on entry."""
     function = enclosing_function(call)
-    if arg.type != "identifier" or _parameter(ctx, function, ctx.text(arg)) is None or function is None:
-        return None
+    if arg.type != "identifier" or function is None or _parameter(ctx, function, ctx.text(arg)) is None or \
+            _NUMERIC_CONVERSION.search(ctx.text(function)):
+        return None  # (a `%d` in the function may format the parameter: an escaped str would not do)
     body = function.child_by_field_name("body")
     first = _first_statement(body) if body is not None else None
     if first is None:
