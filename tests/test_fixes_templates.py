@@ -199,3 +199,10 @@ def test_a_views_render_finding_is_fixed_in_the_template_it_renders(tmp_path):
     assert proposal.fix.title.endswith("(in hello.html)") and REVIEW_TITLE not in proposal.fix.title
     [(other, _before, after)] = proposal.files
     assert other.endswith("hello.html") and after == "<p>{{ name|escape }}</p>\n"
+
+
+@pytest.mark.parametrize("output", ["{{ (url|escapedlink(name))|safe }}", "{{ bio|markdown|safe }}",
+                                    "{{ render_bio(user)|safe }}"])
+def test_safe_on_markup_a_filter_or_call_made_gets_no_escape_fix(tmp_path, output):
+    doc, finding = at(f"<p>{output}</p>\n", output, tmp_path / "p.html")
+    assert escape_safe_filter(FixContext(doc, finding, FLASK)) is None

@@ -72,14 +72,20 @@ def _tokens(chunk: str) -> list[tuple[str, str, int]]:
     return found
 
 
-def _filter_names(chunk: str, name: str) -> list[tuple[int, int]]:
-    """Character ranges of `|name` (the pipe and the filter's name) in one output."""
-    tokens = _tokens(chunk)
+def _filter_names(chunk: str, name: str, on_values_only: bool = False) -> list[tuple[int, int]]:
+    """Character ranges of `|name` (the pipe and the filter's name) in one output; with `on_values_only`, only
+    where it filters a value (`x.y|safe`), not what another filter or a call made (`x|linkify|safe`)."""
+    tokens = [t for t in _tokens(chunk) if t[0] != "whitespace"]
     ranges = []
     for index, (kind, value, start) in enumerate(tokens):
-        if kind == "operator" and value == "|":
-            following = next((t for t in tokens[index + 1:] if t[0] != "whitespace"), None)
-            if following is not None and following[0] == "name" and following[1] == name:
+        if kind == "operator" and value == "|" and index + 1 < len(tokens):
+            following = tokens[index + 1]
+            if following[0] != "name" or following[1] != name:
+                continue
+            before = tokens[index - 1] if index else None
+            made = before is not None and (before[1] == ")" or (
+                before[0] == "name" and index >= 2 and tokens[index - 2][1] == "|"))
+            if not (on_values_only and made):
                 ranges.append((start, following[2] + len(following[1])))
     return ranges
 
@@ -95,16 +101,16 @@ def _flavour(ctx: FixContext, text: str) -> str:
 
 @source_independent
 def escape_safe_filter(ctx: FixContext) -> Draft | None:
-    """`{{ value|safe }}` -> `{{ value|escape }}` (Jinja2 and Django alike; a value already escaped by a filter
-    or marked safe in the code is not escaped twice)."""
+    """`{{ value|safe }}` -> `{{ value|escape }}` (Jinja2 and Django alike; a value marked safe in the code is
+    not escaped twice). Left alone: `|safe` on what another filter or a call produced (`x|linkify|safe`)."""
     found = _output_at(ctx)
     if found is None:
         return None
     template, match = found
     chunk = match.group(0)
-    ranges = _filter_names(chunk, "safe")
+    ranges = _filter_names(chunk, "safe", on_values_only=True)
     if not ranges:
-        return None
+        return None  # markup a filter or a call of the template made: the template's own HTML
     edits = [template.edit(match.start() + end - len("safe"), match.start() + end, "escape") for _s, end in ranges]
     name = _OUTPUT.fullmatch(chunk)
     shown = name.group(2).strip() if name else chunk
