@@ -123,6 +123,8 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
     try:
         started = time.perf_counter()
         doc = ParsedDocument(text, path=rel)
+        if doc.unparsed:
+            return ScannedFile(rel, []), doc.unparsed
         parsed = time.perf_counter()
         findings = analyzer.analyze(doc, rel)
         if notebook is not None:

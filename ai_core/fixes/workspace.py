@@ -104,6 +104,9 @@ def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[Vu
             yield FileFix(path, rel, "", error=str(exc))
             continue
         doc = ParsedDocument(text, path=str(path.resolve()))
+        if doc.unparsed:
+            yield FileFix(path, rel, "", error=doc.unparsed)
+            continue
         findings = [f for f in fixer.analyzer.analyze(doc, doc.path) if wanted is None or f.vuln_class in wanted]
         if not findings:
             continue

@@ -20,6 +20,7 @@ import numpy as np
 
 from ai_core.config import Settings
 from ai_core.files import SourceError, is_excluded, is_skipped_dir, iter_python_files, read_source, relative
+from ai_core.parsing.budget import over_budget
 from ai_core.retrieval.chunker import chunk_source
 from ai_core.retrieval.chunks import Chunk
 from ai_core.retrieval.embeddings import Embedder, default_embedder
@@ -288,6 +289,9 @@ class CodeIndex(IndexQueries):
         except SourceError as exc:
             return self._skip(rel, str(exc), info.st_size, info.st_mtime_ns, stats)
         data = text.encode("utf-8", "surrogatepass")
+        too_large = over_budget(data)
+        if too_large:
+            return self._skip(rel, too_large, info.st_size, info.st_mtime_ns, stats)
         file_hash = _hash(data)
         if state is not None and state.file_hash == file_hash and not state.skipped:
             touched.append(FileState(rel, file_hash, info.st_size, info.st_mtime_ns, state.chunks))
