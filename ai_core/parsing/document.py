@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -27,8 +28,18 @@ object (a 5 MB file froze every other thread, the server's loop and its stdin re
 callback lets other threads run between chunks."""
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def python_line_ends(data: bytes) -> bytes:
+    """`data` with each lone CR as LF: Python ends a line at either, tree-sitter only at LF (same length, so
+    every byte offset holds)."""
+    return _LONE_CR.sub(b"\n", data) if b"\r" in data else data
+
+
 def parse_python(data: bytes, old_tree: Tree | None = None) -> Tree:
-    """Parse UTF-8 Python source; with `old_tree` (already edited) the parse is incremental."""
+    """Parse UTF-8 Python source (lone CRs end lines); with `old_tree` (already edited) the parse is incremental."""
+    data = python_line_ends(data)
     parser = Parser(python_language())
     if len(data) <= PARSE_CHUNK:
         return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
@@ -109,9 +120,11 @@ class ParsedDocument:
         end = max(start, self.positions.offset_at(*change.end, encoding))
         new_bytes = change.text.encode("utf-8", errors="surrogatepass")
         data = self.data[:start] + new_bytes + self.data[end:]
+        new_end = start + len(new_bytes)
+        if start and self.data[start - 1] == 0x0D:  # a CR just before: the edit may make it (or unmake it) CRLF
+            start -= 1
         start_point = self.positions.point_at(start)
         old_end_point = self.positions.point_at(end)
-        new_end = start + len(new_bytes)
         new_map = PositionMap(data)
         new_end_point = new_map.point_at(new_end)
         old_tree = None
