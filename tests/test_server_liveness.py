@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ai_core.parsing.budget import over_budget
 from tests.lsp_support import SERVER_ENV
 from tests.raw_server import RawServer
 
@@ -96,7 +97,7 @@ def test_the_same_version_resent_with_new_text_is_analyzed_again(raw: RawServer,
 def test_a_huge_didopen_does_not_block_the_loop(raw: RawServer, tmp_path: Path):
     raw.initialize(tmp_path, RULES_ONLY)
     big = "".join(f"value_{i} = {i} * 2  # padding padding padding padding\n" for i in range(80_000))
-    assert len(big) > 4_500_000
+    assert len(big) > 4_500_000 and over_budget(big.encode()) == ""
     raw.open(tmp_path / "big.py", big)
     started = time.monotonic()
     assert raw.call("coderev/ping")["error"]["code"] == -32601  # answered by the loop itself
@@ -105,7 +106,9 @@ def test_a_huge_didopen_does_not_block_the_loop(raw: RawServer, tmp_path: Path):
 
 def test_exit_while_a_huge_document_is_parsed_ends_the_process_within_a_second(raw: RawServer, tmp_path: Path):
     raw.initialize(tmp_path, RULES_ONLY)
-    raw.open(tmp_path / "big.py", "value = [\n" + "    1,\n" * 700_000 + "]\n")
+    big = "value = [\n" + "    1,\n" * 480_000 + "]\n"
+    assert over_budget(big.encode()) == ""  # parsed, not set aside by the parse budget
+    raw.open(tmp_path / "big.py", big)
     started = time.monotonic()
     raw.notify("exit")
     assert raw.proc.wait(10) == 1
