@@ -53,6 +53,11 @@ def test_exit_during_the_model_load_ends_the_process_within_a_second(raw: RawSer
     assert "Traceback" not in raw.log()
 
 
+def test_a_model_turned_off_is_reported_to_the_client_as_off(raw: RawServer, tmp_path: Path):
+    raw.initialize(tmp_path, RULES_ONLY)
+    assert raw.notification("coderev/modelStatus", lambda p: True) == {"state": "off", "reason": ""}
+
+
 def test_exit_after_shutdown_ends_the_process_with_code_0(raw: RawServer, tmp_path: Path):
     raw.initialize(tmp_path, RULES_ONLY)
     assert raw.call("shutdown")["result"] is None
