@@ -74,3 +74,8 @@ def test_the_index_skips_a_huge_expression_with_the_reason(tmp_path: Path):
     assert [path for path, _ in stats.skipped_reasons] == ["sum.py"]
     assert dict(stats.skipped_reasons)["sum.py"].startswith("expression too large for analysis")
     assert stats.changed == 1
+
+
+def test_stray_closing_brackets_before_deep_nesting_do_not_hide_it():
+    text = "x = " + ")" * 1000 + DEEP[4:]
+    assert over_budget(text.encode()).startswith("expression too deeply nested for analysis")

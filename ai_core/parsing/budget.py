@@ -65,11 +65,12 @@ def _opening(data: bytes) -> int:
 
 def _depth(data: bytes) -> int:
     """The deepest bracket nesting (closing brackets without an opening one ignored)."""
-    deepest = 0
-    for depth in accumulate(_DEPTH_STEP[b] for b in data.translate(None, _NOT_BRACKETS)):
-        if depth > deepest:
-            deepest = depth
-    return deepest
+    steps = (_DEPTH_STEP[b] for b in data.translate(None, _NOT_BRACKETS))
+    return max(accumulate(steps, _step, initial=0))
+
+
+def _step(depth: int, step: int) -> int:
+    return depth + step if depth + step > 0 else 0
 
 
 def _without_strings(data: bytes) -> bytes:
