@@ -149,8 +149,11 @@ def user_config_path() -> Path:
 def load_user_config() -> tuple[Settings, list[str]]:
     """Settings from the user's config file (any key, USER_ONLY included), or defaults; never raises."""
     path = user_config_path()
-    if not path.is_file():
-        return Settings(), []
+    try:
+        if not path.is_file():
+            return Settings(), []
+    except OSError as exc:
+        return Settings(), [f"{path}: cannot read the user config ({exc.strerror or exc}); using defaults"]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -166,8 +169,11 @@ def load_pyproject(root: Path) -> tuple[Settings, list[str]]:
     USER_ONLY keys (each ignored with a warning); never raises."""
     base, warnings = load_user_config()
     path = root / "pyproject.toml"
-    if not path.is_file():
-        return base, warnings
+    try:
+        if not path.is_file():
+            return base, warnings
+    except OSError as exc:  # an unreadable workspace folder
+        return base, [*warnings, f"{path}: cannot read [tool.coderev] ({exc.strerror or exc}); using defaults"]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -6,7 +6,7 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 SKIPPED_DIRS = frozenset({
@@ -66,11 +66,15 @@ def is_template(path: str) -> bool:
     return path.endswith(TEMPLATE_SUFFIXES)
 
 
-def iter_python_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] = PYTHON_SUFFIXES
-                      ) -> Iterator[Path]:
+UnreadableFolder = Callable[[str, str], None]
+"""Told about a folder the walk could not list: its path relative to the root ("." for the root) and why."""
+
+
+def iter_python_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple[str, ...] = PYTHON_SUFFIXES,
+                      on_unreadable: UnreadableFolder | None = None) -> Iterator[Path]:
     """Python files (or other `suffixes`) under `root` (or `root` itself), sorted, skipping SKIPPED_DIRS and the
-    `exclude` globs."""
-    return iter_files(root, suffixes, exclude)
+    `exclude` globs; a folder that cannot be listed goes to `on_unreadable`."""
+    return iter_files(root, suffixes, exclude, on_unreadable)
 
 
 def iter_template_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
@@ -80,12 +84,21 @@ def iter_template_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[P
     return iter_files(root, TEMPLATE_SUFFIXES, exclude)
 
 
-def iter_files(root: Path, suffixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Files under `root` (or `root` itself) ending with `suffixes`, sorted, skipping SKIPPED_DIRS and `exclude`."""
+def iter_files(root: Path, suffixes: tuple[str, ...], exclude: tuple[str, ...] = (),
+               on_unreadable: UnreadableFolder | None = None) -> Iterator[Path]:
+    """Files under `root` (or `root` itself) ending with `suffixes`, sorted, skipping SKIPPED_DIRS and `exclude`;
+    a folder that cannot be listed goes to `on_unreadable` (unless excluded)."""
     if root.is_file():
         yield root
         return
-    for folder, dirs, files in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:
+        folder = Path(exc.filename) if exc.filename else root
+        rel = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
+        if on_unreadable is not None and not (is_excluded(rel, exclude) or is_excluded(rel + "/", exclude)):
+            on_unreadable(rel, f"unreadable folder: {exc.strerror or exc}")
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not is_skipped_dir(d))
         for name in sorted(files):
             if name.endswith(suffixes):

@@ -80,6 +80,11 @@ class ScanResult:
         """Lines analyzed."""
         return sum(scanned.lines for scanned in self.files)
 
+    @property
+    def nothing_analysed(self) -> bool:
+        """True when something was found to scan but every file (or folder) of it was skipped."""
+        return bool(self.skipped) and not self.files
+
 
 FileJob = tuple[str, str, int]
 """One file of a scan: (absolute path, path relative to the scan root, max_file_bytes)."""
@@ -118,6 +123,8 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
     try:
         started = time.perf_counter()
         doc = ParsedDocument(text, path=rel)
+        if doc.unparsed:
+            return ScannedFile(rel, []), doc.unparsed
         parsed = time.perf_counter()
         findings = analyzer.analyze(doc, rel)
         if notebook is not None:
@@ -187,7 +194,8 @@ def scan_path(
     root = root.resolve()
     result = ScanResult(root=str(root))
     python_files = [] if root.is_file() and root.name.endswith(TEMPLATE_SUFFIXES) else \
-        iter_python_files(root, settings.exclude, SCAN_SUFFIXES)  # a template named on the command line is not Python
+        iter_python_files(root, settings.exclude, SCAN_SUFFIXES,  # a template named on the command line is not Python
+                          on_unreadable=lambda rel, reason: _skip_folder(result, rel, reason))
     jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in python_files]
     model = _model_for_scan(root, settings, scorer, score_store) if settings.model_enabled else None
     prepared: dict[int, tuple[list[Finding], tuple[ModelJob, str]]] = {}
@@ -227,6 +235,11 @@ def scan_path(
     _add_template_findings(result, root, settings, [Path(job[0]) for job in jobs if job[0].endswith(PYTHON_SUFFIXES)])
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _skip_folder(result: ScanResult, rel: str, reason: str) -> None:
+    log.warning("skipped %s: %s", rel, reason)
+    result.skipped.append((rel, reason))
 
 
 def _add_template_findings(result: ScanResult, root: Path, settings: Settings, python_files: list[Path]) -> None:

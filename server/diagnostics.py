@@ -20,6 +20,7 @@ from server.session import Analyzed, CoderevServer, FolderState, notify, path_of
 
 if TYPE_CHECKING:
     from ai_core.analysis import Analyzer
+    from ai_core.findings import Finding
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ async def analyze_document(server: CoderevServer, uri: str, folder: FolderState 
     if len(snapshot.data) > settings.max_file_bytes:
         log.warning("%s is %d bytes, over max_file_bytes=%d: not analyzed", path, len(snapshot.data),
                     settings.max_file_bytes)
+        findings: list[Finding] = []
+    elif snapshot.unparsed:
+        log.warning("%s: not analyzed: %s", path, snapshot.unparsed)
         findings = []
     else:
         loop = asyncio.get_running_loop()

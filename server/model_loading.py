@@ -50,7 +50,7 @@ def _load_scorer(settings: Settings, root: Path | None, adapter: str) -> Any:
 
 
 def status(server: CoderevServer, state: str, reason: str = "", **detail: Any) -> None:
-    """Tell the client the model's state (`coderev/modelStatus`: loading, loaded or unavailable, and why)."""
+    """Tell the client the model's state (`coderev/modelStatus`: loading, loaded, unavailable and why, or off)."""
     try:
         server.protocol.notify(MODEL_STATUS, {"state": state, "reason": reason, **detail})
     except Exception:  # the client may be gone
@@ -84,6 +84,9 @@ class ModelFeature:
                 log.info("model turned off; rules only")
                 self.server.scorer = None
                 reanalyze_all(self.server)
+            if self.loaded_key != self.key(settings):
+                self.generation += 1  # a load still running is superseded
+                status(self.server, "off")
             self.loaded_key = self.key(settings)
             return None
         if not force and self.loaded_key == self.key(settings):

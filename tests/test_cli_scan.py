@@ -6,15 +6,18 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from tests.unreadable import locked
+
 VULNERABLE = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
 
 
-def coderev(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True,
+def coderev(*args: str, cwd: Path | None = None, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*prefix, sys.executable, "-m", "server.cli", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
@@ -45,6 +48,59 @@ def test_unreadable_files_are_reported_and_skipped(project: Path):
     result = coderev("scan", str(project), "--format", "json", "--no-model")
     assert "latin1.py: not valid UTF-8" in result.stderr
     assert "blob.py: binary file" in result.stderr
+
+
+def test_an_unreadable_folder_is_reported_and_the_rest_is_scanned(project: Path):
+    with locked(project / "pkg") as prefix:
+        text = coderev("scan", str(project), "--no-model", prefix=prefix)
+        as_json = coderev("scan", str(project), "--format", "json", "--no-model", prefix=prefix)
+        as_sarif = coderev("scan", str(project), "--format", "sarif", "--no-model", prefix=prefix)
+    assert "pkg: skipped: unreadable folder: Permission denied" in text.stdout
+    assert "0 findings in 0 files (0 lines, 3 skipped)" in text.stdout
+    assert "coderev: skipped pkg: unreadable folder: Permission denied" in as_json.stderr
+    assert json.loads(as_json.stdout) == []
+    [notice] = [n for n in json.loads(as_sarif.stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+                if "pkg" in n["message"]["text"]]
+    assert notice["message"]["text"] == "skipped pkg: unreadable folder: Permission denied"
+
+
+def test_a_readable_folder_beside_an_unreadable_one_is_scanned(project: Path):
+    (project / "locked").mkdir()
+    (project / "locked" / "hidden.py").write_text(VULNERABLE, encoding="utf-8")
+    with locked(project / "locked") as prefix:
+        result = coderev("scan", str(project), "--format", "json", "--no-model", prefix=prefix)
+    assert result.returncode == 1
+    assert [row["path"] for row in json.loads(result.stdout)] == ["pkg/app.py"]
+    assert "coderev: skipped locked: unreadable folder" in result.stderr
+
+
+def test_a_scan_whose_every_file_was_skipped_fails_with_a_clear_message(project: Path):
+    (project / "pkg" / "app.py").unlink()
+    (project / "pkg" / "safe.py").unlink()
+    result = coderev("scan", str(project), "--no-model")
+    assert result.returncode == 2
+    assert "nothing was analysed: all 2 file(s) or folder(s) found were skipped" in result.stderr
+    assert "latin1.py: skipped: not valid UTF-8" in result.stdout
+
+
+def test_allow_skipped_lets_a_scan_of_only_skipped_files_pass(project: Path):
+    (project / "pkg" / "app.py").unlink()
+    (project / "pkg" / "safe.py").unlink()
+    result = coderev("scan", str(project), "--no-model", "--allow-skipped")
+    assert result.returncode == 0, result.stderr
+    assert "nothing was analysed" not in result.stderr
+
+
+def test_an_unreadable_scan_root_fails_unless_skipping_is_allowed(tmp_path: Path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "app.py").write_text(VULNERABLE, encoding="utf-8")
+    with locked(root) as prefix:
+        failed = coderev("scan", str(root), "--format", "json", "--no-model", prefix=prefix)
+        allowed = coderev("scan", str(root), "--format", "json", "--no-model", "--allow-skipped", prefix=prefix)
+    assert failed.returncode == 2 and "skipped .: unreadable folder: Permission denied" in failed.stderr
+    assert "nothing was analysed" in failed.stderr
+    assert allowed.returncode == 0 and json.loads(allowed.stdout) == []
 
 
 def test_clean_tree_exits_zero(tmp_path: Path):
@@ -80,6 +136,7 @@ def test_single_file_scan_reports_the_file_name(project: Path):
 
 def test_exclude_globs_from_pyproject_are_honoured(project: Path):
     (project / "pyproject.toml").write_text('[tool.coderev]\nexclude = ["pkg/**"]\n')
+    (project / "ok.py").write_text("print('hello')\n")  # besides the two unreadable files, one is analysed
     result = coderev("scan", str(project), "--format", "json", "--no-model")
     assert result.returncode == 0
     assert json.loads(result.stdout) == []

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unreadable import locked
+
 SHELL = '''import subprocess
 import sys
 
@@ -110,3 +112,14 @@ def test_a_path_outside_the_workspace_is_refused(workspace: Path, tmp_path_facto
     result = coderev("fix", str(elsewhere / "x.py"), "--root", str(workspace), "--apply", cwd=workspace)
     assert result.returncode == 2 and "is outside the workspace" in result.stderr
     assert (elsewhere / "x.py").read_text(encoding="utf-8") == SHELL
+
+
+def test_fix_reports_an_unreadable_folder_and_fixes_the_rest(workspace: Path):
+    (workspace / "locked").mkdir()
+    (workspace / "locked" / "other.py").write_text(SHELL, encoding="utf-8")
+    with locked(workspace / "locked") as prefix:
+        result = subprocess.run([*prefix, sys.executable, "-m", "server.cli", "fix", "."], capture_output=True,
+                                text=True, cwd=workspace, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert "coderev: skipped locked: unreadable folder: Permission denied" in result.stderr
+    assert '+    subprocess.run(["tar", "czf", "/tmp/out.tgz", folder], check=True)' in result.stdout
+    assert "locked/other.py" not in result.stdout

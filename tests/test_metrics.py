@@ -83,6 +83,7 @@ def test_scan_writes_its_metrics_file(tmp_path: Path):
 
 def test_json_log_format_writes_one_object_per_line(tmp_path: Path):
     (tmp_path / "blob.py").write_bytes(b"\x00\x01binary")
+    (tmp_path / "ok.py").write_text("print('hello')\n")  # something is analysed: no "nothing was analysed" error
     result = coderev("scan", str(tmp_path), "--no-model", "--log-format", "json")
     [entry] = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert (entry["level"], entry["logger"], entry["message"]) == ("warning", "ai_core.scan",

@@ -96,6 +96,7 @@ def test_json_report_carries_the_cell_and_the_line_within_it(tmp_path: Path):
 
 def test_a_file_that_is_not_a_notebook_is_skipped_with_the_reason(tmp_path: Path):
     (tmp_path / "broken.ipynb").write_text("{not json")
+    (tmp_path / "ok.py").write_text("print('hello')\n")  # something is analysed: skipping one file is no failure
     result = coderev("scan", str(tmp_path), "--no-model")
     assert result.returncode == 0
     assert "broken.ipynb: skipped: not a readable notebook" in result.stdout

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ai_core.retrieval import default_embedder
 from server.cli import main
+from tests.unreadable import locked
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -71,3 +74,41 @@ def test_search_without_an_index_is_a_usage_error(tmp_path: Path, capsys):
     assert not (tmp_path / ".coderev").exists()
     assert main(["search", "x", "--root", str(tmp_path), "--limit", "0"]) == 2
     assert main(["index", str(tmp_path / "missing")]) == 2
+
+
+def test_index_of_only_unreadable_files_fails_with_a_clear_message(tmp_path: Path, capsys):
+    (tmp_path / "blob.py").write_bytes(b"\x00\x01binary")
+    assert main(["index", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "skipped blob.py: binary file" in err and "nothing was indexed" in err
+    assert main(["index", str(tmp_path), "--quiet"]) == 2  # still nothing, though not read again
+    assert main(["index", str(tmp_path), "--quiet", "--allow-skipped"]) == 0
+
+
+def test_index_with_one_readable_file_beside_a_skipped_one_passes(project: Path, capsys):
+    (project / "blob.py").write_bytes(b"\x00\x01binary")
+    assert main(["index", str(project), "--quiet"]) == 0
+    assert "skipped blob.py: binary file" in capsys.readouterr().err
+
+
+def test_index_reports_an_unreadable_folder_and_keeps_its_indexed_files(project: Path, capsys):
+    (project / "other.py").write_text("def ping():\n    return 1\n", encoding="utf-8")
+    assert main(["index", str(project), "--quiet"]) == 0
+    capsys.readouterr()
+    with locked(project / "pkg") as prefix:
+        result = subprocess.run([*prefix, sys.executable, "-m", "server.cli", "index", str(project), "--quiet"],
+                                capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
+    assert "coderev: skipped pkg: unreadable folder: Permission denied" in result.stderr
+    assert "0 removed" in result.stdout and "3 files, 4 chunks" in result.stdout
+
+
+def test_index_of_an_unreadable_folder_only_fails(tmp_path: Path):
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "a.py").write_text("x = 1\n", encoding="utf-8")
+    with locked(root / "pkg") as prefix:
+        result = subprocess.run([*prefix, sys.executable, "-m", "server.cli", "index", str(root), "--quiet"],
+                                capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert result.returncode == 2
+    assert "skipped pkg: unreadable folder" in result.stderr and "nothing was indexed" in result.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ai_core.parsing.budget import over_budget
 from tests.lsp_support import SERVER_ENV
 from tests.raw_server import RawServer
 
@@ -50,6 +51,11 @@ def test_exit_during_the_model_load_ends_the_process_within_a_second(raw: RawSer
     assert time.monotonic() - started < 1.0
     assert code == 1  # exit without shutdown
     assert "Traceback" not in raw.log()
+
+
+def test_a_model_turned_off_is_reported_to_the_client_as_off(raw: RawServer, tmp_path: Path):
+    raw.initialize(tmp_path, RULES_ONLY)
+    assert raw.notification("coderev/modelStatus", lambda p: True) == {"state": "off", "reason": ""}
 
 
 def test_exit_after_shutdown_ends_the_process_with_code_0(raw: RawServer, tmp_path: Path):
@@ -96,7 +102,7 @@ def test_the_same_version_resent_with_new_text_is_analyzed_again(raw: RawServer,
 def test_a_huge_didopen_does_not_block_the_loop(raw: RawServer, tmp_path: Path):
     raw.initialize(tmp_path, RULES_ONLY)
     big = "".join(f"value_{i} = {i} * 2  # padding padding padding padding\n" for i in range(80_000))
-    assert len(big) > 4_500_000
+    assert len(big) > 4_500_000 and over_budget(big.encode()) == ""
     raw.open(tmp_path / "big.py", big)
     started = time.monotonic()
     assert raw.call("coderev/ping")["error"]["code"] == -32601  # answered by the loop itself
@@ -105,7 +111,9 @@ def test_a_huge_didopen_does_not_block_the_loop(raw: RawServer, tmp_path: Path):
 
 def test_exit_while_a_huge_document_is_parsed_ends_the_process_within_a_second(raw: RawServer, tmp_path: Path):
     raw.initialize(tmp_path, RULES_ONLY)
-    raw.open(tmp_path / "big.py", "value = [\n" + "    1,\n" * 700_000 + "]\n")
+    big = "value = [\n" + "    1,\n" * 480_000 + "]\n"
+    assert over_budget(big.encode()) == ""  # parsed, not set aside by the parse budget
+    raw.open(tmp_path / "big.py", big)
     started = time.monotonic()
     raw.notify("exit")
     assert raw.proc.wait(10) == 1

@@ -52,3 +52,15 @@ async def test_utf8_is_preferred_when_the_client_offers_it(lsp: LanguageClient, 
 async def test_utf16_when_the_client_offers_no_encodings(lsp: LanguageClient, tmp_path: Path):
     result = await start_session(lsp, tmp_path, lsp.client_name, encodings=[])
     assert result.capabilities.position_encoding in (None, "utf-16")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+async def test_a_document_with_lone_cr_line_ends_is_analysed_and_positioned_as_the_editor_counts_lines(
+    lsp: LanguageClient, tmp_path: Path, encoding: str
+):
+    await start_session(lsp, tmp_path, lsp.client_name, encodings=[encoding])
+    uri = open_document(lsp, tmp_path / "app.py", TEXT.replace("\n", "\r"))
+    diagnostic = (await wait_for_diagnostics(lsp, uri, version=1)).diagnostics[0]
+    start = expected_character(PREFIX, encoding)
+    assert diagnostic.range == types.Range(
+        start=types.Position(4, start), end=types.Position(4, start + len(CALL)))

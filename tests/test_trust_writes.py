@@ -1,5 +1,6 @@
 """No write follows a symlink out of the workspace, no reader hangs on a special file: every writer and reader
-of `.coderev/` (journal, intents, feedback, explanations, the index folder), the undo target and the fix inputs."""
+of `.coderev/` (journal, intents, feedback, explanations, the index folder, the adapter registry), the undo
+target and the fix inputs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.findings import Finding
 from ai_core.fixes.journal import Journal
+from ai_core.model.adapters import AdapterError, AdapterRegistry, write_manifest
 from ai_core.model.feedback import load_feedback, record_feedback
 from ai_core.retrieval.indexer import CodeIndex
 from ai_core.retrieval.store import StoreError
@@ -263,3 +265,77 @@ def test_a_journal_hard_linked_to_a_file_outside_is_refused(workspace: Path, out
     assert result.returncode == 1 and "hard link" in result.stderr
     assert outside.read_text(encoding="utf-8") == OUTSIDE_TEXT
     assert (workspace / "archive.py").read_text(encoding="utf-8") == SHELL
+
+
+# -- the adapter registry (.coderev/adapters) -------------------------------------------------------------
+def _elsewhere(tmp_path: Path) -> Path:
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    return folder
+
+
+def test_a_created_adapter_is_written_inside_the_workspace_registry(workspace: Path):
+    registry = AdapterRegistry.for_workspace(workspace)
+    adapter = registry.create(version="5.0.0", activate=True)
+    folder = workspace / ".coderev" / "adapters" / "5.0.0"
+    assert adapter.path == folder and (folder / "adapter_model.safetensors").is_file()
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["version"] == "5.0.0"
+    assert registry.active().version == "5.0.0"
+    assert (workspace / ".coderev" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+
+
+def test_a_symlinked_adapters_folder_is_refused_by_adapter_create(workspace: Path, tmp_path: Path):
+    elsewhere = _elsewhere(tmp_path)
+    (workspace / ".coderev").mkdir()
+    (workspace / ".coderev" / "adapters").symlink_to(elsewhere)
+    result = coderev("adapter", "create", "--activate", cwd=workspace)
+    assert result.returncode == 2 and "symlink" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_symlinked_coderev_folder_is_refused_by_the_registry(workspace: Path, tmp_path: Path):
+    elsewhere = _elsewhere(tmp_path)
+    (workspace / ".coderev").symlink_to(elsewhere)
+    with pytest.raises(AdapterError, match="symlink"):
+        AdapterRegistry.for_workspace(workspace).create(version="5.0.0")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_registry_file_symlinked_outside_is_replaced_not_followed(workspace: Path, outside: Path):
+    registry = AdapterRegistry.for_workspace(workspace)
+    registry.create(version="5.0.0")
+    state = workspace / ".coderev" / "adapters" / "registry.json"
+    state.symlink_to(outside)
+    registry.activate("5.0.0")
+    assert outside.read_text(encoding="utf-8") == OUTSIDE_TEXT
+    assert not state.is_symlink() and json.loads(state.read_text(encoding="utf-8"))["active"] == "5.0.0"
+
+
+def test_a_symlinked_version_folder_is_neither_read_nor_written(workspace: Path, tmp_path: Path):
+    registry = AdapterRegistry.for_workspace(workspace)
+    made = registry.create(version="5.0.0")
+    elsewhere = _elsewhere(tmp_path)
+    for item in made.path.iterdir():
+        (elsewhere / item.name).write_bytes(item.read_bytes())
+    manifest = json.loads((elsewhere / "manifest.json").read_text(encoding="utf-8"))
+    (elsewhere / "manifest.json").write_text(json.dumps({**manifest, "version": "9.0.0"}), encoding="utf-8")
+    before = {item.name: item.read_bytes() for item in elsewhere.iterdir()}
+    (made.path.parent / "9.0.0").symlink_to(elsewhere)
+    assert [a.version for a in registry.versions() if not a.builtin] == ["5.0.0"]
+    with pytest.raises(AdapterError, match="symlink"):
+        registry.create(version="9.0.0")
+    assert {item.name: item.read_bytes() for item in elsewhere.iterdir()} == before
+
+
+def test_a_manifest_symlinked_outside_is_not_read_and_a_rewrite_does_not_follow_it(workspace: Path, tmp_path: Path):
+    registry = AdapterRegistry.for_workspace(workspace)
+    made = registry.create(version="5.0.0")
+    copy = tmp_path / "manifest-copy.json"
+    copy.write_bytes((made.path / "manifest.json").read_bytes())
+    original = copy.read_bytes()
+    (made.path / "manifest.json").unlink()
+    (made.path / "manifest.json").symlink_to(copy)
+    assert "5.0.0" not in [a.version for a in registry.versions()]
+    write_manifest(made, {**made.manifest, "note": "calibrated"})
+    assert copy.read_bytes() == original
+    assert json.loads((made.path / "manifest.json").read_text(encoding="utf-8"))["note"] == "calibrated"

@@ -48,6 +48,8 @@ class Analyzer:
         if path.endswith(TEMPLATE_SUFFIXES):  # an open template: its unsafe outputs (views are joined by `scan`)
             found = template_findings(path, doc.data.decode("utf-8", errors="replace"))
             return sort_findings(self._filter(doc, found)) if VulnClass.XSS in settings.enabled_classes else []
+        if doc.unparsed:  # over the parse budget: nothing to analyse (scan reports it as skipped)
+            return []
         ctx = AnalysisContext(doc=doc, path=path, settings=settings, project=self.project)
         findings: list[Finding] = []
         with timed(self.observe, "analysis"):

@@ -88,22 +88,37 @@ def find_root(path: Path) -> Path:
 
 def fix_files(target: Path, root: Path, settings: Settings, classes: Iterable[VulnClass] | None = None,
               fixer: Fixer | None = None) -> Iterator[FileFix]:
-    """Fix every Python file and template under `target` (in memory); yields one FileFix per file with findings."""
+    """Fix every Python file and template under `target` (in memory); yields one FileFix per file with findings
+    (and one with the error for each file or folder that cannot be read)."""
     fixer = fixer or make_fixer(root, settings)
     wanted = frozenset(classes) if classes else None
-    for path in iter_python_files(target, settings.exclude, (*PYTHON_SUFFIXES, *TEMPLATE_SUFFIXES)):
-        rel = path.resolve().relative_to(root.resolve()).as_posix() if path.resolve().is_relative_to(
-            root.resolve()) else path.as_posix()
+    unreadable: list[tuple[str, str]] = []
+    for path in iter_python_files(target, settings.exclude, (*PYTHON_SUFFIXES, *TEMPLATE_SUFFIXES),
+                                  on_unreadable=lambda *item: unreadable.append(item)):
+        while unreadable:
+            folder, reason = unreadable.pop(0)
+            yield FileFix(target / folder, _relative_to(target / folder, root), "", error=reason)
+        rel = _relative_to(path, root)
         try:
             text = read_source(path, settings.max_file_bytes)
         except SourceError as exc:
             yield FileFix(path, rel, "", error=str(exc))
             continue
         doc = ParsedDocument(text, path=str(path.resolve()))
+        if doc.unparsed:
+            yield FileFix(path, rel, "", error=doc.unparsed)
+            continue
         findings = [f for f in fixer.analyzer.analyze(doc, doc.path) if wanted is None or f.vuln_class in wanted]
         if not findings:
             continue
         yield FileFix(path, rel, text, fixer.fix_all(doc, findings))
+    for folder, reason in unreadable:
+        yield FileFix(target / folder, _relative_to(target / folder, root), "", error=reason)
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    resolved, base = path.resolve(), root.resolve()
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else path.as_posix()
 
 
 def read_disk_text(path: str) -> str | None:

@@ -2,7 +2,9 @@
 
 Two layers: the adapters shipped inside the package (`ai_core/model/adapters/<version>/`, read-only) and
 the user's registry folder (`.coderev/adapters/` in the workspace by default) holding created, trained
-and merged versions plus `registry.json` (the active version and the activation history).
+and merged versions plus `registry.json` (the active version and the activation history). Every write goes
+through ai_core.safe_write relative to the workspace (no symlink at any level, no special file, atomic), and
+a symlinked version folder in the registry is not read.
 """
 
 from __future__ import annotations
@@ -10,20 +12,22 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.classifier import ADAPTER_FILE, LoraSettings, load_adapter_weights, save_adapter_weights
+from ai_core.model.classifier import ADAPTER_FILE, LoraSettings, adapter_weights_bytes, load_adapter_weights
 from ai_core.model.minilm import BASE_MODEL_NAME, LABELS, base_model_hash
+from ai_core.safe_write import UnsafePath, read_bytes, write_bytes
 
 log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).with_name("adapters")
 MANIFEST_FILE = "manifest.json"
 STATE_FILE = "registry.json"
+MANIFEST_LIMIT = 4 * 1024 * 1024
+"""The most bytes read from a manifest or registry.json (a planted huge file is not slurped)."""
 
 
 class AdapterError(Exception):
@@ -38,6 +42,8 @@ class Adapter:
     path: Path
     manifest: dict[str, Any]
     builtin: bool
+    within: Path | None = None
+    """The workspace its folder lies in (writes refuse a symlink anywhere below it); None: the folder itself."""
 
     @property
     def lora(self) -> LoraSettings:
@@ -81,42 +87,97 @@ def make_manifest(version: str, lora: LoraSettings, *, data_hash: str, metrics: 
     }
 
 
-def write_adapter(folder: Path, state: Mapping[str, Any], manifest: Mapping[str, Any]) -> None:
-    """Write adapter tensors and manifest into `folder`."""
-    save_adapter_weights(state, folder)
-    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+def _anchor(folder: Path, within: Path | None) -> tuple[Path, Path]:
+    """The trusted folder to write relative to, and `folder` relative to it (the user's own folder: itself)."""
+    if within is None:
+        folder.mkdir(parents=True, exist_ok=True)  # a folder the user named (--output, an absolute registry)
+        return folder, Path()
+    try:
+        return within, folder.relative_to(within)
+    except ValueError as exc:
+        raise AdapterError(f"{folder} is not inside {within}") from exc
 
 
-def read_adapter(folder: Path, builtin: bool = False) -> Adapter:
+def write_file(folder: Path, name: str, data: bytes, within: Path | None = None) -> None:
+    """Replace `folder/name` atomically, refusing a symlink or special file anywhere below `within`."""
+    base, rel = _anchor(folder, within)
+    try:
+        write_bytes(base, rel / name, data)
+    except UnsafePath as exc:
+        raise AdapterError(str(exc)) from exc
+
+
+def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """A manifest as written on disk (sorted keys, one space indent)."""
+    return (json.dumps(dict(manifest), indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_adapter(folder: Path, state: Mapping[str, Any], manifest: Mapping[str, Any],
+                  within: Path | None = None) -> None:
+    """Write adapter tensors and manifest into `folder` (through safe_write, relative to `within`)."""
+    write_file(folder, ADAPTER_FILE, adapter_weights_bytes(state), within)
+    write_file(folder, MANIFEST_FILE, manifest_bytes(manifest), within)
+
+
+def _read_json(folder: Path, name: str, within: Path | None) -> Any:
+    """JSON of `folder/name`: below a workspace never through a symlink or special file, at most MANIFEST_LIMIT."""
+    if within is None:
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        data = path.read_bytes()
+    else:
+        data = read_bytes(within, folder.relative_to(within) / name, MANIFEST_LIMIT)
+    return json.loads(data)
+
+
+def read_adapter(folder: Path, builtin: bool = False, within: Path | None = None) -> Adapter:
     """The adapter in `folder`; AdapterError if its files are missing or it does not fit the base model."""
     manifest_path = folder / MANIFEST_FILE
-    if not manifest_path.is_file() or not (folder / ADAPTER_FILE).is_file():
+    if not (folder / ADAPTER_FILE).is_file():
         raise AdapterError(f"{folder} has no {ADAPTER_FILE} + {MANIFEST_FILE}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        manifest = _read_json(folder, MANIFEST_FILE, within)
+    except FileNotFoundError as exc:
+        raise AdapterError(f"{folder} has no {ADAPTER_FILE} + {MANIFEST_FILE}") from exc
+    except (OSError, ValueError) as exc:
         raise AdapterError(f"cannot read {manifest_path}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise AdapterError(f"{manifest_path} is not a JSON object")
     if list(manifest.get("labels", [])) != list(LABELS):
         raise AdapterError(f"{folder}: label set {manifest.get('labels')} differs from {list(LABELS)}")
     version = str(manifest.get("version", folder.name))
     parse_version(version)
-    return Adapter(version, folder, manifest, builtin)
+    return Adapter(version, folder, manifest, builtin, within)
+
+
+def write_manifest(adapter: Adapter, manifest: Mapping[str, Any]) -> None:
+    """Replace an adapter's manifest on disk and in memory (through safe_write)."""
+    write_file(adapter.path, MANIFEST_FILE, manifest_bytes(manifest), adapter.within)
+    adapter.manifest.clear()
+    adapter.manifest.update(manifest)
 
 
 class AdapterRegistry:
-    """Versions in the package and in a user folder; the active one is recorded in registry.json."""
+    """Versions in the package and in a user folder; the active one is recorded in registry.json.
 
-    def __init__(self, root: Path | None, builtin_dir: Path = BUILTIN_DIR) -> None:
+    `within` is the workspace the user folder lies in: every write and read of the folder is made relative
+    to it through safe_write (None: an absolute folder the user named, trusted as given).
+    """
+
+    def __init__(self, root: Path | None, builtin_dir: Path = BUILTIN_DIR, within: Path | None = None) -> None:
         self.root = root
         self.builtin_dir = builtin_dir
+        self.within = within
 
     @classmethod
     def for_workspace(cls, workspace: Path | None, setting: str = ".coderev/adapters") -> AdapterRegistry:
         """The registry of a workspace (`setting` relative to it, or absolute)."""
         folder = Path(setting).expanduser()
-        if not folder.is_absolute():
-            folder = (workspace or Path.cwd()) / folder
-        return cls(folder)
+        if folder.is_absolute():
+            return cls(folder)
+        base = Path(workspace or Path.cwd()).absolute()
+        return cls(base / folder, within=base)
 
     # ---------------------------------------------------------------- reading
     def versions(self) -> list[Adapter]:
@@ -126,8 +187,11 @@ class AdapterRegistry:
             if base is None or not base.is_dir():
                 continue
             for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+                if not builtin and folder.is_symlink():
+                    log.warning("skipping adapter folder %s: a symlink", folder)
+                    continue
                 try:
-                    adapter = read_adapter(folder, builtin)
+                    adapter = read_adapter(folder, builtin, None if builtin else self.within)
                 except AdapterError as exc:
                     log.warning("skipping adapter folder: %s", exc)
                     continue
@@ -143,22 +207,24 @@ class AdapterRegistry:
         raise AdapterError(f"no adapter version {version!r} (known: {known})")
 
     def _state(self) -> dict[str, Any]:
-        if self.root is None or not (self.root / STATE_FILE).is_file():
-            return {"active": None, "history": []}
+        empty: dict[str, Any] = {"active": None, "history": []}
+        if self.root is None:
+            return empty
         try:
-            data = json.loads((self.root / STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            data = _read_json(self.root, STATE_FILE, self.within)
+        except FileNotFoundError:
+            return empty
+        except (OSError, ValueError) as exc:
             log.warning("cannot read %s (%s); using the default adapter", self.root / STATE_FILE, exc)
-            return {"active": None, "history": []}
+            return empty
+        if not isinstance(data, dict):
+            return empty
         return {"active": data.get("active"), "history": list(data.get("history", []))}
 
     def _save_state(self, state: Mapping[str, Any]) -> None:
         if self.root is None:
             raise AdapterError("no registry folder configured")
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(dict(state), indent=1) + "\n", encoding="utf-8")
-        tmp.replace(self.root / STATE_FILE)
+        write_file(self.root, STATE_FILE, (json.dumps(dict(state), indent=1) + "\n").encode("utf-8"), self.within)
 
     def default(self) -> Adapter | None:
         """The newest shipped adapter."""
@@ -226,11 +292,12 @@ class AdapterRegistry:
         if self.root is None:
             raise AdapterError("no registry folder configured")
         version = str(manifest["version"])
+        parse_version(version)
         if any(a.version == version for a in self.versions()):
             raise AdapterError(f"adapter version {version} already exists")
         folder = self.root / version
-        write_adapter(folder, state, manifest)
-        adapter = read_adapter(folder)
+        write_adapter(folder, state, manifest, self.within)
+        adapter = read_adapter(folder, within=self.within)
         if activate:
             self.activate(version)
         return adapter
@@ -289,9 +356,3 @@ def merge_states(parts: Sequence[tuple[Mapping[str, Any], LoraSettings, float]])
     lora = LoraSettings(r=rank, alpha=rank, dropout=first.dropout, target_modules=first.target_modules,
                         modules_to_save=first.modules_to_save)
     return merged, lora
-
-
-def copy_adapter(adapter: Adapter, destination: Path) -> Path:
-    """Copy an adapter folder (e.g. to export it)."""
-    shutil.copytree(adapter.path, destination, dirs_exist_ok=False)
-    return destination

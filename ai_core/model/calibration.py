@@ -4,14 +4,13 @@ candidates; fitted on half of the validation families, its expected calibration 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ai_core.findings import SAFE_LABEL
-from ai_core.model.adapters import MANIFEST_FILE, Adapter
+from ai_core.model.adapters import Adapter, write_manifest
 from ai_core.model.metrics import expected_calibration_error
 from ai_core.model.minilm import LABELS
 
@@ -112,8 +111,4 @@ def calibrate(logits: Any, labels: Sequence[str], families: Sequence[str]) -> Ca
 
 def record(adapter: Adapter, calibration: Calibration) -> None:
     """Store `calibration` in the adapter's manifest (read back by of_manifest)."""
-    manifest = {**adapter.manifest, "calibration": asdict(calibration)}
-    (adapter.path / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
-                                              encoding="utf-8")
-    adapter.manifest.clear()
-    adapter.manifest.update(manifest)
+    write_manifest(adapter, {**adapter.manifest, "calibration": asdict(calibration)})

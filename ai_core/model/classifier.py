@@ -62,14 +62,11 @@ def adapter_state(model: Any) -> dict[str, Any]:
     return {k: v.detach().to("cpu").float().contiguous() for k, v in get_peft_model_state_dict(model).items()}
 
 
-def save_adapter_weights(state: Mapping[str, Any], folder: Path) -> Path:
-    """Write adapter tensors as safetensors into `folder`."""
-    from safetensors.torch import save_file
+def adapter_weights_bytes(state: Mapping[str, Any]) -> bytes:
+    """Adapter tensors in the safetensors format (written by the registry through safe_write)."""
+    from safetensors.torch import save
 
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / ADAPTER_FILE
-    save_file(dict(state), str(path))
-    return path
+    return save(dict(state))
 
 
 def load_adapter_weights(folder: Path) -> dict[str, Any]:

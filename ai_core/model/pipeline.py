@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ai_core.model.adapters import Adapter, AdapterRegistry, make_manifest, read_adapter, write_adapter
+from ai_core.model.adapters import Adapter, AdapterRegistry, make_manifest, read_adapter, write_adapter, write_file
 from ai_core.model.data.dataset import DataConfig, Dataset, build, hash_examples
 from ai_core.model.data.generator import Example
 from ai_core.model.feedback import load_feedback
@@ -49,11 +49,11 @@ def probe_set(examples: Sequence[Example], seed: int = 0, per_label: int = PROBE
     return out
 
 
-def write_probe(folder: Path, examples: Sequence[Example]) -> None:
-    """Write probe.jsonl into an adapter folder."""
-    with open(folder / "probe.jsonl", "w", encoding="utf-8") as handle:
-        for e in examples:
-            handle.write(json.dumps({"text": e.text, "label": e.label, "family": e.family, "view": e.view}) + "\n")
+def write_probe(adapter: Adapter, examples: Sequence[Example]) -> None:
+    """Write probe.jsonl into an adapter's folder (through safe_write)."""
+    lines = (json.dumps({"text": e.text, "label": e.label, "family": e.family, "view": e.view}) + "\n"
+             for e in examples)
+    write_file(adapter.path, "probe.jsonl", "".join(lines).encode("utf-8"), adapter.within)
 
 
 def _save(result: TrainResult, dataset: Dataset, config: TrainConfig, version: str, folder: Path | None,
@@ -70,7 +70,7 @@ def _save(result: TrainResult, dataset: Dataset, config: TrainConfig, version: s
         adapter = read_adapter(folder)
     else:
         adapter = registry.add(result.state, manifest)
-    write_probe(adapter.path, probe_set(dataset.val))
+    write_probe(adapter, probe_set(dataset.val))
     return adapter
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 
 import tree_sitter_python
 from tree_sitter import Language, Parser, Point, Tree
 
+from ai_core.parsing.budget import over_budget
 from ai_core.parsing.positions import PositionEncoding, PositionMap
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -23,8 +28,18 @@ object (a 5 MB file froze every other thread, the server's loop and its stdin re
 callback lets other threads run between chunks."""
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def python_line_ends(data: bytes) -> bytes:
+    """`data` with each lone CR as LF: Python ends a line at either, tree-sitter only at LF (same length, so
+    every byte offset holds)."""
+    return _LONE_CR.sub(b"\n", data) if b"\r" in data else data
+
+
 def parse_python(data: bytes, old_tree: Tree | None = None) -> Tree:
-    """Parse UTF-8 Python source; with `old_tree` (already edited) the parse is incremental."""
+    """Parse UTF-8 Python source (lone CRs end lines); with `old_tree` (already edited) the parse is incremental."""
+    data = python_line_ends(data)
     parser = Parser(python_language())
     if len(data) <= PARSE_CHUNK:
         return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
@@ -46,13 +61,26 @@ class ContentChange:
 
 
 class ParsedDocument:
-    """A document's text, line map and syntax tree, kept in step with edits."""
+    """A document's text, line map and syntax tree, kept in step with edits.
+
+    A source over the parse budget (ai_core.parsing.budget) gets an empty tree and `unparsed` says why.
+    """
 
     def __init__(self, text: str, path: str = "", version: int = 0) -> None:
         self.path = path
         self.version = version
+        self.unparsed = ""
         data = text.encode("utf-8", errors="surrogatepass")
-        self._set(data, parse_python(data))
+        self._set(data, self._parse(data))
+
+    def _parse(self, data: bytes, old_tree: Tree | None = None) -> Tree:
+        """The tree of `data` (incremental from `old_tree`), or an empty one when it is over the budget."""
+        was_unparsed, self.unparsed = self.unparsed, over_budget(data)
+        if self.unparsed:
+            if not was_unparsed:
+                log.info("%s: not parsed: %s", self.path or "<document>", self.unparsed)
+            return parse_python(b"")
+        return parse_python(data, None if was_unparsed else old_tree)
 
     def _set(self, data: bytes, tree: Tree) -> None:
         self.data = data
@@ -66,8 +94,8 @@ class ParsedDocument:
 
     @property
     def has_syntax_errors(self) -> bool:
-        """True when tree-sitter had to recover from errors."""
-        return self.tree.root_node.has_error
+        """True when tree-sitter had to recover from errors (or the source was too large to parse)."""
+        return bool(self.unparsed) or self.tree.root_node.has_error
 
     def node_text(self, node: object) -> str:
         """The source text of a node."""
@@ -80,7 +108,7 @@ class ParsedDocument:
         for change in changes:
             if change.start is None or change.end is None:
                 data = change.text.encode("utf-8", errors="surrogatepass")
-                self._set(data, parse_python(data))
+                self._set(data, self._parse(data))
                 continue
             self._apply_range(change, encoding)
         if version is not None:
@@ -92,27 +120,31 @@ class ParsedDocument:
         end = max(start, self.positions.offset_at(*change.end, encoding))
         new_bytes = change.text.encode("utf-8", errors="surrogatepass")
         data = self.data[:start] + new_bytes + self.data[end:]
+        new_end = start + len(new_bytes)
+        if start and self.data[start - 1] == 0x0D:  # a CR just before: the edit may make it (or unmake it) CRLF
+            start -= 1
         start_point = self.positions.point_at(start)
         old_end_point = self.positions.point_at(end)
-        new_end = start + len(new_bytes)
         new_map = PositionMap(data)
         new_end_point = new_map.point_at(new_end)
-        old_tree = self.tree.copy()  # never mutate a tree a snapshot may be reading
-        old_tree.edit(
-            start_byte=start,
-            old_end_byte=end,
-            new_end_byte=new_end,
-            start_point=Point(*start_point),
-            old_end_point=Point(*old_end_point),
-            new_end_point=Point(*new_end_point),
-        )
+        old_tree = None
+        if not self.unparsed:  # an empty stand-in tree has nothing to edit
+            old_tree = self.tree.copy()  # never mutate a tree a snapshot may be reading
+            old_tree.edit(
+                start_byte=start,
+                old_end_byte=end,
+                new_end_byte=new_end,
+                start_point=Point(*start_point),
+                old_end_point=Point(*old_end_point),
+                new_end_point=Point(*new_end_point),
+            )
         self.data = data
-        self.tree = parse_python(data, old_tree)
+        self.tree = self._parse(data, old_tree)
         self.positions = new_map
 
     def snapshot(self) -> ParsedDocument:
         """An immutable-in-practice copy for analysis on another thread (shares bytes and tree)."""
         copy = object.__new__(ParsedDocument)
-        copy.path, copy.version = self.path, self.version
+        copy.path, copy.version, copy.unparsed = self.path, self.version, self.unparsed
         copy.data, copy.tree, copy.positions = self.data, self.tree, self.positions
         return copy

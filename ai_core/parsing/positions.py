@@ -1,9 +1,16 @@
-"""Exact mapping between UTF-8 byte offsets and (line, character) positions in UTF-8/16/32 units."""
+"""Exact mapping between UTF-8 byte offsets and (line, character) positions in UTF-8/16/32 units.
+
+A line ends at LF, CRLF or a lone CR (as LSP clients and Python count lines); a lone surrogate (which editors
+may send) counts as one UTF-16 unit, three UTF-8 bytes.
+"""
 
 from __future__ import annotations
 
 import bisect
+import re
 from enum import StrEnum
+
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
 
 
 class PositionEncoding(StrEnum):
@@ -12,6 +19,18 @@ class PositionEncoding(StrEnum):
     UTF8 = "utf-8"
     UTF16 = "utf-16"
     UTF32 = "utf-32"
+
+
+def decode_line(data: bytes) -> str:
+    """UTF-8 bytes as text, lone surrogates kept (surrogatepass); any other bad sequence becomes U+FFFD."""
+    parts: list[str] = []
+    while True:
+        try:
+            parts.append(data.decode("utf-8", "surrogatepass"))
+            return "".join(parts)
+        except UnicodeDecodeError as exc:
+            parts.append(data[:exc.start].decode("utf-8", "surrogatepass") + "\ufffd")
+            data = data[exc.end:]
 
 
 def _units(char: str, encoding: PositionEncoding) -> int:
@@ -28,6 +47,9 @@ class PositionMap:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        if b"\r" in data:
+            self.line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(data))]
+            return
         starts = [0]
         index = data.find(b"\n")
         while index != -1:
@@ -43,9 +65,10 @@ class PositionMap:
     def line_bytes(self, line: int) -> bytes:
         """The bytes of `line` without its line break."""
         start = self.line_starts[line]
-        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.data)
-        chunk = self.data[start:end]
-        return chunk[:-1] if chunk.endswith(b"\r") else chunk
+        if line + 1 == len(self.line_starts):
+            return self.data[start:]
+        chunk = self.data[start:self.line_starts[line + 1]]
+        return chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1]
 
     def point_at(self, offset: int) -> tuple[int, int]:
         """(line, byte column) of a byte offset, clamped to the text."""
@@ -62,7 +85,7 @@ class PositionMap:
         """Convert a byte column on `line` into a character in `encoding` units."""
         if encoding is PositionEncoding.UTF8:
             return byte_col
-        prefix = self.line_bytes(line)[:byte_col].decode("utf-8", errors="replace")
+        prefix = decode_line(self.line_bytes(line)[:byte_col])
         if encoding is PositionEncoding.UTF32:
             return len(prefix)
         return sum(_units(char, encoding) for char in prefix)
@@ -77,12 +100,12 @@ class PositionMap:
         raw = self.line_bytes(line)
         if encoding is PositionEncoding.UTF8:
             return start + min(max(character, 0), len(raw))
-        text = raw.decode("utf-8", errors="replace")
+        text = decode_line(raw)
         count = 0
         consumed = 0
         for char in text:
             if count >= character:
                 break
             count += _units(char, encoding)
-            consumed += len(char.encode("utf-8", errors="replace"))
+            consumed += len(char.encode("utf-8", errors="surrogatepass"))
         return start + min(consumed, len(raw))

@@ -20,6 +20,7 @@ import numpy as np
 
 from ai_core.config import Settings
 from ai_core.files import SourceError, is_excluded, is_skipped_dir, iter_python_files, read_source, relative
+from ai_core.parsing.budget import over_budget
 from ai_core.retrieval.chunker import chunk_source
 from ai_core.retrieval.chunks import Chunk
 from ai_core.retrieval.embeddings import Embedder, default_embedder
@@ -50,6 +51,10 @@ class SyncStats:
     """Files whose rows were deleted."""
     skipped: int = 0
     """Files not indexed (too large, binary, not UTF-8, unreadable)."""
+    still_skipped: int = 0
+    """Unchanged files an earlier sync skipped (not read again)."""
+    unreadable_folders: int = 0
+    """Folders that could not be listed (their indexed files are kept; they are in skipped_reasons)."""
     chunks_added: int = 0
     chunks_removed: int = 0
     embedded: int = 0
@@ -66,6 +71,12 @@ class SyncStats:
                 f"+{self.chunks_added}/-{self.chunks_removed} chunks, {self.embedded} embedded, "
                 f"{self.reused} from cache, {self.seconds:.1f} s")
         return text + (" (cancelled)" if self.cancelled else "")
+
+    @property
+    def nothing_indexed(self) -> bool:
+        """True when the sync found files or folders and every one of them was skipped."""
+        seen = self.files + self.unreadable_folders
+        return seen > 0 and self.skipped + self.still_skipped >= self.files and not self.cancelled
 
 
 @dataclass
@@ -157,9 +168,16 @@ class CodeIndex(IndexQueries):
             stats = SyncStats()
             known = self.store.file_states()
             present: dict[str, Path] = {}
-            for path in iter_python_files(self.root, self.settings.exclude):
+            unreadable: list[tuple[str, str]] = []
+            for path in iter_python_files(self.root, self.settings.exclude,
+                                          on_unreadable=lambda rel, reason: unreadable.append((rel, reason))):
                 present[relative(path, self.root)] = path
-            gone = sorted(set(known) - set(present))
+            for rel, reason in unreadable:
+                log.warning("not indexing %s: %s", rel, reason)
+            stats.unreadable_folders = len(unreadable)
+            stats.skipped_reasons.extend(unreadable)
+            hidden = tuple("" if rel == "." else rel + "/" for rel, _ in unreadable)
+            gone = sorted(rel for rel in set(known) - set(present) if not rel.startswith(hidden))  # kept: unknown
             if gone:
                 stats.chunks_removed += self.store.remove_files(gone)
                 stats.removed = len(gone)
@@ -173,6 +191,7 @@ class CodeIndex(IndexQueries):
                 except OSError:
                     continue
                 if state is not None and state.size == info.st_size and state.mtime_ns == info.st_mtime_ns:
+                    stats.still_skipped += bool(state.skipped)
                     continue
                 todo.append((rel, path))
             self._process(todo, known, stats, progress, cancel, touched)
@@ -270,6 +289,9 @@ class CodeIndex(IndexQueries):
         except SourceError as exc:
             return self._skip(rel, str(exc), info.st_size, info.st_mtime_ns, stats)
         data = text.encode("utf-8", "surrogatepass")
+        too_large = over_budget(data)
+        if too_large:
+            return self._skip(rel, too_large, info.st_size, info.st_mtime_ns, stats)
         file_hash = _hash(data)
         if state is not None and state.file_hash == file_hash and not state.skipped:
             touched.append(FileState(rel, file_hash, info.st_size, info.st_mtime_ns, state.chunks))

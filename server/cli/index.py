@@ -19,6 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     index.add_argument("--uri", help="where the index lives (default: index_uri from [tool.coderev], "
                        "i.e. PATH/.coderev/index)")
     index.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    index.add_argument("--allow-skipped", action="store_true",
+                       help="do not fail (exit 2) when every file found was skipped (unreadable, too large, ...)")
     index.set_defaults(func=run_index)
 
     search = sub.add_parser("search", help="search the retrieval index of a folder (hybrid: meaning + words)")
@@ -47,7 +49,7 @@ def _open_index(root: Path, uri: str | None) -> Any:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    """Index (or update the index of) a folder, with a progress bar on stderr."""
+    """Index (or update the index of) a folder, with a progress bar on stderr; exit 2 when every file was skipped."""
     from tqdm import tqdm
 
     from ai_core.retrieval import StoreError
@@ -77,6 +79,10 @@ def run_index(args: argparse.Namespace) -> int:
                      f"{counts['bytes'] / 1e6:.1f} MB\n")
     for path, reason in stats.skipped_reasons:
         print(f"coderev: skipped {path}: {reason}", file=sys.stderr)
+    if stats.nothing_indexed and not args.allow_skipped:
+        print("coderev: error: nothing was indexed: every file or folder found was skipped (see above; "
+              "--allow-skipped to exit 0 all the same)", file=sys.stderr)
+        return 2
     return 0
 
 

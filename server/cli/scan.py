@@ -56,6 +56,8 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diff", metavar="REV",
                         help="report only findings on lines changed since the git revision REV (and in new files)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--allow-skipped", action="store_true",
+                        help="do not fail (exit 2) when every file found was skipped (unreadable, too large, ...)")
     parser.add_argument("--no-fixes", action="store_true",
                         help="sarif/html: do not compute verified fixes or list suppressed findings (faster)")
 
@@ -189,11 +191,15 @@ def write_output(text: str, output: Path | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, write the report, return 0 (clean, or --exit-zero) or 1 (findings)."""
+    """Scan, write the report, return 0 (clean, or --exit-zero), 1 (findings) or 2 (every file skipped)."""
     result, settings = scan_target(args)
     report = make_report(args, result, settings)
     write_output(FORMATS[args.format](report), args.output)
     if args.format != "text":
         for path, reason in result.skipped:
             print(f"coderev: skipped {path}: {reason}", file=sys.stderr)
+    if result.nothing_analysed and not args.allow_skipped:
+        print(f"coderev: error: nothing was analysed: all {len(result.skipped)} file(s) or folder(s) found were "
+              "skipped (see above; --allow-skipped to exit 0 all the same)", file=sys.stderr)
+        return 2
     return 1 if report.active and not args.exit_zero else 0

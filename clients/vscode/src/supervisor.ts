@@ -1,7 +1,7 @@
 /**
  * Runs `coderev serve` through vscode-languageclient: resolves the interpreter, answers the server's
  * workspace/configuration requests with the `coderev` section, restarts a crashed server with backoff,
- * and keeps the status bar item in step with the server's state.
+ * and keeps the status bar item in step with the server's state and its model's (`coderev/modelStatus`).
  */
 
 import * as fs from 'node:fs';
@@ -26,7 +26,7 @@ import { Backoff } from './backoff';
 import { ServerCall } from './commands';
 import { describe, resolveInterpreter, ServerCommand, serverCommand } from './interpreter';
 import { explicitValue, needsRestart, SECTION, SERVER_KEYS, toServerSettings } from './settings';
-import { ServerState, statusView } from './status';
+import { MODEL_STATUS, ModelStatus, parseModelStatus, ServerState, statusView } from './status';
 
 const PYTHON_EXTENSION = 'ms-python.python';
 
@@ -70,6 +70,8 @@ export class ServerSupervisor implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private command: ServerCommand | undefined;
   private state: ServerState = { kind: 'stopped' };
+  /** The last model status the current server sent (none yet: undefined). */
+  private model: ModelStatus | undefined;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private generation = 0;
@@ -101,6 +103,7 @@ export class ServerSupervisor implements vscode.Disposable {
   async start(): Promise<void> {
     clearTimeout(this.restartTimer);
     const generation = ++this.generation;
+    this.model = undefined;
     this.setState({ kind: 'starting' });
     this.command = await this.resolveCommand();
     if (generation !== this.generation) {
@@ -175,7 +178,7 @@ export class ServerSupervisor implements vscode.Disposable {
 
   private setState(state: ServerState): void {
     this.state = state;
-    const view = statusView(state, this.command ? describe(this.command) : '');
+    const view = statusView(state, this.command ? describe(this.command) : '', this.model);
     this.status.text = view.text;
     this.status.tooltip = view.tooltip;
     this.status.command = view.command;
@@ -267,6 +270,7 @@ export class ServerSupervisor implements vscode.Disposable {
     };
     const client = new LanguageClient('coderev', 'coderev', serverOptions, clientOptions);
     client.registerFeature(new PushDiagnosticsOnly());
+    client.onNotification(MODEL_STATUS, (params: unknown) => this.onModelStatus(params, generation));
     return client;
   }
 
@@ -299,6 +303,19 @@ export class ServerSupervisor implements vscode.Disposable {
       }
       return settings;
     });
+  }
+
+  /** `coderev/modelStatus` from the server of `generation`: shown in the status bar item. */
+  private onModelStatus(params: unknown, generation: number): void {
+    const model = parseModelStatus(params);
+    if (generation !== this.generation || !model) {
+      return;
+    }
+    if (model.state === 'unavailable') {
+      this.log(`the model is unavailable: ${model.reason}`);
+    }
+    this.model = model;
+    this.setState(this.state);
   }
 
   private onCrash(generation: number): void {

@@ -29,6 +29,7 @@ import { renderHistory } from '../src/history';
 import { resolveInterpreter, ServerCommand, serverCommand } from '../src/interpreter';
 import { summarize } from '../src/results';
 import { SECTION, toServerSettings } from '../src/settings';
+import { MODEL_STATUS, parseModelStatus, statusView } from '../src/status';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..'); // clients/vscode/out/unit -> repository
 const venvPython = path.join(repo, '.venv', 'bin', 'python');
@@ -71,6 +72,8 @@ describe('the real server, started, configured and commanded the way the extensi
   const documents = new Map<string, { text: string; version: number }>();
   const published: PublishDiagnosticsParams[] = [];
   const waiters: (() => void)[] = [];
+  let firstModelStatus: (params: unknown) => void = () => undefined;
+  const modelStatus = new Promise<unknown>((resolve) => (firstModelStatus = resolve));
 
   /** Resolve when a publishDiagnostics for `uri` satisfies `accept`; fail after WAIT_MS. */
   function diagnostics(uri: string, accept: (p: PublishDiagnosticsParams) => boolean): Promise<PublishDiagnosticsParams> {
@@ -155,6 +158,7 @@ describe('the real server, started, configured and commanded the way the extensi
       published.push(params);
       waiters.splice(0).forEach((wake) => wake());
     });
+    connection.onNotification(MODEL_STATUS, (params: unknown) => firstModelStatus(params));
     connection.onNotification(() => undefined);
     connection.listen();
     const folder = pathToFileURL(workspace).href;
@@ -193,6 +197,14 @@ describe('the real server, started, configured and commanded the way the extensi
   test('the resolved command is the coderev script of the configured interpreter', () => {
     assert.deepEqual([command.command, ...command.args], [path.join(repo, '.venv', 'bin', 'coderev'), 'serve']);
     assert.equal(command.source, 'setting');
+  });
+
+  test('the model status the server sends (model turned off here) reaches the status bar item', async () => {
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`no ${MODEL_STATUS}\n${stderr}`)),
+      WAIT_MS).unref());
+    const model = parseModelStatus(await Promise.race([modelStatus, timeout]));
+    assert.deepEqual(model, { state: 'off' });
+    assert.equal(statusView({ kind: 'running' }, '', model).text, '$(shield) coderev (rules)');
   });
 
   test('fix all, undo and history with the arguments the extension sends', async () => {
