@@ -202,6 +202,8 @@ class CallSiteEval(EvalState):
             return
         if sink.unless and any(self.test(t, positional, keywords) for t in sink.unless):
             return
+        if sink.undone_by and self.undone(node, sink.undone_by):
+            return
         vals: list[Val] = []
         nodes: list[Node] = []
         for selector in sink.args:
@@ -227,9 +229,18 @@ class CallSiteEval(EvalState):
         val = vals[0] if len(vals) == 1 else join(vals)
         built = sink.vuln_class in REVIEW_CLASSES and not val.const and (
             any(p in ANY_VALUE_SINKS for p in sink.patterns)
+            or (sink.review_params and any(f.origin.param >= 0 for f in val.facts))
             or any(built_string(n, self.defs, self.data) for n in nodes)) and not (
             sink.vuln_class is VulnClass.SSRF and any(FIXED_HOST.match(literal_prefix(n, self.data)) for n in nodes))
         self.report(sink, node, val, label, whole_list, built)
+
+    def undone(self, call: Node, methods: tuple[str, ...]) -> bool:
+        """True when the call's result is at once given to one of `methods` (`Markup(x).unescape()`)."""
+        parent = call.parent
+        if parent is None or parent.type != "attribute" or parent.child_by_field_name("object") != call:
+            return False
+        attr = parent.child_by_field_name("attribute")
+        return attr is not None and self.text(attr) in methods
 
     def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False,
                built: bool = False) -> None:

@@ -53,6 +53,8 @@ SPEC = ClassSpec(
             patterns=("django.utils.safestring.mark_safe", "django.utils.safestring.SafeString",
                       "markupsafe.Markup", "flask.Markup", "jinja2.Markup", "django.utils.html.format_html"),
             args=(0, "s", "base", "format_string"),
+            review_params=True,
+            undone_by=("unescape", "striptags"),
             confidence=0.9,
             reason="mark_safe/Markup switch autoescaping off for their argument; format_html escapes only its "
                    "arguments, not the format string.",
