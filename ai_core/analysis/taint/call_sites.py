@@ -24,6 +24,7 @@ from ai_core.analysis.taint.review import (
 from ai_core.analysis.taint.state import FALSY, FIXED_HOST, EvalState, short_text
 from ai_core.analysis.taint.summary import SinkFlow
 from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Origin, Val, class_marks, join, join2, marked
+from ai_core.analysis.taint.values import unproven as unproven_val
 from ai_core.findings import Finding, Span, TaintPath, TaintStep, VulnClass
 
 
@@ -229,10 +230,17 @@ class CallSiteEval(EvalState):
         val = vals[0] if len(vals) == 1 else join(vals)
         built = sink.vuln_class in REVIEW_CLASSES and not val.const and (
             any(p in ANY_VALUE_SINKS for p in sink.patterns)
-            or (sink.review_params and any(f.origin.param >= 0 for f in val.facts))
-            or any(built_string(n, self.defs, self.data) for n in nodes)) and not (
+            or (self.callers_text(val, sink.vuln_class) if sink.review_params
+                else any(built_string(n, self.defs, self.data) for n in nodes))) and not (
             sink.vuln_class is VulnClass.SSRF and any(FIXED_HOST.match(literal_prefix(n, self.data)) for n in nodes))
         self.report(sink, node, val, label, whole_list, built)
+
+    def callers_text(self, val: Val, vuln_class: VulnClass) -> bool:
+        """True when `val` carries a caller's argument (a parameter other than self/cls), not cleared for the
+        class: what a review_params sink reviews (markup the code writes from its own state is not)."""
+        params = self.info.params if self.info is not None else []
+        return any(f.origin.param >= 0 and not f.cleared(vuln_class) and not (
+            f.origin.param == 0 and params and params[0].name in {"self", "cls"}) for f in val.facts)
 
     def undone(self, call: Node, methods: tuple[str, ...]) -> bool:
         """True when the call's result is at once given to one of `methods` (`Markup(x).unescape()`)."""
@@ -250,7 +258,7 @@ class CallSiteEval(EvalState):
         flow: Fact | None = None
         operator: Fact | None = None
         relevant = False
-        unproven = not val.facts
+        unproven = unproven_val(val, vuln_class)
         sink_step: TaintStep | None = None
         for fact in val.facts:
             if fact.cleared(vuln_class):
