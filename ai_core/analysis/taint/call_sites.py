@@ -20,6 +20,7 @@ from ai_core.analysis.taint.review import (
     literal_prefix,
     review_rule,
     review_severity,
+    setting_read,
 )
 from ai_core.analysis.taint.state import FALSY, FIXED_HOST, EvalState, short_text
 from ai_core.analysis.taint.summary import SinkFlow
@@ -231,7 +232,8 @@ class CallSiteEval(EvalState):
         built = sink.vuln_class in REVIEW_CLASSES and not val.const and (
             any(p in ANY_VALUE_SINKS for p in sink.patterns)
             or (self.callers_text(val, sink.vuln_class) if sink.review_params
-                else any(built_string(n, self.defs, self.data) for n in nodes))) and not (
+                else any(built_string(n, self.defs, self.data) for n in nodes))
+            or (sink.program_only and any(setting_read(n, self.defs, self.data) for n in nodes))) and not (
             sink.vuln_class is VulnClass.SSRF and any(FIXED_HOST.match(literal_prefix(n, self.data)) for n in nodes))
         self.report(sink, node, val, label, whole_list, built)
 
