@@ -237,3 +237,25 @@ def test_a_function_level_import_of_a_sanitizer_clears_the_value():
         return Markup(unescape(content))
     """
     assert [(f.span.start_line + 1, f.rule) for f in findings(code)] == [(11, "xss.mark-safe.review")]
+
+
+def test_markup_built_from_a_project_table_looked_up_by_the_argument_is_not_reviewed_and_the_argument_is():
+    code = """
+    from markupsafe import Markup
+
+    ICONS = {"chrome": {"alt": "Chrome", "file": "chrome.svg"}}
+
+
+    def lookup(name):
+        return ICONS.get(name)
+
+
+    def icon(name):
+        data = lookup(name)
+        return Markup(f"<img alt='{data['alt']}' src='{data['file']}'>")
+
+
+    def bold(text):
+        return Markup("<b>%s</b>" % text)
+    """
+    assert [(f.span.start_line + 1, f.rule) for f in findings(code)] == [(17, "xss.mark-safe.review")]

@@ -238,11 +238,13 @@ class CallSiteEval(EvalState):
         self.report(sink, node, val, label, whole_list, built)
 
     def callers_text(self, val: Val, vuln_class: VulnClass) -> bool:
-        """True when `val` carries a caller's argument (a parameter other than self/cls), not cleared for the
-        class: what a review_params sink reviews (markup the code writes from its own state is not)."""
+        """True when `val` carries a caller's argument (a parameter other than self/cls) not cleared for the
+        class and not replaced by what a project function looked up with it: what a review_params sink reviews
+        (markup the code writes from its own state or tables is not)."""
         params = self.info.params if self.info is not None else []
         return any(f.origin.param >= 0 and not f.cleared(vuln_class) and not (
-            f.origin.param == 0 and params and params[0].name in {"self", "cls"}) for f in val.facts)
+            f.origin.param == 0 and params and params[0].name in {"self", "cls"})
+            and not any(step.label.startswith("through ") for step in f.steps) for f in val.facts)
 
     def undone(self, call: Node, methods: tuple[str, ...]) -> bool:
         """True when the call's result is at once given to one of `methods` (`Markup(x).unescape()`)."""
