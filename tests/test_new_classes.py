@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.findings import VulnClass
+from ai_core.scan import scan_path
 
 ANALYZER = Analyzer(Settings(model_enabled=False))
 
@@ -355,6 +357,50 @@ def test_random_secrets_in_test_files_are_not_reported():
     code = "import random\npassword = str(random.random())\n"
     assert flagged(code, "app.py") == {(2, "insecure-randomness")}
     assert not flagged(code, "tests/test_login.py")
+
+
+def scan_findings(root: Path, files: dict[str, str], vuln_class: str) -> list[tuple[str, int]]:
+    """(path, line) of the findings of one class in a small project scanned from disk."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text.lstrip("\n"), encoding="utf-8")
+    result = scan_path(root, Settings(model_enabled=False), workers=1)
+    return sorted((f.path, f.span.start_line + 1) for f in result.findings if f.vuln_class.value == vuln_class)
+
+
+RANDOM_HELPERS = {
+    "core/utils.py": """
+import random
+import secrets
+import string
+
+
+def random_string(length):
+    return "".join(random.choice(string.ascii_letters) for _ in range(length))
+
+
+def secret_string(length):
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(length))
+
+
+def cache_buster(length=4):
+    return "".join(random.choices(string.digits, k=length))
+""",
+    "web/config.py": """
+from core.utils import cache_buster, random_string, secret_string
+
+
+class ProductionConfig:
+    SECRET_KEY = random_string(16)
+    CSRF_SECRET = secret_string(16)
+    ASSET_VERSION = cache_buster()
+""",
+}
+
+
+def test_a_secret_bound_to_a_project_helpers_random_value_is_reported_at_both_ends(tmp_path: Path):
+    found = scan_findings(tmp_path, RANDOM_HELPERS, "insecure-randomness")
+    assert found == [("core/utils.py", 7), ("web/config.py", 5)]
 
 
 def test_every_class_has_an_explanation_for_the_explain_action():

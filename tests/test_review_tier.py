@@ -259,3 +259,28 @@ def test_markup_built_from_a_project_table_looked_up_by_the_argument_is_not_revi
         return Markup("<b>%s</b>" % text)
     """
     assert [(f.span.start_line + 1, f.rule) for f in findings(code)] == [(16, "xss.mark-safe.review")]
+
+
+def test_a_program_read_from_the_apps_settings_is_reviewed_and_a_fixed_program_is_not():
+    code = """
+    import os
+    import subprocess
+
+
+    class Reconnector:
+        def __init__(self, core):
+            self.core = core
+
+        def reconnect(self):
+            script = self.core.config.get("reconnect", "script")
+            if os.path.isfile(script):
+                subprocess.run(script)
+
+        def reconnect_now(self):
+            subprocess.run([self.core.config.get("reconnect", "script"), "--now"])
+
+        def fixed(self):
+            subprocess.run(["/usr/sbin/reconnect", self.core.config.get("reconnect", "iface")])
+    """
+    assert [(f.span.start_line + 1, f.rule) for f in findings(code, "core/threads.py")] == [
+        (12, "command.subprocess-program.review"), (15, "command.subprocess-program.review")]
