@@ -16,6 +16,7 @@ from ai_core.analysis.taint.review import (
     CONFIDENCE_FACTOR,
     REVIEW_CLASSES,
     built_string,
+    identifiers,
     is_server_module,
     literal_prefix,
     review_rule,
@@ -231,20 +232,28 @@ class CallSiteEval(EvalState):
         val = vals[0] if len(vals) == 1 else join(vals)
         built = sink.vuln_class in REVIEW_CLASSES and not val.const and (
             any(p in ANY_VALUE_SINKS for p in sink.patterns)
-            or (self.callers_text(val, sink.vuln_class) if sink.review_params
+            or (self.callers_text(val, sink.vuln_class, nodes) if sink.review_params
                 else any(built_string(n, self.defs, self.data) for n in nodes))
             or (sink.program_only and any(setting_read(n, self.defs, self.data) for n in nodes))) and not (
             sink.vuln_class is VulnClass.SSRF and any(FIXED_HOST.match(literal_prefix(n, self.data)) for n in nodes))
         self.report(sink, node, val, label, whole_list, built)
 
-    def callers_text(self, val: Val, vuln_class: VulnClass) -> bool:
-        """True when `val` carries a caller's argument (a parameter other than self/cls) not cleared for the
-        class and not replaced by what a project function looked up with it: what a review_params sink reviews
-        (markup the code writes from its own state or tables is not)."""
+    def callers_text(self, val: Val, vuln_class: VulnClass, nodes: list[Node]) -> bool:
+        """True when the argument is a caller's text: it names a parameter (other than self/cls), directly or in
+        the expression last assigned to a local it names, and carries that parameter's data not cleared for the
+        class. What a review_params sink reviews; markup the code writes from its own state or tables is not."""
         params = self.info.params if self.info is not None else []
-        return any(f.origin.param >= 0 and not f.cleared(vuln_class) and not (
-            f.origin.param == 0 and params and params[0].name in {"self", "cls"})
-            and not any(step.label.startswith("through ") for step in f.steps) for f in val.facts)
+        own = {p.name for p in params} - {"self", "cls"}
+        if not own or not any(f.origin.param >= 0 and not f.cleared(vuln_class) for f in val.facts):
+            return False
+        named: set[str] = set()
+        for node in nodes:
+            for name in identifiers(node, self.data):
+                named.add(name)
+                assigned = self.defs.get(name)
+                if assigned is not None:
+                    named.update(identifiers(assigned, self.data))
+        return bool(named & own)
 
     def undone(self, call: Node, methods: tuple[str, ...]) -> bool:
         """True when the call's result is at once given to one of `methods` (`Markup(x).unescape()`)."""

@@ -46,6 +46,9 @@ class ProjectCalls:
             if not (head in self.ev.module.functions or head in self.ev.module.classes) or head in self.ev.env:
                 return None, False
         module = self.ev.module
+        if head in self.ev.local_imports:  # `from .helpers import render` inside the function
+            found = self.ev.project.resolve(module, self.ev.local_imports[head] + sep + rest)
+            return (found, False) if isinstance(found, FunctionInfo | ClassInfo) else (None, False)
         if head in module.imports:
             target = module.imports[head] + sep + rest
             found = self.ev.project.resolve(module, target)

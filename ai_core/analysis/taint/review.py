@@ -17,8 +17,16 @@ from ai_core.analysis.specs.spec_types import REVIEW_CLASSES, Sink
 from ai_core.analysis.tiers import REVIEW_CONFIDENCE_FACTOR, review_severity
 from ai_core.findings import REVIEW_SUFFIX
 
-__all__ = ["CONFIDENCE_FACTOR", "REVIEW_CLASSES", "built_string", "is_server_module", "review_rule",
-           "review_severity", "setting_read"]
+__all__ = [
+    "CONFIDENCE_FACTOR",
+    "REVIEW_CLASSES",
+    "built_string",
+    "identifiers",
+    "is_server_module",
+    "review_rule",
+    "review_severity",
+    "setting_read",
+]
 ANY_VALUE_SINKS = frozenset({"eval", "exec", "builtins.eval", "builtins.exec", "compile"})
 """Sinks where any non-constant value deserves review, whatever its shape."""
 CONFIDENCE_FACTOR = REVIEW_CONFIDENCE_FACTOR
@@ -91,6 +99,21 @@ def setting_read(node: Node, defs: dict[str, Node], data: bytes, depth: int = 0)
     if node.type in {"list", "tuple"} and node.named_child_count:
         return setting_read(node.named_children[0], defs, data, depth)  # the program of an argument list
     return node.type in {"call", "subscript"} and bool(SETTING_READ.match(data[node.start_byte:node.end_byte]))
+
+
+def identifiers(node: Node, data: bytes) -> set[str]:
+    """The plain names an expression mentions (not attribute names: `a.b` mentions `a`)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            parent = current.parent
+            if parent is None or parent.type != "attribute" or parent.child_by_field_name("object") == current:
+                found.add(data[current.start_byte:current.end_byte].decode("utf-8", errors="replace"))
+            continue
+        stack.extend(current.named_children)
+    return found
 
 
 def literal_prefix(node: Node, data: bytes) -> str:

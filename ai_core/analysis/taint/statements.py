@@ -204,8 +204,8 @@ class StatementEval(EvalState):
             self.report(sink, node, val, "the response")
 
     def st_import(self, node: Node) -> None:
-        """`from markupsafe import escape` inside a function: the name is the library's from here on (relative
-        imports are left to the module's table)."""
+        """`from markupsafe import escape` inside a function: the name is the library's (or the project's) from
+        here on."""
         if node.type == "import_statement":
             for child in node.named_children:
                 name = child.child_by_field_name("name") if child.type == "aliased_import" else child
@@ -217,14 +217,15 @@ class StatementEval(EvalState):
             return
         source = node.child_by_field_name("module_name")
         base = self.text(source).replace(" ", "") if source is not None else ""
-        if not base or base.startswith("."):
+        if not base:
             return
         for child in node.children_by_field_name("name"):
             name = child.child_by_field_name("name") if child.type == "aliased_import" else child
             alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
             if name is not None:
                 local = self.text(alias) if alias is not None else self.text(name).split(".")[-1]
-                self.local_imports[local] = f"{base}.{self.text(name)}"
+                self.local_imports[local] = base + self.text(name) if base.endswith(".") \
+                    else f"{base}.{self.text(name)}"
                 self.env.pop(local, None)
 
     def st_if(self, node: Node) -> None:
