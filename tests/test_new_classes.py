@@ -500,3 +500,63 @@ def test_method_decorator_csrf_exempt_on_a_class_based_view_with_post_is_csrf():
                 return JsonResponse({"ok": True})
     """)
     assert flagged(code, "views.py") == {(line_of(code, "@method_decorator(csrf_exempt"), "csrf")}
+
+
+GET_VIEWS = """
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+
+def vote(request, item):
+    item = get_object_or_404(Item, pk=item)
+    if request.GET.get("vote") == "up":
+        item.voted_by.add(request.user.pk)
+    item.save()
+    return HttpResponseRedirect(item.get_absolute_url())
+
+
+@require_POST
+def vote_by_post(request, item):
+    item = get_object_or_404(Item, pk=item)
+    item.save()
+    return HttpResponseRedirect(item.get_absolute_url())
+
+
+def checked(request, item):
+    if request.method != "POST":
+        return HttpResponseRedirect("/")
+    get_object_or_404(Item, pk=item).delete()
+    return HttpResponseRedirect("/")
+
+
+def show(request, item):
+    return render(request, "item.html", {"item": get_object_or_404(Item, pk=item)})
+"""
+
+
+def test_a_django_view_that_saves_on_get_is_a_csrf_review_and_post_only_or_read_only_views_are_not():
+    found = [(f.span.start_line + 1, f.rule, f.tier) for f in ANALYZER.analyze_text(GET_VIEWS.lstrip("\n"),
+                                                                                    "kb/views.py")]
+    assert found == [(6, "csrf.state-change-on-get.review", "review")]
+
+
+def test_a_flask_route_allowing_get_that_deletes_is_a_csrf_review_and_a_post_route_is_not():
+    code = """
+    from flask import Flask, redirect
+
+    app = Flask(__name__)
+
+
+    @app.route("/note/delete/<note_id>", methods=["DELETE", "GET"])
+    def delete_note(note_id):
+        notes.delete_item(note_id)
+        return redirect("/")
+
+
+    @app.route("/note/remove/<note_id>", methods=["POST"])
+    def remove_note(note_id):
+        notes.delete_item(note_id)
+        return redirect("/")
+    """
+    assert rules(code) == {(7, "csrf.state-change-on-get.review")}
