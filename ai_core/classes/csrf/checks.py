@@ -110,6 +110,7 @@ def _middleware(ctx: AnalysisContext) -> Iterator[Finding]:
 
 
 _GET_WRITES = re.compile(CSRF_TABLE["get_writes"])
+_GET_WRITES_BYTES = re.compile(CSRF_TABLE["get_writes"].encode())
 _METHOD_CHECKS = re.compile(CSRF_TABLE["method_checks"])
 _ROUTE = re.compile(r"@\s*[\w.]+\.(?:route|get)\(")
 _METHODS = re.compile(r"methods\s*=\s*[\[(]([^\])]*)[\])]")
@@ -154,7 +155,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _disabled_settings(ctx)
     if b"MIDDLEWARE" in data:
         yield from _middleware(ctx)
-    if (b"route" in data or b"request" in data) and _GET_WRITES.search(data.decode("utf-8", errors="replace")):
+    if (b"route" in data or b"request" in data) and _GET_WRITES_BYTES.search(data):
         yield from _state_change_on_get(ctx)
 
 
