@@ -91,8 +91,9 @@ def secret_use(ctx: AnalysisContext, node: Node) -> str:
     return ""
 
 
-def _weak_return(module: ModuleInfo, function: Node) -> Node | None:
-    """The weak random call a function's return value is made of (`return "".join(random.choice(cs) ...)`)."""
+def _weak_return(module: ModuleInfo, function: Node) -> tuple[Node, str] | None:
+    """The weak random call a function's return value is made of (`return "".join(random.choice(cs) ...)`), with
+    its callee's text."""
     weak = RANDOM_TABLE["weak_random"]
     for ret in nodes_of_type(function, "return_statement"):
         if enclosing_function(ret) != function:
@@ -103,7 +104,7 @@ def _weak_return(module: ModuleInfo, function: Node) -> Node | None:
             head, sep, rest = text.partition(".")
             target = module.imports.get(head)
             if target is not None and f"{target}{sep}{rest}" in weak:
-                return call
+                return call, text
     return None
 
 
@@ -136,8 +137,7 @@ def _secret_from_helper(ctx: AnalysisContext) -> Iterator[Finding]:
         if weak is not None:
             where = project.display_of(helper.module.key)
             yield WEAK_SECRET.finding(ctx, assign, f"{_name_of(ctx, left)} comes from {helper.name}() ({where} line "
-                                                   f"{weak.start_point[0] + 1}), which draws it from "
-                                                   f"{helper.module.text(weak.child_by_field_name('function'))}(); "
+                                                   f"{weak[0].start_point[0] + 1}), which draws it from {weak[1]}(); "
                                                    "use the secrets module")
 
 
@@ -153,15 +153,15 @@ def _helpers_used_for_secrets(ctx: AnalysisContext) -> Iterator[Finding]:
         if weak is None or name_node is None:
             continue
         name = ctx.index.text(name_node)
-        use = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:[A-Za-z_][A-Za-z0-9_.]*\.)?" + name.encode() + rb"\s*\(")
+        use = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:[A-Za-z_][A-Za-z0-9_.]*\.)?" + re.escape(name.encode())
+                         + rb"\s*\(")
         for key in sorted(project.files()):
             data = project.source_bytes(key)
             secret = next((m.group(1).decode() for m in use.finditer(data) if is_secret_name(m.group(1).decode())),
                           "")
             if secret:
-                yield WEAK_SECRET.finding(ctx, weak, f"{ctx.index.text(weak.child_by_field_name('function'))}() is "
-                                                     f"predictable, and {name}() becomes {secret} in "
-                                                     f"{project.display_of(key)}; use the secrets module")
+                yield WEAK_SECRET.finding(ctx, weak[0], f"{weak[1]}() is predictable, and {name}() becomes {secret} "
+                                                        f"in {project.display_of(key)}; use the secrets module")
                 break
 
 
