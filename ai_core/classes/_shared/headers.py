@@ -31,14 +31,6 @@ def read_header(text: str) -> str:
     return ""
 
 
-def enclosing_function(node: Node) -> Node | None:
-    """The innermost function definition around a node."""
-    parent = node.parent
-    while parent is not None and parent.type != "function_definition":
-        parent = parent.parent
-    return parent
-
-
 def header_names(ctx: AnalysisContext, function: Node) -> dict[str, str]:
     """Local names of a function holding a spoofable header's value (or a value computed from it) -> the header."""
     cache: dict[int, dict[str, str]] = ctx.__dict__.setdefault("_header_names", {})

@@ -29,7 +29,7 @@ from ai_core.classes._shared import headers
 from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.classes.broken_auth import missing_controls
 from ai_core.findings import Finding, Severity, VulnClass
-from ai_core.parsing.tree import string_value
+from ai_core.parsing.tree import enclosing_function, string_value
 
 AUTH = VulnClass.BROKEN_AUTH
 TABLE = table(AUTH)
@@ -232,7 +232,7 @@ _SECRET_HINT = re.compile(rb"secret|token|sig|digest|mac|key|password|otp|nonce|
 def _spoofed_address_checks(ctx: AnalysisContext) -> Iterator[Finding]:
     """`if http_host in ("127.0.0.1:9666", ...)`: an address allowlist decided on a header the client writes."""
     for comparison in ctx.index.comparisons:
-        function = headers.enclosing_function(comparison)
+        function = enclosing_function(comparison)
         if function is None or not _ADDRESS_LITERAL.search(ctx.index.text(comparison)):
             continue
         names = headers.header_names(ctx, function)

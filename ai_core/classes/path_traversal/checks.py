@@ -20,7 +20,7 @@ from tree_sitter import Node
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Check, Rule
 from ai_core.findings import Finding, Severity, VulnClass
-from ai_core.parsing.tree import nodes_of_type
+from ai_core.parsing.tree import enclosing, nodes_of_type
 
 PATH = VulnClass.PATH_TRAVERSAL
 
@@ -33,13 +33,6 @@ _DOTDOT_SEP = re.compile(r"""^[rbuf]*['"]\.\.(?:/|\\\\|\{os\.(?:path\.)?sep\}|\{
                          r"""|^['"]\.\.['"]\s*\+\s*os\.(?:path\.)?sep$|^os\.pardir\s*\+\s*os\.(?:path\.)?sep$""")
 """The first argument of a replace that strips one parent step: '../', '..\\', f'..{os.path.sep}'."""
 _EXTRACT = frozenset({"extractall", "extract", "unpack_archive"})
-
-
-def _enclosing(node: Node, kinds: frozenset[str]) -> Node | None:
-    parent = node.parent
-    while parent is not None and parent.type not in kinds:
-        parent = parent.parent
-    return parent
 
 
 def _outermost_function(node: Node) -> Node | None:
@@ -61,9 +54,8 @@ def _one_pass_strips(ctx: AnalysisContext) -> Iterator[Finding]:
         first = args.named_children[0]
         if not _DOTDOT_SEP.match(ctx.index.text(first)):
             continue
-        loop = _enclosing(call, frozenset({"while_statement", "function_definition"}))
-        condition = loop.child_by_field_name("condition") if loop is not None and \
-            loop.type == "while_statement" else None
+        loop = enclosing(call, "while_statement", stop=("function_definition",))
+        condition = loop.child_by_field_name("condition") if loop is not None else None
         if condition is not None and ".." in ctx.index.text(condition):
             continue  # while '../' in name: name = name.replace('../', '') -- repeated until none is left
         yield ONE_PASS_STRIP.finding(ctx, call, f"replace({ctx.index.text(first)}, ...) removes each '../' once, so "

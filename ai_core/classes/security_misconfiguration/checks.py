@@ -26,7 +26,7 @@ from ai_core.analysis.rules import Check, Rule
 from ai_core.classes._shared import headers
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
-from ai_core.parsing.tree import string_value
+from ai_core.parsing.tree import enclosing_function, string_value
 
 MISC = VulnClass.SECURITY_MISCONFIGURATION
 
@@ -132,7 +132,7 @@ def _header_settings(ctx: AnalysisContext) -> Iterator[Finding]:
     """`current_app.config["SESSION_COOKIE_SECURE"] = <from X-Forwarded-Proto>`: the client picks the setting."""
     for assign in ctx.index.assignments:
         left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
-        function = headers.enclosing_function(assign)
+        function = enclosing_function(assign)
         if left is None or right is None or function is None or not _CONFIG_TARGET.search(ctx.index.text(left)):
             continue
         header = headers.spoofed(ctx, right, headers.header_names(ctx, function))
