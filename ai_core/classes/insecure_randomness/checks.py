@@ -1,7 +1,8 @@
 """Insecure randomness (CWE-338, 330): `random`/`uuid1` values used as secrets (see spec.py for when).
 
 The use decides: the value (or a string built from it) is assigned to a secret-looking name, returned
-from a function with such a name, passed as such a keyword, stored in the session or set as a cookie.
+from a function with such a name, passed as such a keyword, stored in the session or set as a cookie; or a
+project function returns it and a secret-looking name is bound to that function's result (both ends reported).
 Test files are left alone.
 """
 
