@@ -532,10 +532,17 @@ def checked(request, item):
 
 def show(request, item):
     return render(request, "item.html", {"item": get_object_or_404(Item, pk=item)})
+
+
+def publish(request, item):
+    item = get_object_or_404(Item, pk=item)
+    item.save()
+    return HttpResponseRedirect(item.get_absolute_url())
 """
 
 
 def test_a_django_view_that_saves_on_get_is_a_csrf_review_and_post_only_or_read_only_views_are_not():
+    """publish() takes no action from the query string: nothing says a link is how it is used."""
     found = [(f.span.start_line + 1, f.rule, f.tier) for f in ANALYZER.analyze_text(GET_VIEWS.lstrip("\n"),
                                                                                     "kb/views.py")]
     assert found == [(6, "csrf.state-change-on-get.review", "review")]

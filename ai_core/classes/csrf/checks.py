@@ -4,8 +4,8 @@
   changes state, unless it verifies a webhook signature;
 - `WTF_CSRF_ENABLED = False`, `WTF_CSRF_CHECK_DEFAULT = False` in production settings or `app.config`;
 - a Django settings `MIDDLEWARE` list with sessions but without `CsrfViewMiddleware`;
-- review tier: a Flask route that allows GET or a Django function view that saves or deletes without restricting
-  the method (`request.method`, `require_POST`).
+- review tier: a Flask route that allows GET, or a Django function view driven by `request.GET`, that saves or
+  deletes without restricting the method (`request.method`, `require_POST`).
 """
 
 from __future__ import annotations
@@ -116,14 +116,15 @@ _ROUTE = re.compile(r"@\s*[\w.]+\.(?:route|get)\(")
 _METHODS = re.compile(r"methods\s*=\s*[\[(]([^\])]*)[\])]")
 
 
-def _answers_get(ctx: AnalysisContext, function: Node, decorators: str) -> bool:
-    """A Flask route that allows GET (the default) or a Django function view (first parameter `request`)."""
+def _answers_get(ctx: AnalysisContext, function: Node, decorators: str, body: str) -> bool:
+    """A Flask route that allows GET (the default), or a Django function view (first parameter `request`) that
+    takes its action from the query string (`request.GET`): a link is how it is meant to be used."""
     if _ROUTE.search(decorators):
         methods = _METHODS.search(decorators)
         return methods is None or "GET" in methods.group(1).upper()
     params = function.child_by_field_name("parameters")
     first = params.named_children[0] if params is not None and params.named_child_count else None
-    return first is not None and ctx.index.text(first) == "request" and \
+    return first is not None and ctx.index.text(first) == "request" and "request.GET" in body and \
         any(target.startswith("django") for target in ctx.index.imports.names.values())
 
 
@@ -137,7 +138,7 @@ def _state_change_on_get(ctx: AnalysisContext) -> Iterator[Finding]:
             continue
         text = ctx.index.text(body)
         if not _GET_WRITES.search(text) or _METHOD_CHECKS.search(decorators + text) or _SIGNATURE.search(text) \
-                or "exempt" in decorators or not _answers_get(ctx, function, decorators):
+                or "exempt" in decorators or not _answers_get(ctx, function, decorators, text):
             continue  # exempt views are judged above; a signed webhook does not rely on cookies
         name = function.child_by_field_name("name")
         yield STATE_ON_GET.finding(ctx, name or function,

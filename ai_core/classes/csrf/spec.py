@@ -5,7 +5,8 @@ that form can transfer money, change an e-mail address or delete data in the vic
 `@csrf_exempt` (Django) or `@csrf.exempt` (Flask-WTF) on a view that changes state (reads a POST body,
 checks for POST/PUT/DELETE, saves or deletes), `WTF_CSRF_ENABLED = False` / `WTF_CSRF_CHECK_DEFAULT = False`
 in production settings, a Django `MIDDLEWARE` list with sessions but without `CsrfViewMiddleware`, and (review
-tier) a view that answers GET and saves or deletes: CSRF checks cover POST/PUT/DELETE only, so a link or an
+tier) a view that answers GET (a Flask route allowing it, a Django view reading `request.GET`) and saves or
+deletes: CSRF checks cover POST/PUT/DELETE only, so a link or an
 `<img>` on another site triggers it.
 Webhooks that verify a signature (`hmac.compare_digest`, `construct_event`) are not reported: they do not
 rely on cookies. Development and test settings are left alone.
