@@ -143,27 +143,32 @@ def _secret_from_helper(ctx: AnalysisContext) -> Iterator[Finding]:
 
 
 def _helpers_used_for_secrets(ctx: AnalysisContext) -> Iterator[Finding]:
-    """The other end: a function of this file returning `random` values that a project file binds to a secret."""
+    """The other end: a function of this file returning `random` values that a project file binds to a secret
+    (one pass over the project's files for all such functions of the file)."""
     found = _project(ctx)
     if found is None:
         return
     project, module = found
+    weak_functions: dict[str, tuple[Node, str]] = {}
     for function in ctx.index.functions:
         weak = _weak_return(module, function)
         name_node = function.child_by_field_name("name")
-        if weak is None or name_node is None:
-            continue
-        name = ctx.index.text(name_node)
-        use = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:[A-Za-z_][A-Za-z0-9_.]*\.)?" + re.escape(name.encode())
-                         + rb"\s*\(")
-        for key in sorted(project.files()):
-            data = project.source_bytes(key)
-            secret = next((m.group(1).decode() for m in use.finditer(data) if is_secret_name(m.group(1).decode())),
-                          "")
-            if secret:
-                yield WEAK_SECRET.finding(ctx, weak[0], f"{weak[1]}() is predictable, and {name}() becomes {secret} "
-                                                        f"in {project.display_of(key)}; use the secrets module")
-                break
+        if weak is not None and name_node is not None:
+            weak_functions.setdefault(ctx.index.text(name_node), weak)
+    if not weak_functions:
+        return
+    names = b"|".join(re.escape(name.encode()) for name in sorted(weak_functions))
+    use = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:[A-Za-z_][A-Za-z0-9_.]*\.)?(" + names + rb")\s*\(")
+    bound: dict[str, tuple[str, str]] = {}
+    for key in sorted(project.files()):
+        for match in use.finditer(project.source_bytes(key)):
+            secret, name = match.group(1).decode(), match.group(2).decode()
+            if name not in bound and is_secret_name(secret):
+                bound[name] = (secret, key)
+    for name, (secret, key) in sorted(bound.items()):
+        call, callee = weak_functions[name]
+        yield WEAK_SECRET.finding(ctx, call, f"{callee}() is predictable, and {name}() becomes {secret} in "
+                                             f"{project.display_of(key)}; use the secrets module")
 
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
