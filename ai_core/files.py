@@ -144,6 +144,16 @@ TEST_DIRS = frozenset({"tests", "test", "testing"})
 """Folders whose files are test code."""
 
 
+MIGRATION_MARKERS = (b"migrations.Migration", b"from alembic import op")
+"""Text a Django or Alembic migration module contains."""
+
+
+def is_migration(path: str, data: bytes) -> bool:
+    """True for a Django or Alembic migration: a module in a migrations/ (or versions/) folder that declares one."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts[:-1]
+    return bool({"migrations", "versions"} & set(parts)) and any(marker in data for marker in MIGRATION_MARKERS)
+
+
 def is_test_path(path: str, roots: Iterable[Path] = ()) -> bool:
     """True for test code: files under tests/ (relative to a root), test_*.py, *_test.py, conftest.py."""
     name = PurePosixPath(path.replace("\\", "/")).name

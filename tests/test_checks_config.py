@@ -138,3 +138,53 @@ def test_flask_config_classes_named_for_development_are_skipped():
     """
     findings = ANALYZER.analyze_text(textwrap.dedent(code).lstrip(), "config.py")
     assert [(f.span.start_line + 1, f.rule) for f in findings] == [(8, "misconfig.debug-enabled")]
+
+
+HEADER_TRUST = """
+from functools import wraps
+
+import flask
+
+
+def local_only(func):
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        peer = flask.request.environ.get("REMOTE_ADDR", "0")
+        host = flask.request.environ.get("HTTP_HOST", "0")
+        if peer in ("127.0.0.1", "::1") or host in ("127.0.0.1:9666", "[::1]:9666"):
+            return func(*args, **kwargs)
+        return "Forbidden", 403
+    return wrapper
+
+
+def peer_only(func):
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        if flask.request.environ.get("REMOTE_ADDR") in ("127.0.0.1", "::1"):
+            return func(*args, **kwargs)
+        return "Forbidden", 403
+    return wrapper
+
+
+def setup(app):
+    @app.before_request
+    def secure_cookie_from_header():
+        proto = flask.request.headers.get("X-Forwarded-Proto", "")
+        is_secure = proto.split(",")[0].strip() == "https"
+        flask.current_app.config["SESSION_COOKIE_SECURE"] = is_secure
+
+    @app.before_request
+    def secure_cookie_from_the_connection():
+        flask.current_app.config["SESSION_COOKIE_SECURE"] = flask.request.is_secure
+"""
+
+
+def test_a_local_only_check_on_the_host_header_is_broken_auth_and_one_on_the_peer_address_is_not():
+    found_at = {(f.span.start_line + 1, f.rule) for f in ANALYZER.analyze_text(HEADER_TRUST, "web/app.py")}
+    assert {line for line, rule in found_at if rule == "auth.spoofable-address-check"} == {12}
+
+
+def test_an_app_setting_decided_by_x_forwarded_proto_is_reported_and_one_from_the_connection_is_not():
+    found_at = [(f.span.start_line + 1, f.rule, f.cwe) for f in ANALYZER.analyze_text(HEADER_TRUST, "web/app.py")
+                if f.rule == "misconfig.setting-from-client-header"]
+    assert found_at == [(32, "misconfig.setting-from-client-header", 614)]

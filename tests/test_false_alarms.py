@@ -93,3 +93,42 @@ def test_findings_in_test_code_are_review_tier(path: str):
     """
     assert found(code, path) == [(10, "sql-injection", "review")]
     assert found(code, "app/views.py") == [(10, "sql-injection", "flow")]
+
+
+FIXTURE_LOGIN = """
+def test_staff_sees_the_queue(client, django_user_model):
+    django_user_model.objects.create_user(username="staff", password="hunter22")
+    client.login(username="staff", password="hunter22")
+    aws = "AKIAIOSFODNN7EXAMPL3"
+"""
+
+
+def test_a_fixture_password_in_test_code_is_not_a_finding_and_a_real_key_format_stays_review():
+    assert found(FIXTURE_LOGIN, "tests/test_queue.py") == [(4, "hardcoded-secret", "review")]
+    assert (3, "hardcoded-secret", "flow") in found(FIXTURE_LOGIN, "queue/setup.py")
+
+
+MIGRATION = """
+import pickle
+
+from django.db import migrations
+
+
+def unpickle(settings_pickled):
+    return pickle.loads(settings_pickled)
+
+
+def depickle(apps, schema_editor):
+    for row in apps.get_model("desk", "UserSettings").objects.all():
+        row.settings = unpickle(row.settings_pickled)
+        row.save()
+
+
+class Migration(migrations.Migration):
+    operations = [migrations.RunPython(depickle)]
+"""
+
+
+def test_a_migration_unpickling_its_own_rows_is_not_reported_and_the_same_code_in_the_app_is():
+    assert found(MIGRATION, "desk/migrations/0020_depickle.py") == []
+    assert found(MIGRATION, "desk/settings_convert.py") == [(7, "insecure-deserialization", "flow")]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from ai_core.analysis import Analyzer
 from ai_core.config import Settings
 from ai_core.findings import VulnClass
+from ai_core.scan import scan_path
 
 ANALYZER = Analyzer(Settings(model_enabled=False))
 
@@ -357,6 +359,50 @@ def test_random_secrets_in_test_files_are_not_reported():
     assert not flagged(code, "tests/test_login.py")
 
 
+def scan_findings(root: Path, files: dict[str, str], vuln_class: str) -> list[tuple[str, int]]:
+    """(path, line) of the findings of one class in a small project scanned from disk."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text.lstrip("\n"), encoding="utf-8")
+    result = scan_path(root, Settings(model_enabled=False), workers=1)
+    return sorted((f.path, f.span.start_line + 1) for f in result.findings if f.vuln_class.value == vuln_class)
+
+
+RANDOM_HELPERS = {
+    "core/utils.py": """
+import random
+import secrets
+import string
+
+
+def random_string(length):
+    return "".join(random.choice(string.ascii_letters) for _ in range(length))
+
+
+def secret_string(length):
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(length))
+
+
+def cache_buster(length=4):
+    return "".join(random.choices(string.digits, k=length))
+""",
+    "web/config.py": """
+from core.utils import cache_buster, random_string, secret_string
+
+
+class ProductionConfig:
+    SECRET_KEY = random_string(16)
+    CSRF_SECRET = secret_string(16)
+    ASSET_VERSION = cache_buster()
+""",
+}
+
+
+def test_a_secret_bound_to_a_project_helpers_random_value_is_reported_at_both_ends(tmp_path: Path):
+    found = scan_findings(tmp_path, RANDOM_HELPERS, "insecure-randomness")
+    assert found == [("core/utils.py", 7), ("web/config.py", 5)]
+
+
 def test_every_class_has_an_explanation_for_the_explain_action():
     from ai_core.fixes.explain import WHY
 
@@ -454,3 +500,70 @@ def test_method_decorator_csrf_exempt_on_a_class_based_view_with_post_is_csrf():
                 return JsonResponse({"ok": True})
     """)
     assert flagged(code, "views.py") == {(line_of(code, "@method_decorator(csrf_exempt"), "csrf")}
+
+
+GET_VIEWS = """
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+
+def vote(request, item):
+    item = get_object_or_404(Item, pk=item)
+    if request.GET.get("vote") == "up":
+        item.voted_by.add(request.user.pk)
+    item.save()
+    return HttpResponseRedirect(item.get_absolute_url())
+
+
+@require_POST
+def vote_by_post(request, item):
+    item = get_object_or_404(Item, pk=item)
+    item.save()
+    return HttpResponseRedirect(item.get_absolute_url())
+
+
+def checked(request, item):
+    if request.method != "POST":
+        return HttpResponseRedirect("/")
+    get_object_or_404(Item, pk=item).delete()
+    return HttpResponseRedirect("/")
+
+
+def show(request, item):
+    return render(request, "item.html", {"item": get_object_or_404(Item, pk=item)})
+
+
+def publish(request, item):
+    item = get_object_or_404(Item, pk=item)
+    item.save()
+    return HttpResponseRedirect(item.get_absolute_url())
+"""
+
+
+def test_a_django_view_that_saves_on_get_is_a_csrf_review_and_post_only_or_read_only_views_are_not():
+    """publish() takes no action from the query string: nothing says a link is how it is used."""
+    found = [(f.span.start_line + 1, f.rule, f.tier) for f in ANALYZER.analyze_text(GET_VIEWS.lstrip("\n"),
+                                                                                    "kb/views.py")]
+    assert found == [(6, "csrf.state-change-on-get.review", "review")]
+
+
+def test_a_flask_route_allowing_get_that_deletes_is_a_csrf_review_and_a_post_route_is_not():
+    code = """
+    from flask import Flask, redirect
+
+    app = Flask(__name__)
+
+
+    @app.route("/note/delete/<note_id>", methods=["DELETE", "GET"])
+    def delete_note(note_id):
+        notes.delete_item(note_id)
+        return redirect("/")
+
+
+    @app.route("/note/remove/<note_id>", methods=["POST"])
+    def remove_note(note_id):
+        notes.delete_item(note_id)
+        return redirect("/")
+    """
+    assert rules(code) == {(7, "csrf.state-change-on-get.review")}

@@ -182,3 +182,105 @@ def test_sql_built_for_a_project_helper_that_runs_it_is_reviewed_at_the_call():
     """
     assert [(f.span.start_line + 1, f.rule, f.tier) for f in findings(code)] == [
         (11, "sql.dbapi-execute.review", "review")]
+
+
+MARKED_SAFE = """
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from markdown import markdown
+from markupsafe import Markup
+
+
+def as_html(text):
+    return mark_safe(markdown(text))
+
+
+def with_breaks(context):
+    context["comment"] = mark_safe(context["comment"].replace("\\n", "<br>"))
+
+
+def escaped_with_breaks(text):
+    return mark_safe(escape(text).replace("\\n", "<br>"))
+
+
+def fixed_markup():
+    return mark_safe("<br>")
+
+
+def plain_text(form):
+    return Markup(form["description"]).unescape()
+"""
+
+
+def test_mark_safe_of_a_helpers_parameter_is_reviewed_even_when_not_built_into_a_string():
+    found = [(f.span.start_line + 1, f.rule, f.tier) for f in findings(MARKED_SAFE)]
+    assert found == [(8, "xss.mark-safe.review", "review"), (12, "xss.mark-safe.review", "review")]
+
+
+def test_escaped_text_a_literal_and_markup_undone_by_unescape_are_not_marked_safe_findings():
+    lines = {f.span.start_line + 1 for f in findings(MARKED_SAFE)}
+    assert not lines & {16, 20, 24}
+
+
+def test_a_function_level_import_of_a_sanitizer_clears_the_value():
+    code = """
+    from markupsafe import Markup
+
+
+    def highlighted(content):
+        from markupsafe import escape
+        return Markup(escape(content).replace("&lt;b&gt;", "<b>"))
+
+
+    def unescaped(content):
+        from html import unescape
+        return Markup(unescape(content))
+    """
+    assert [(f.span.start_line + 1, f.rule) for f in findings(code)] == [(11, "xss.mark-safe.review")]
+
+
+def test_markup_built_from_a_project_table_looked_up_by_the_argument_is_not_reviewed_and_the_argument_is():
+    code = """
+    from markupsafe import Markup
+
+    ICONS = {"chrome": {"alt": "Chrome", "file": "chrome.svg"}}
+
+
+    def lookup(name):
+        return ICONS.get(name)
+
+
+    def icon(name):
+        data = lookup(name)
+        return Markup(f"<img alt='{data['alt']}' src='{data['file']}'>")
+
+
+    def bold(text):
+        return Markup("<b>%s</b>" % text)
+    """
+    assert [(f.span.start_line + 1, f.rule) for f in findings(code)] == [(16, "xss.mark-safe.review")]
+
+
+def test_a_program_read_from_the_apps_settings_is_reviewed_and_a_fixed_program_is_not():
+    code = """
+    import os
+    import subprocess
+
+
+    class Reconnector:
+        def __init__(self, core):
+            self.core = core
+
+        def reconnect(self):
+            script = self.core.config.get("reconnect", "script")
+            if os.path.isfile(script):
+                subprocess.run(script)
+
+        def reconnect_now(self):
+            subprocess.run([self.core.config.get("reconnect", "script"), "--now"])
+
+        def fixed(self):
+            subprocess.run(["/usr/sbin/reconnect", self.core.config.get("reconnect", "iface")])
+    """
+    assert [(f.span.start_line + 1, f.rule) for f in findings(code, "core/threads.py")] == [
+        (12, "command.subprocess-program.review"), (15, "command.subprocess-program.review")]

@@ -103,9 +103,10 @@ def test_messages_never_contain_the_secret():
 
 @pytest.mark.parametrize("path", ["tests/test_login.py", "tests/fixtures/users.py", "conftest.py",
                                   "app/login_test.py"])
-def test_a_password_in_test_code_is_review_tier_at_most(path: str):
-    assert found('PASSWORD = "hunter2-pass"\n', path) == [(1, "secret.hardcoded-password.review", "review")]
+def test_a_password_in_test_code_is_a_fixture_not_a_finding_and_a_key_format_there_is_review_tier(path: str):
+    assert found('PASSWORD = "hunter2-pass"\n', path) == []
     assert found('PASSWORD = "hunter2-pass"\n', "app/login.py") == [(1, "secret.hardcoded-password", "flow")]
+    assert found('AWS_KEY = "AKIAIOSFODNN7EXAMPL3"\n', path) == [(1, "secret.known-token-format.review", "review")]
 
 
 def test_credentials_in_fixture_rows_are_reported_and_names_with_full_names_are_not():
@@ -114,3 +115,16 @@ def test_credentials_in_fixture_rows_are_reported_and_names_with_full_names_are_
     MEMBERS = [("alice", "Alice Liddell"), ("bob", "bob@example.com")]
     """
     assert found(code) == [(1, "secret.seeded-credentials", "flow"), (1, "secret.seeded-credentials", "flow")]
+
+
+def test_a_placeholder_key_in_a_development_config_class_is_not_reported_and_in_production_it_is():
+    code = """
+    class ProductionConfig:
+        SECRET_KEY = "changeme"
+
+
+    class DevelopmentConfig:
+        DEBUG = True
+        SECRET_KEY = "dev"
+    """
+    assert found(code) == [(2, "secret.weak-signing-key", "flow")]

@@ -1020,3 +1020,57 @@ def test_the_model_input_gate_knows_handler_classes_and_registered_views():
     kinds = declared_kinds(module)
     reads = {name for name, info in module.functions.items() if reads_untrusted_input(module, info, kinds)}
     assert reads == {"Run.helper", "show"}
+
+
+def test_flask_json_jsonify_and_a_theme_render_are_not_html_and_an_f_string_is():
+    code = """
+    import flask
+    import flask_themes2
+    from flask.json import jsonify
+
+    bp = flask.Blueprint("api", __name__)
+
+
+    @bp.route("/api/<func>")
+    def rpc(func):
+        return jsonify({"error": f"no such call {func}"}), 405
+
+
+    @bp.route("/page/<name>")
+    def page(name):
+        return flask_themes2.render_theme_template("dark", "page.html", name=name)
+
+
+    @bp.route("/echo/<func>")
+    def echo(func):
+        return f"no such call {func}", 405  # VULN
+    """
+    assert found(code, "xss") == marked(code)
+
+
+def test_a_project_helper_returning_a_theme_render_is_a_safe_return(tmp_path: Path):
+    files = {
+        "web/helpers.py": """
+        import flask_themes2
+
+
+        def render_template(template, **context):
+            return flask_themes2.render_theme_template("default", template, **context)
+        """,
+        "web/views.py": """
+        import flask
+        from web.helpers import render_template
+
+        bp = flask.Blueprint("app", __name__)
+
+
+        @bp.route("/logs")
+        def logs():
+            return render_template("logs.html", level=flask.request.args.get("level"))
+
+
+        @bp.route("/raw")
+        def raw():
+            return "<p>" + flask.request.args.get("level") + "</p>"  # VULN
+        """}
+    assert found_in_project(tmp_path, files, "web/views.py", "xss") == marked(files["web/views.py"])

@@ -342,3 +342,31 @@ def test_a_functools_wraps_decorator_does_not_hide_the_route():
         return "<p>" + request.args["name"] + "</p>"  # VULN
     """
     assert found(code, "xss") == marked(code)
+
+
+def test_a_function_level_import_of_a_project_helper_carries_the_flow_into_it(tmp_path: Path):
+    files = {
+        "shop/db.py": """
+        import sqlite3
+
+
+        def run(sql):
+            return sqlite3.connect("shop.db").execute(sql)
+
+
+        def run_bound(sql, value):
+            return sqlite3.connect("shop.db").execute(sql, (value,))
+        """,
+        "shop/views.py": """
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+
+        @app.route("/items")
+        def items():
+            from shop.db import run, run_bound
+            run_bound("SELECT * FROM items WHERE name = ?", request.args["name"])
+            return str(run("SELECT * FROM items WHERE name = '" + request.args["name"] + "'").fetchall())
+        """}
+    assert found_in_project(tmp_path, files, "shop/views.py", "sql-injection") == {10}

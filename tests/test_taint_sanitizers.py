@@ -102,3 +102,51 @@ def test_a_sanitizer_for_one_class_does_not_clear_another():
 def test_a_prefix_check_without_normalisation_proves_nothing():
     body = """p = os.path.join(BASE, request.args["n"])\nif p.startswith(BASE):\n    return open(p).read()  # <-"""
     assert "path-traversal" in classes_at_marker(body)
+
+
+WEAK_PATH_CHECKS = """
+import os
+
+import flask
+
+
+def edit_package():
+    folder = flask.request.form["folder"].lstrip(os.path.sep).replace(f"..{os.path.sep}", "")
+    stripped = flask.request.form["name"].replace("..", "")
+    looped = flask.request.form["other"]
+    while "../" in looped:
+        looped = looped.replace("../", "")
+    return folder, stripped, looped
+
+
+def prefix_checked_extract(tar, path="."):
+    def is_within(directory, target):
+        prefix = os.path.commonprefix([os.path.abspath(directory), os.path.abspath(target)])
+        return prefix == os.path.abspath(directory)
+
+    for member in tar.getmembers():
+        if not is_within(path, os.path.join(path, member.name)):
+            raise ValueError("outside the folder")
+    tar.extractall(path)
+
+
+def path_checked_extract(tar, path="."):
+    def is_within(directory, target):
+        base = os.path.realpath(directory)
+        return os.path.commonpath([base, os.path.realpath(target)]) == base
+
+    for member in tar.getmembers():
+        if not is_within(path, os.path.join(path, member.name)):
+            raise ValueError("outside the folder")
+    tar.extractall(path)
+"""
+
+
+def test_one_pass_dotdot_stripping_is_reported_and_removing_dots_or_a_loop_is_not():
+    found = {(f.span.start_line + 1, f.rule) for f in ANALYZER.analyze_text(WEAK_PATH_CHECKS, "pkg/web.py")}
+    assert {line for line, rule in found if rule == "path.one-pass-dotdot-strip"} == {8}
+
+
+def test_an_extraction_after_a_commonprefix_check_is_reported_and_after_commonpath_is_not():
+    found = {(f.span.start_line + 1, f.rule) for f in ANALYZER.analyze_text(WEAK_PATH_CHECKS, "pkg/web.py")}
+    assert {line for line, rule in found if rule == "path.commonprefix-containment"} == {24}

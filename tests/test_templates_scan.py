@@ -123,3 +123,28 @@ def test_the_analyzer_the_editor_uses_reads_an_open_template_as_a_template():
                                                                     "templates/profile.html")
     assert [(f.span.start_line + 1, f.rule, f.tier) for f in findings] == [
         (2, "xss.template-safe-filter.review", "review")]
+
+
+@pytest.mark.parametrize(("unsafe", "safe"), [
+    ("<p>{{ line.message|nbsp|safe }}</p>", "<p>{{ line.message|escape|nbsp|safe }}</p>"),
+    ("<p>{{ form.bio.data|safe }}</p>", "<p>{{ form.password.help_text|safe }}</p>"),
+])
+def test_a_value_escaped_before_safe_and_a_fields_help_text_are_not_unsafe_outputs(unsafe: str, safe: str):
+    assert [u.kind for u in unsafe_usages(unsafe)] == ["safe-filter"]
+    assert unsafe_usages(safe) == []
+
+
+def test_a_variable_every_view_fills_with_its_own_literal_text_is_not_reported(tmp_path: Path):
+    write(tmp_path, {"notes/views.py": """
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+
+        def notes(request, context):
+            notice = ""
+            if request.GET.get("q"):
+                notice = _("<p>Search is <strong>case sensitive</strong> here.</p>")
+            return render(request, "notes/list.html", dict(context, notice=notice, bio=load_bio()))
+        """, "notes/templates/notes/list.html": "<div>{{ notice|safe }}</div>\n<div>{{ bio|safe }}</div>\n"})
+    assert located(scan(tmp_path)) == [("notes/templates/notes/list.html", 2, "xss",
+                                        "xss.template-safe-filter.review", "review")]

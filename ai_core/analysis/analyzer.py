@@ -10,9 +10,9 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.rules import Registry
 from ai_core.analysis.suppression import is_suppressed, suppressed_lines
 from ai_core.analysis.templates.project import template_findings
-from ai_core.analysis.tiers import demote_test_code, settle_tiers
+from ai_core.analysis.tiers import demote_test_code, drop_offline_sinks, settle_tiers
 from ai_core.config import Settings
-from ai_core.files import TEMPLATE_SUFFIXES, is_test_path
+from ai_core.files import TEMPLATE_SUFFIXES, is_migration, is_test_path
 from ai_core.findings import Finding, VulnClass
 from ai_core.parsing import ParsedDocument
 from ai_core.timing import StageObserver, timed
@@ -62,6 +62,7 @@ class Analyzer:
                     log.exception("check %s failed on %s", check.name, path)
             roots = getattr(self.project, "roots", ())
             findings = demote_test_code(settle_tiers(_dedupe(findings)), is_test_path(path, roots))
+            findings = drop_offline_sinks(findings, is_migration(path, doc.data))
             return sort_findings(self._filter(doc, findings))
 
     def _filter(self, doc: ParsedDocument, findings: Iterable[Finding]) -> list[Finding]:

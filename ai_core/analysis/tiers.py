@@ -1,10 +1,12 @@
-"""Finding tiers: a proven flow hides the review finding of the same sink; test code is review tier at most."""
+"""Finding tiers: a proven flow hides the review finding of the same sink; test code is review tier at most;
+migrations report no sink without a proven source."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
 
+from ai_core.analysis.specs.spec_types import INJECTION_CLASSES
 from ai_core.findings import REVIEW_SUFFIX, Finding, Severity
 
 REVIEW_CONFIDENCE_FACTOR = 0.5
@@ -25,9 +27,26 @@ def as_review(finding: Finding) -> Finding:
         confidence=round(finding.confidence * REVIEW_CONFIDENCE_FACTOR, 3))
 
 
+FIXTURE_SECRET_RULES = frozenset({"secret.hardcoded-password", "secret.seeded-credentials", "secret.weak-signing-key"})
+"""Secrets judged by their name only: in test code they are fixture credentials for a throwaway database or
+app, not secrets (a known token format or a key literal in a test is still reported, in the review tier)."""
+
+
 def demote_test_code(findings: Iterable[Finding], is_test: bool) -> list[Finding]:
-    """Test code is not production: in a test file every finding is review tier at most."""
-    return [as_review(f) for f in findings] if is_test else list(findings)
+    """Test code is not production: in a test file every finding is review tier at most, and fixture passwords
+    and keys are not findings."""
+    if not is_test:
+        return list(findings)
+    return [as_review(f) for f in findings if f.rule.removesuffix(REVIEW_SUFFIX) not in FIXTURE_SECRET_RULES]
+
+
+def drop_offline_sinks(findings: Iterable[Finding], is_migration: bool) -> list[Finding]:
+    """A migration runs once, by the operator, over the app's own database: a sink there without a proven
+    untrusted source (unpickling its own legacy rows, raw SQL of its own) is not reported."""
+    if not is_migration:
+        return list(findings)
+    return [f for f in findings if f.vuln_class not in INJECTION_CLASSES or (f.taint_path is not None
+            and f.tier != "review")]
 
 
 def settle_tiers(findings: Iterable[Finding]) -> list[Finding]:

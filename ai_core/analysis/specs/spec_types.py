@@ -96,6 +96,12 @@ class Sink:
     """If any holds the call is not a sink (e.g. Loader=SafeLoader)."""
     program_only: bool = False
     """Only the program matters: the first element of an argument list, or the whole string."""
+    undone_by: tuple[str, ...] = ()
+    """Methods that, called on the sink call's result, undo it: `Markup(x).unescape()` is plain text again."""
+    review_params: bool = False
+    """Review tier for a caller's data (a parameter other than self), built into a string or passed as it is
+    (mark_safe(text): the helper vouches for whatever text its caller gives it), and not for strings the code
+    builds from its own state (mark_safe(f"<img src='{icon}'>"))."""
     passes_data: bool = False
     """The call's result still carries its arguments' data (a parsed XML tree); other sinks' results are clean."""
     context: str = ""

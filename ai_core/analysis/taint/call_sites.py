@@ -16,14 +16,17 @@ from ai_core.analysis.taint.review import (
     CONFIDENCE_FACTOR,
     REVIEW_CLASSES,
     built_string,
+    identifiers,
     is_server_module,
     literal_prefix,
     review_rule,
     review_severity,
+    setting_read,
 )
 from ai_core.analysis.taint.state import FALSY, FIXED_HOST, EvalState, short_text
 from ai_core.analysis.taint.summary import SinkFlow
 from ai_core.analysis.taint.values import CLEAN, CONST, Fact, Origin, Val, class_marks, join, join2, marked
+from ai_core.analysis.taint.values import unproven as unproven_val
 from ai_core.findings import Finding, Span, TaintPath, TaintStep, VulnClass
 
 
@@ -202,6 +205,8 @@ class CallSiteEval(EvalState):
             return
         if sink.unless and any(self.test(t, positional, keywords) for t in sink.unless):
             return
+        if sink.undone_by and self.undone(node, sink.undone_by):
+            return
         vals: list[Val] = []
         nodes: list[Node] = []
         for selector in sink.args:
@@ -227,9 +232,36 @@ class CallSiteEval(EvalState):
         val = vals[0] if len(vals) == 1 else join(vals)
         built = sink.vuln_class in REVIEW_CLASSES and not val.const and (
             any(p in ANY_VALUE_SINKS for p in sink.patterns)
-            or any(built_string(n, self.defs, self.data) for n in nodes)) and not (
+            or (self.callers_text(val, sink.vuln_class, nodes) if sink.review_params
+                else any(built_string(n, self.defs, self.data) for n in nodes))
+            or (sink.program_only and any(setting_read(n, self.defs, self.data) for n in nodes))) and not (
             sink.vuln_class is VulnClass.SSRF and any(FIXED_HOST.match(literal_prefix(n, self.data)) for n in nodes))
         self.report(sink, node, val, label, whole_list, built)
+
+    def callers_text(self, val: Val, vuln_class: VulnClass, nodes: list[Node]) -> bool:
+        """True when the argument is a caller's text: it names a parameter (other than self/cls), directly or in
+        the expression last assigned to a local it names, and carries that parameter's data not cleared for the
+        class. What a review_params sink reviews; markup the code writes from its own state or tables is not."""
+        params = self.info.params if self.info is not None else []
+        own = {p.name for p in params} - {"self", "cls"}
+        if not own or not any(f.origin.param >= 0 and not f.cleared(vuln_class) for f in val.facts):
+            return False
+        named: set[str] = set()
+        for node in nodes:
+            for name in identifiers(node, self.data):
+                named.add(name)
+                assigned = self.defs.get(name)
+                if assigned is not None:
+                    named.update(identifiers(assigned, self.data))
+        return bool(named & own)
+
+    def undone(self, call: Node, methods: tuple[str, ...]) -> bool:
+        """True when the call's result is at once given to one of `methods` (`Markup(x).unescape()`)."""
+        parent = call.parent
+        if parent is None or parent.type != "attribute" or parent.child_by_field_name("object") != call:
+            return False
+        attr = parent.child_by_field_name("attribute")
+        return attr is not None and self.text(attr) in methods
 
     def report(self, sink: Sink, site: Node, val: Val, label: str, whole_list: bool = False,
                built: bool = False) -> None:
@@ -239,7 +271,7 @@ class CallSiteEval(EvalState):
         flow: Fact | None = None
         operator: Fact | None = None
         relevant = False
-        unproven = not val.facts
+        unproven = unproven_val(val, vuln_class)
         sink_step: TaintStep | None = None
         for fact in val.facts:
             if fact.cleared(vuln_class):

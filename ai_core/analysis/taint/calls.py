@@ -13,7 +13,8 @@ from ai_core.analysis.taint.frameworks import is_request_param
 from ai_core.analysis.taint.review import built_string
 from ai_core.analysis.taint.state import EvalState
 from ai_core.analysis.taint.summary import SinkFlow
-from ai_core.analysis.taint.values import CLEAN, Fact, Val, join2
+from ai_core.analysis.taint.values import CLEAN, SANITIZED, Fact, Val, join2
+from ai_core.analysis.taint.values import unproven as unproven_val
 
 
 class ProjectCalls:
@@ -45,6 +46,9 @@ class ProjectCalls:
             if not (head in self.ev.module.functions or head in self.ev.module.classes) or head in self.ev.env:
                 return None, False
         module = self.ev.module
+        if head in self.ev.local_imports:  # `from .helpers import render` inside the function
+            found = self.ev.project.resolve(module, self.ev.local_imports[head] + sep + rest)
+            return (found, False) if isinstance(found, FunctionInfo | ClassInfo) else (None, False)
         if head in module.imports:
             target = module.imports[head] + sep + rest
             found = self.ev.project.resolve(module, target)
@@ -74,7 +78,8 @@ class ProjectCalls:
         if any(f.origin.param < 0 and vuln_class in f.origin.classes and not f.cleared(vuln_class)
                for f in val.facts):
             return False  # a proven flow: reported as such below
-        unproven = not val.facts or any(not f.cleared(vuln_class) and f.origin.param >= 0 for f in val.facts)
+        unproven = unproven_val(val, vuln_class) or any(not f.cleared(vuln_class) and f.origin.param >= 0
+                                                        for f in val.facts)
         if unproven and val.facts and self.ev.route.framework:
             unproven = False  # the handler's own parameters are typed or injected by the framework
         return unproven and built_string(passed, self.ev.defs, self.ev.data)
@@ -180,6 +185,8 @@ class ProjectCalls:
             if found is None:
                 continue
             passed, val = found
+            if not val.facts and not val.const and ret.marks:
+                facts.append(Fact(SANITIZED, ret.marks, ()))  # the helper sanitizes what it is given
             for fact in val.facts:
                 step = self.ev.step(passed if passed is not None else node, f"through {callee}")
                 facts.append(Fact(fact.origin, fact.marks | ret.marks, (*fact.steps, step, *ret.steps[1:])))

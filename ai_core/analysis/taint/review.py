@@ -1,9 +1,10 @@
 """The review tier: a dangerous sink fed by data that is not proven safe, though no untrusted source is proven.
 
 A sink of an injection class whose argument is built (string formatting, concatenation, an f-string with a
-placeholder, `.format`/`.join`) from something that is not a constant, or that receives operator input (argv,
-`input()`) in a script that is not a server, is reported as a *review* finding: rule id `<sink id>.review`,
-one severity step lower (at most medium) and a lower prior confidence. Proven flows keep the top tier.
+placeholder, `.format`/`.join`) from something that is not a constant, a program to run read from the app's
+settings, or operator input (argv, `input()`) in a script that is not a server, is reported as a *review*
+finding: rule id `<sink id>.review`, one severity step lower (at most medium) and a lower prior confidence.
+Proven flows keep the top tier.
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from ai_core.analysis.specs.spec_types import REVIEW_CLASSES, Sink
 from ai_core.analysis.tiers import REVIEW_CONFIDENCE_FACTOR, review_severity
 from ai_core.findings import REVIEW_SUFFIX
 
-__all__ = ["CONFIDENCE_FACTOR", "REVIEW_CLASSES", "built_string", "is_server_module", "review_rule",
-           "review_severity"]
+__all__ = [
+    "CONFIDENCE_FACTOR",
+    "REVIEW_CLASSES",
+    "built_string",
+    "identifiers",
+    "is_server_module",
+    "review_rule",
+    "review_severity",
+    "setting_read",
+]
 ANY_VALUE_SINKS = frozenset({"eval", "exec", "builtins.eval", "builtins.exec", "compile"})
 """Sinks where any non-constant value deserves review, whatever its shape."""
 CONFIDENCE_FACTOR = REVIEW_CONFIDENCE_FACTOR
@@ -73,6 +82,38 @@ def built_string(node: Node, defs: dict[str, Node], data: bytes, depth: int = 0)
         assigned = defs.get(data[node.start_byte:node.end_byte].decode("utf-8", errors="replace"))
         return assigned is not None and built_string(assigned, defs, data, depth + 1)
     return False
+
+
+SETTING_READ = re.compile(rb"^[\w.]*\b(?:conf|config|settings|preferences|options)\b(?:\.get(?:_\w+)?\s*\(|\s*\[)"
+                          rb"|^[\w.]*\bget_(?:config|setting|option|preference)(?:_value)?\s*\(")
+"""A value read from the application's settings (`self.pyload.config.get("reconnect", "script")`, `conf["x"]`):
+settings an app stores are often changed through the app itself, by users who should not pick programs."""
+
+
+def setting_read(node: Node, defs: dict[str, Node], data: bytes, depth: int = 0) -> bool:
+    """True when an expression (or the expression last assigned to a local name) reads an application setting;
+    environment variables are the operator's and do not count."""
+    if node.type == "identifier" and depth < 3:
+        assigned = defs.get(data[node.start_byte:node.end_byte].decode("utf-8", errors="replace"))
+        return assigned is not None and setting_read(assigned, defs, data, depth + 1)
+    if node.type in {"list", "tuple"} and node.named_child_count:
+        return setting_read(node.named_children[0], defs, data, depth)  # the program of an argument list
+    return node.type in {"call", "subscript"} and bool(SETTING_READ.match(data[node.start_byte:node.end_byte]))
+
+
+def identifiers(node: Node, data: bytes) -> set[str]:
+    """The plain names an expression mentions (not attribute names: `a.b` mentions `a`)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            parent = current.parent
+            if parent is None or parent.type != "attribute" or parent.child_by_field_name("object") == current:
+                found.add(data[current.start_byte:current.end_byte].decode("utf-8", errors="replace"))
+            continue
+        stack.extend(current.named_children)
+    return found
 
 
 def literal_prefix(node: Node, data: bytes) -> str:

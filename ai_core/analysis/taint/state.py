@@ -134,6 +134,8 @@ class EvalState:
         """Nested functions with the environment where they were defined (they read it as closures)."""
         self.defs: dict[str, Node] = {}
         """The latest expression assigned to each local name."""
+        self.local_imports: dict[str, str] = {}
+        """Names a function-level `from lib import name` bound (local name -> qualified name)."""
         self.derived: dict[str, str] = {}
         """x -> y when x was computed from y (host = urlparse(url).hostname): checking x says something of y."""
         self.route = Route()
@@ -195,6 +197,9 @@ class EvalState:
             if val.kind:
                 return val.kind + sep + rest
             return ("<local>" + sep + rest) if rest else "<local>"
+        local_import = self.local_imports.get(head)
+        if local_import is not None:
+            return local_import + sep + rest
         target = self.module.imports.get(head)
         if target is not None:
             if rest or target.count(".") > 0:

@@ -75,6 +75,8 @@ class StatementEval(EvalState):
             first = node.named_children[0] if node.named_child_count else None
             if first is not None:
                 self.env = self.guards.refined(self.env, first, True)
+        elif kind in {"import_from_statement", "import_statement"}:
+            self.st_import(node)
         elif kind == "match_statement":
             self.st_match(node)
         elif kind == "block":
@@ -200,6 +202,31 @@ class StatementEval(EvalState):
                         "dictionary", "list", "dictionary_comprehension", "list_comprehension"}):
                 continue
             self.report(sink, node, val, "the response")
+
+    def st_import(self, node: Node) -> None:
+        """`from markupsafe import escape` inside a function: the name is the library's (or the project's) from
+        here on."""
+        if node.type == "import_statement":
+            for child in node.named_children:
+                name = child.child_by_field_name("name") if child.type == "aliased_import" else child
+                alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
+                if name is not None:
+                    full = self.text(name)
+                    self.local_imports[self.text(alias) if alias is not None else full.split(".")[0]] = \
+                        full if alias is not None else full.split(".")[0]
+            return
+        source = node.child_by_field_name("module_name")
+        base = self.text(source).replace(" ", "") if source is not None else ""
+        if not base:
+            return
+        for child in node.children_by_field_name("name"):
+            name = child.child_by_field_name("name") if child.type == "aliased_import" else child
+            alias = child.child_by_field_name("alias") if child.type == "aliased_import" else None
+            if name is not None:
+                local = self.text(alias) if alias is not None else self.text(name).split(".")[-1]
+                self.local_imports[local] = base + self.text(name) if base.endswith(".") \
+                    else f"{base}.{self.text(name)}"
+                self.env.pop(local, None)
 
     def st_if(self, node: Node) -> None:
         """Both branches on copies of the environment, refined by the condition; merged after."""

@@ -151,12 +151,28 @@ def sources_only(val: Val) -> Val:
     return Val(tuple(fact for fact in val.facts if fact.origin.is_source), val.const, val.kind, val.head)
 
 
+SANITIZED = Origin(-2, "sanitizer", "a sanitizer's output", frozenset())
+"""What a sanitizer returns when nothing was known of its input: safe for the sanitizer's classes (its marks), no
+source for any class (`escape(row.title)` is not data 'not proven safe' for XSS any more)."""
+
+
+def sanitized(marks: frozenset[str]) -> Val:
+    """A sanitizer's output for an input of unknown origin."""
+    return Val((Fact(SANITIZED, marks, ()),)) if marks else CLEAN
+
+
+def unproven(val: Val, vuln_class: VulnClass) -> bool:
+    """No origin is known (nothing, or only sanitizer outputs) and no sanitizer cleared it for `vuln_class`."""
+    return not val.facts or (all(f.origin is SANITIZED for f in val.facts)
+                             and not all(f.cleared(vuln_class) for f in val.facts))
+
+
 def marked(val: Val, marks: frozenset[str]) -> Val:
     """`val` after a sanitizer: its facts carry `marks`; with ALL it is as safe as a constant."""
     if ALL in marks:
         return CONST
     if not val.facts:
-        return val if val.const else CLEAN
+        return val if val.const else sanitized(marks)
     return Val(tuple(Fact(f.origin, f.marks | marks, f.steps) for f in val.facts), False, val.kind, val.head)
 
 

@@ -39,13 +39,17 @@ def usage_span(text: str, usage: Usage) -> Span:
 
 def template_findings(rel: str, text: str, renders: Iterable[tuple[str, RenderedVariable]] = ()) -> list[Finding]:
     """Findings of one template: flows where a view (path, rendered variable) fills an unsafe output with request
-    data, review findings for the other unsafe outputs."""
+    data, review findings for the other unsafe outputs but those every view fills with its own literal text."""
     by_variable: dict[str, list[tuple[str, RenderedVariable]]] = {}
+    passed: dict[str, list[bool]] = {}
     for path, rendered in renders:
+        passed.setdefault(rendered.variable, []).append(rendered.constant)
         if rendered.from_request:
             by_variable.setdefault(rendered.variable, []).append((path, rendered))
     findings: list[Finding] = []
     for usage in unsafe_usages(text, rel):
+        if usage.variable and all(passed.get(usage.variable, [False])):
+            continue  # every view fills it with text the code wrote itself
         span = usage_span(text, usage)
         snippet = text[usage.start:usage.end]
         why = KINDS[usage.kind]

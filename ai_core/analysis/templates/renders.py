@@ -20,6 +20,9 @@ from ai_core.parsing.tree import string_value
 
 RENDER_FUNCTIONS = frozenset({"render_template", "render", "render_to_string", "render_to_response",
                               "TemplateResponse", "render_async"})
+TRANSLATE_FUNCTIONS = frozenset({"_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "pgettext",
+                                 "pgettext_lazy", "lazy_gettext", "_l"})
+"""Translation calls: their result is the literal they are given, in the visitor's language."""
 TEMPLATE_NAME = re.compile(r"\.(?:html?|jinja2?|j2|txt|xml)$")
 REQUEST_READ = re.compile(
     r"\b(?:request|req|self\.request)\.(?:args|form|values|GET|POST|json|get_json|cookies|COOKIES|headers|"
@@ -39,6 +42,9 @@ class RenderedVariable:
     from_request: bool
     source: Node | None = None
     """Where the request data was read (the assignment in the view), when it was not read in the call itself."""
+    constant: bool = False
+    """The value is text the code itself wrote: a literal, a translated literal, or a name only ever assigned
+    those in the view."""
 
 
 def render_calls(doc: ParsedDocument, names: set[str]) -> Iterator[RenderedVariable]:
@@ -77,14 +83,73 @@ def render_calls(doc: ParsedDocument, names: set[str]) -> Iterator[RenderedVaria
                     template = literal
             elif template and arg.type == "dictionary":
                 context.extend(_pairs(arg))
+            elif template and arg.type == "call" and _callee(doc, arg) == "dict":
+                context.extend(_keywords(doc, arg))
         if not template or not any(name == template or name.endswith("/" + template) or
                                    template.endswith("/" + name) for name in names):
             continue
         function = _enclosing_function(node)
         tainted = _request_names(doc, function) if function is not None else {}
+        assigned = _assignments(function) if function is not None else {}
         for variable, value in context:
             source = next((tainted[name] for name in _identifiers(value) if tainted.get(name) is not None), None)
-            yield RenderedVariable(template, variable, node, value, _from_request(doc, value, tainted), source)
+            yield RenderedVariable(template, variable, node, value, _from_request(doc, value, tainted), source,
+                                   _constant(doc, value, assigned))
+
+
+def _callee(doc: ParsedDocument, call: Node) -> str:
+    fn = call.child_by_field_name("function")
+    return doc.data[fn.start_byte:fn.end_byte].decode("utf-8", errors="replace") if fn is not None else ""
+
+
+def _keywords(doc: ParsedDocument, call: Node) -> list[tuple[str, Node]]:
+    """`dict(base, key=value, ...)`: the keyword pairs."""
+    args = call.child_by_field_name("arguments")
+    pairs: list[tuple[str, Node]] = []
+    for arg in args.named_children if args is not None else ():
+        key, value = arg.child_by_field_name("name"), arg.child_by_field_name("value")
+        if arg.type == "keyword_argument" and key is not None and value is not None:
+            pairs.append((doc.data[key.start_byte:key.end_byte].decode(), value))
+    return pairs
+
+
+def _assignments(function: Node) -> dict[str, list[Node | None]]:
+    """Name -> the values assigned to it in a function (None for a target that is not a plain name, a loop
+    variable or a parameter: not known)."""
+    found: dict[str, list[Node | None]] = {}
+    params = function.child_by_field_name("parameters")
+    for name in _identifiers(params) if params is not None else ():
+        found.setdefault(name, []).append(None)
+    stack = [function]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type in {"assignment", "augmented_assignment", "for_statement", "named_expression"}:
+            left = node.child_by_field_name("left") or node.child_by_field_name("name")
+            right = node.child_by_field_name("right") or node.child_by_field_name("value")
+            plain = left is not None and left.type == "identifier" and node.type == "assignment"
+            for name in _identifiers(left) if left is not None else ():
+                found.setdefault(name, []).append(right if plain else None)
+    return found
+
+
+def _constant(doc: ParsedDocument, value: Node, assigned: dict[str, list[Node | None]], depth: int = 0) -> bool:
+    """Text the code wrote itself: a literal without placeholders, gettext of literals, or a name assigned only
+    such values."""
+    if value.type == "string":
+        return not any(child.type == "interpolation" for child in value.named_children)
+    if value.type == "concatenated_string":
+        return all(_constant(doc, child, assigned, depth) for child in value.named_children)
+    if value.type == "parenthesized_expression" and value.named_child_count:
+        return _constant(doc, value.named_children[0], assigned, depth)
+    if value.type == "call" and _callee(doc, value).rsplit(".", 1)[-1] in TRANSLATE_FUNCTIONS:
+        args = value.child_by_field_name("arguments")
+        return args is not None and args.named_child_count > 0 and all(
+            _constant(doc, arg, assigned, depth) for arg in args.named_children)
+    if value.type == "identifier" and depth < 2:
+        values = assigned.get(doc.data[value.start_byte:value.end_byte].decode("utf-8", errors="replace"), [])
+        return bool(values) and all(v is not None and _constant(doc, v, assigned, depth + 1) for v in values)
+    return False
 
 
 def _pairs(dictionary: Node) -> list[tuple[str, Node]]:

@@ -21,6 +21,8 @@ SAFE_IN_SCRIPT = frozenset({"tojson", "escapejs", "json_script", "int", "float",
 """Filters after which a value is safe inside a script block."""
 ESCAPING = frozenset({"e", "escape", "forceescape", "urlencode", "striptags", "int", "float", "length", "count"})
 """Filters after which a value is escaped again (or is a number)."""
+DEVELOPER_TEXT = frozenset({"help_text"})
+"""Attributes whose text the developer writes (a form field's help text), rendered |safe by design."""
 _UNQUOTED_ATTRIBUTE = re.compile(r"\s[A-Za-z_:][-A-Za-z0-9_:.]*\s*=\s*$")
 _SCRIPT_OPEN = re.compile(r"(?i)<script\b[^>]*>")
 _SCRIPT_CLOSE = re.compile(r"(?i)</script\s*>")
@@ -123,7 +125,7 @@ def _tag(words: list[str], stack: list[bool], usages: list[Usage], line: int, st
 def _judge(output: _Output, end: int) -> list[Usage]:
     variable = output.names[0] if output.names else ""
     filters = set(output.filters)
-    if "safe" in filters:
+    if "safe" in filters and not _escaped_first(output.filters) and not _developer_text(output.names):
         return [Usage("safe-filter", variable, output.line, output.start, end)]
     if output.autoescape_off and not filters & ESCAPING:
         return [Usage("autoescape-off", variable, output.line, output.start, end)]
@@ -132,3 +134,13 @@ def _judge(output: _Output, end: int) -> list[Usage]:
     if output.unquoted and not filters & {"urlencode", "int", "float", "length", "count"}:
         return [Usage("unquoted-attribute", variable, output.line, output.start, end)]
     return []
+
+
+def _escaped_first(filters: list[str]) -> bool:
+    """`x|escape|nbsp|safe`: the value is escaped before it is marked safe."""
+    return "safe" in filters and any(f in ESCAPING for f in filters[:filters.index("safe")])
+
+
+def _developer_text(names: list[str]) -> bool:
+    """`form.field.help_text|safe`: text written in the form definition, not by a visitor."""
+    return len(names) > 1 and names[-1] in DEVELOPER_TEXT

@@ -50,6 +50,15 @@ def is_dev_path(path: str) -> bool:
     return any(_DEV.search(name) for name in names if name not in {"settings", "config", "conf"})
 
 
+def in_dev_settings(ctx: AnalysisContext, node: Node) -> bool:
+    """True for a value in development/test settings: a dev settings file or a class such as DevelopmentConfig."""
+    if is_dev_path(ctx.path):
+        return True
+    cls = enclosing(node, "class_definition", stop=("function_definition",))
+    name = cls.child_by_field_name("name") if cls is not None else None
+    return name is not None and bool(_DEV.search(ctx.index.text(name)))
+
+
 def settings(ctx: AnalysisContext) -> Iterator[Setting]:
     """Every configuration value the document writes (see the module docstring)."""
     index = ctx.index

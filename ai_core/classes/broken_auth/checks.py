@@ -7,7 +7,8 @@ timing-unsafe secret comparisons and password policies that accept trivial passw
   `verify=False`, algorithm "none") or unverified claims used, CWE-347;
 - secrets, tokens or signatures compared with `==`, CWE-208 (use `hmac.compare_digest`);
 - a stored password compared in plain text (`user.password == password`), CWE-256;
-- password policies: `AUTH_PASSWORD_VALIDATORS = []` or `len(password) < 6`, CWE-521.
+- password policies: `AUTH_PASSWORD_VALIDATORS = []` or `len(password) < 6`, CWE-521;
+- a localhost/IP allowlist check on a header the client sets (Host, X-Forwarded-For, X-Real-IP), CWE-290.
 
 Fix: `bcrypt`/`argon2`/Django hashers/`generate_password_hash()`, `jwt.decode(token, key,
 algorithms=["HS256"])`, `hmac.compare_digest(a, b)`, at least 8 characters and Django's validators.
@@ -24,10 +25,11 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes._shared import headers
 from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.classes.broken_auth import missing_controls
 from ai_core.findings import Finding, Severity, VulnClass
-from ai_core.parsing.tree import string_value
+from ai_core.parsing.tree import enclosing_function, string_value
 
 AUTH = VulnClass.BROKEN_AUTH
 TABLE = table(AUTH)
@@ -38,6 +40,11 @@ TIMING = Rule("auth.timing-unsafe-compare", AUTH, Severity.MEDIUM, 0.7, "secret 
 PLAINTEXT = Rule("auth.plaintext-password", AUTH, Severity.HIGH, 0.75, "password stored and compared in plain text",
                  cwe=256)
 POLICY = Rule("auth.weak-password-policy", AUTH, Severity.MEDIUM, 0.7, "trivial passwords accepted", cwe=521)
+SPOOFED_ADDRESS = Rule("auth.spoofable-address-check", AUTH, Severity.HIGH, 0.75,
+                       "local-only check trusts a header the client sets", cwe=290)
+_ADDRESS_LITERAL = re.compile(r"""['"](?:localhost|::1|::ffff:127\.0\.0\.1|\d{1,3}(?:\.\d{1,3}){3})"""
+                              r"""(?::\d+)?['"]|['"]\[::1\](?::\d+)?['"]""")
+"""A literal host or IP address (with an optional port): what a local-only or allowlist check compares with."""
 
 _PASSWORD = re.compile(TABLE["password_names"])
 _SECRET = re.compile(TABLE["secret_names"])
@@ -222,8 +229,24 @@ _HASH_HINT = re.compile(rb"hashlib|passlib|password_hash|pbkdf2|PASSWORD_HASHERS
 _SECRET_HINT = re.compile(rb"secret|token|sig|digest|mac|key|password|otp|nonce|passcode|reset_code")
 
 
+def _spoofed_address_checks(ctx: AnalysisContext) -> Iterator[Finding]:
+    """`if http_host in ("127.0.0.1:9666", ...)`: an address allowlist decided on a header the client writes."""
+    for comparison in ctx.index.comparisons:
+        function = enclosing_function(comparison)
+        if function is None or not _ADDRESS_LITERAL.search(ctx.index.text(comparison)):
+            continue
+        names = headers.header_names(ctx, function)
+        for side in comparison.named_children:
+            header = headers.spoofed(ctx, side, names)
+            if header and not _ADDRESS_LITERAL.search(ctx.index.text(side)):
+                yield SPOOFED_ADDRESS.finding(
+                    ctx, comparison, f"the {header} header is compared with a local address, but any client sends "
+                                     "any value in it; decide on the connection's address (REMOTE_ADDR) instead")
+                break
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
-    """Password hashing, JWT verification, secret comparisons and password policies."""
+    """Password hashing, JWT verification, secret comparisons, password policies, spoofable address checks."""
     data = ctx.doc.data
     if _HASH_HINT.search(data):
         yield from _hashing(ctx)
@@ -233,7 +256,9 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _comparisons(ctx)
     if b"len(" in data and (b"pass" in ctx.lowered or b"pwd" in ctx.lowered or b"pin" in ctx.lowered):
         yield from _length_policy(ctx)
+    if headers.HINT.search(data):
+        yield from _spoofed_address_checks(ctx)
     yield from missing_controls.run(ctx)
 
 
-CHECK = Check("auth", (WEAK_HASH, JWT, TIMING, PLAINTEXT, POLICY, *missing_controls.RULES), run)
+CHECK = Check("auth", (WEAK_HASH, JWT, TIMING, PLAINTEXT, POLICY, SPOOFED_ADDRESS, *missing_controls.RULES), run)

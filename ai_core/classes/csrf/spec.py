@@ -4,7 +4,10 @@ A browser sends the site's cookies with a form another site submits; without a p
 that form can transfer money, change an e-mail address or delete data in the victim's name. Reported:
 `@csrf_exempt` (Django) or `@csrf.exempt` (Flask-WTF) on a view that changes state (reads a POST body,
 checks for POST/PUT/DELETE, saves or deletes), `WTF_CSRF_ENABLED = False` / `WTF_CSRF_CHECK_DEFAULT = False`
-in production settings, and a Django `MIDDLEWARE` list with sessions but without `CsrfViewMiddleware`.
+in production settings, a Django `MIDDLEWARE` list with sessions but without `CsrfViewMiddleware`, and (review
+tier) a view that answers GET (a Flask route allowing it, a Django view reading `request.GET`) and saves or
+deletes: CSRF checks cover POST/PUT/DELETE only, so a link or an
+`<img>` on another site triggers it.
 Webhooks that verify a signature (`hmac.compare_digest`, `construct_event`) are not reported: they do not
 rely on cookies. Development and test settings are left alone.
 
@@ -31,6 +34,10 @@ SPEC = ClassSpec(
                             r"validate_signature|X-Hub-Signature|Stripe-Signature",
         "disabled_settings": (("WTF_CSRF_ENABLED", "False"), ("WTF_CSRF_CHECK_DEFAULT", "False"),
                               ("CSRF_ENABLED", "False")),
+        "get_writes": r"\.(?:save|delete\w*|remove_\w+|commit)\(|\bobjects\.(?:create|update|get_or_create|"
+                      r"update_or_create|bulk_create)\(|\.(?:add|remove)\(\s*request\.user",
+        "method_checks": r"request\.method|request\.POST|require_POST|require_http_methods|require_safe|"
+                         r"@\w+\.(?:post|put|patch|delete)\(",
         "csrf_middleware": CSRF_MIDDLEWARE,
         "session_middleware": ("django.contrib.sessions.middleware.SessionMiddleware",
                                "django.contrib.auth.middleware.AuthenticationMiddleware"),

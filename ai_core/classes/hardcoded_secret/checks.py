@@ -23,6 +23,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.classes._shared.config_reader import in_dev_settings
 from ai_core.classes.hardcoded_secret.by_use import (
     KEY_BY_USE,
     SEED_PASSWORD,
@@ -168,6 +169,8 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
             continue
         rule = classify(name, value)
         if rule is None and weak_key(name, value):
+            if in_dev_settings(ctx, value_node):
+                continue  # SECRET_KEY = "dev" in DevelopmentConfig: a placeholder meant for development only
             reported.add(value_node.start_byte)
             spans.append((value_node.start_byte, value_node.end_byte))
             yield weak_key_finding(ctx, name, value_node, value)

@@ -4,7 +4,8 @@
 from the clock when nothing else is available; `uuid.uuid1()` is the time and the MAC address. Used
 for a password reset code, a session id, an API token, an OTP, a salt or a nonce, such a value can be
 guessed. Reported when the value is bound to or returned as a secret (names with token, secret,
-password, key, otp, nonce, salt, session, reset, code...), or passed to `set_cookie` or the session.
+password, key, otp, nonce, salt, session, reset, code...), or passed to `set_cookie` or the session; a
+project helper returning such values (`random_string()`) bound to a secret elsewhere is reported at both ends.
 Random values for simulations, shuffling, jitter or sampling are not reported.
 
 Fix: use `secrets`: `secrets.token_urlsafe(32)`, `secrets.token_hex(16)`, `secrets.choice(alphabet)`,

@@ -6,7 +6,9 @@
   `set_cookie("session...", ...)` calls without `secure=True, httponly=True` (not when the call deletes the
   cookie: `expires=0`, `max_age=0`);
 - the Flask/Werkzeug development server run with the debugger or on 0.0.0.0 (CWE-489, CWE-605);
-- world-writable file modes (`os.chmod(path, 0o777)`), CWE-732.
+- world-writable file modes (`os.chmod(path, 0o777)`), CWE-732;
+- an app setting (`app.config["SESSION_COOKIE_SECURE"] = ...`) decided per request by a header the client sets
+  (X-Forwarded-Proto, Host), CWE-16/614.
 
 Development and test settings are not reported. Fix: read DEBUG from the environment (off by
 default), list real host names, set the cookie flags, serve through gunicorn/uvicorn.
@@ -14,15 +16,17 @@ default), list real host names, set the cookie flags, serve through gunicorn/uvi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
+from ai_core.classes._shared import headers
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
-from ai_core.parsing.tree import string_value
+from ai_core.parsing.tree import enclosing_function, string_value
 
 MISC = VulnClass.SECURITY_MISCONFIGURATION
 
@@ -35,6 +39,8 @@ DEV_SERVER = Rule("misconfig.debug-server", MISC, Severity.HIGH, 0.85, "developm
                   cwe=489)
 BIND_ALL = Rule("misconfig.bind-all-interfaces", MISC, Severity.MEDIUM, 0.6, "development server on all interfaces",
                 cwe=605)
+HEADER_SETTING = Rule("misconfig.setting-from-client-header", MISC, Severity.MEDIUM, 0.7,
+                      "app setting decided by a header the client sets", cwe=16)
 WORLD_WRITABLE = Rule("misconfig.world-writable", MISC, Severity.MEDIUM, 0.8, "world-writable file mode", cwe=732)
 
 _RULE_BY_CWE = {489: DEBUG, 16: HOSTS, 614: NOT_SECURE, 1004: NOT_HTTPONLY}
@@ -119,8 +125,27 @@ def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
 _SETTING_HINT = re.compile("|".join(re.escape(name) for name in _BAD).encode())
 
 
+_CONFIG_TARGET = re.compile(r"(?:^|\.)config(?:\[|\.)")
+
+
+def _header_settings(ctx: AnalysisContext) -> Iterator[Finding]:
+    """`current_app.config["SESSION_COOKIE_SECURE"] = <from X-Forwarded-Proto>`: the client picks the setting."""
+    for assign in ctx.index.assignments:
+        left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+        function = enclosing_function(assign)
+        if left is None or right is None or function is None or not _CONFIG_TARGET.search(ctx.index.text(left)):
+            continue
+        header = headers.spoofed(ctx, right, headers.header_names(ctx, function))
+        if header:
+            rule = dataclasses.replace(HEADER_SETTING, cwe=614) if "COOKIE" in ctx.index.text(left).upper() \
+                else HEADER_SETTING
+            yield rule.finding(ctx, assign, f"{ctx.index.text(left)} is set from the {header} header, which any "
+                                            "client sends with any value; configure it once (or trust the header "
+                                            "only behind a proxy that sets it, with ProxyFix)")
+
+
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
-    """Settings, development servers, cookie flags and file modes."""
+    """Settings, development servers, cookie flags, file modes and settings decided by client headers."""
     data = ctx.doc.data
     if _SETTING_HINT.search(data):
         yield from _settings_findings(ctx)
@@ -130,6 +155,9 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _cookies(ctx)
     if b"chmod" in data:
         yield from _chmod(ctx)
+    if b"config" in data and headers.HINT.search(data):
+        yield from _header_settings(ctx)
 
 
-CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, DEV_SERVER, BIND_ALL, WORLD_WRITABLE), run)
+CHECK = Check("misconfig", (DEBUG, HOSTS, NOT_SECURE, NOT_HTTPONLY, DEV_SERVER, BIND_ALL, HEADER_SETTING,
+                            WORLD_WRITABLE), run)

@@ -1,5 +1,8 @@
 """Cross-site scripting (CWE-79): untrusted text written into HTML without escaping.
 
+`mark_safe`/`Markup` of a caller's text (a helper's parameter, as it is or built into markup) is a review
+finding; markup the code builds from its own state, escaped text and `Markup(x).unescape()` are not.
+
 Fix: render templates with autoescaping (`render_template`, Django templates), escape with
 `markupsafe.escape`/`html.escape`, never wrap client data in `Markup`/`mark_safe`, return JSON
 (`jsonify`, `JsonResponse`) for data.
@@ -53,6 +56,8 @@ SPEC = ClassSpec(
             patterns=("django.utils.safestring.mark_safe", "django.utils.safestring.SafeString",
                       "markupsafe.Markup", "flask.Markup", "jinja2.Markup", "django.utils.html.format_html"),
             args=(0, "s", "base", "format_string"),
+            review_params=True,
+            undone_by=("unescape", "striptags"),
             confidence=0.9,
             reason="mark_safe/Markup switch autoescaping off for their argument; format_html escapes only its "
                    "arguments, not the format string.",
