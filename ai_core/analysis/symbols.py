@@ -16,12 +16,14 @@ from typing import Any
 
 from tree_sitter import Node
 
+from ai_core.analysis.wordlist import alternation
 from ai_core.parsing import ParsedDocument
 
-SOURCE_TOKENS = re.compile(
-    rb"\b(?:request|req|argv|stdin|raw_input|parse_args|parse_known_args|environ|environb|getenv|recv|recvfrom|"
-    rb"recv_into|rfile|namelist|infolist|getnames|getmembers|format_exc|format_exception|format_tb|extract_tb|"
-    rb"Request|HttpRequest|WebSocket)\b|self\.kwargs|\binput\s*\(")
+SOURCE_TOKENS = re.compile(rb"\b" + alternation((
+    "request", "req", "argv", "stdin", "raw_input", "parse_args", "parse_known_args", "environ", "environb", "getenv",
+    "recv", "recvfrom", "recv_into", "rfile", "namelist", "infolist", "getnames", "getmembers", "format_exc",
+    "format_exception", "format_tb", "extract_tb", "Request", "HttpRequest", "WebSocket")).encode()
+    + rb"\b|self\.kwargs|\binput\s*\(")
 """Words without which a function cannot read a built-in source (a cheap prefilter on bytes)."""
 
 

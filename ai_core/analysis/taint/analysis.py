@@ -32,7 +32,7 @@ MAX_DEPTH = 8
 """How deep summaries are computed on demand before a call is treated like an unknown library call."""
 _CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 _NESTED_ROUTE = re.compile(rb"@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|delete|patch|api_route|websocket|field)"
-                           rb"\s*\(|\badd_url_rule\s*\(|\bstart_response\b")
+                           rb"\s*\(|\b(?:add_url_rule\s*\(|start_response\b)")
 """Handlers defined inside a function (`def init(app): @app.route(...)`) make it a root (prefilter on bytes)."""
 _HANDLER_BASE = re.compile(r"(?:RequestHandler|MethodView|View|ViewSet|APIView|ObjectType|Mutation|Handler)\Z")
 """Last components of base class names whose methods may be request handlers (prefilter on names)."""
