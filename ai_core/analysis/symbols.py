@@ -6,7 +6,6 @@ A function's fingerprint (hash of its text + start offset) decides whether cache
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import re
@@ -19,11 +18,11 @@ from tree_sitter import Node
 from ai_core.analysis.wordlist import alternation
 from ai_core.parsing import ParsedDocument
 
-SOURCE_TOKENS = re.compile(rb"\b" + alternation((
+SOURCE_TOKENS = re.compile(rb"\b(?:" + alternation((
     "request", "req", "argv", "stdin", "raw_input", "parse_args", "parse_known_args", "environ", "environb", "getenv",
     "recv", "recvfrom", "recv_into", "rfile", "namelist", "infolist", "getnames", "getmembers", "format_exc",
     "format_exception", "format_tb", "extract_tb", "Request", "HttpRequest", "WebSocket")).encode()
-    + rb"\b|self\.kwargs|\binput\s*\(")
+    + rb"\b|input\s*\()|self\.kwargs")
 """Words without which a function cannot read a built-in source (a cheap prefilter on bytes)."""
 
 
@@ -141,13 +140,14 @@ class ModuleInfo:
         return self.doc.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
 
     def mentions(self, pattern: re.Pattern[bytes], start: int, end: int) -> bool:
-        """True when `pattern` matches inside bytes [start, end) (one scan of the module per pattern)."""
-        cache = self.__dict__.setdefault("_offsets", {})
-        offsets = cache.get(pattern)
-        if offsets is None:
-            offsets = cache[pattern] = [m.start() for m in pattern.finditer(self.doc.data)]
-        index = bisect.bisect_left(offsets, start)
-        return index < len(offsets) and offsets[index] < end
+        """True when `pattern` matches inside bytes [start, end) (searched once per pattern and range: only the
+        functions a prefilter reaches are read, and only up to the first match)."""
+        cache: dict[tuple[re.Pattern[bytes], int, int], bool] = self.__dict__.setdefault("_mentions", {})
+        key = (pattern, start, end)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = pattern.search(self.doc.data, start, end) is not None
+        return found
 
     def all_functions(self) -> list[FunctionInfo]:
         """Every top-level function and method."""

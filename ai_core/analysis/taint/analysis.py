@@ -312,26 +312,27 @@ class TaintAnalysis:
         return result
 
     def is_root(self, info: FunctionInfo) -> bool:
-        """Whether a function needs analyzing for findings of its own (see the module docstring)."""
+        """Whether a function needs analyzing for findings of its own (see the module docstring); the byte
+        prefilters first, then what resolves names."""
         if info.has_source_tokens(self.specs.extra_source_tokens):
             return True
-        if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
+        module, start, end = info.module, info.node.start_byte, info.node.end_byte
+        if module.mentions(self.specs.structural_tokens, start, end):
             return True
-        if info.module.mentions(_NESTED_ROUTE, info.node.start_byte, info.node.end_byte) or self.handler_like(info):
-            return True
-        if info.module.mentions(self.specs.review_tokens, info.node.start_byte, info.node.end_byte):
+        if module.mentions(self.specs.review_tokens, start, end):
             return True  # a helper that builds SQL or a command from its parameters: review tier
-        if info.module.mentions(SQL_BUILDING, info.node.start_byte, info.node.end_byte):
+        if module.mentions(SQL_BUILDING, start, end):
             return True  # builds SQL for a project helper that runs it: review tier at the call
-        data = info.module.data[info.node.start_byte:info.node.end_byte]
+        if module.mentions(_NESTED_ROUTE, start, end):
+            return True
         for dec in info.decorators:
-            text = info.module.data[dec.start_byte:dec.end_byte]
+            text = module.data[dec.start_byte:dec.end_byte]
             if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].lstrip(b"@ ").decode(errors="replace") \
                     in ROUTE_METHODS:
                 return True
             if any(word in text for word in (b"click", b".command", b"strawberry", b"view_config", b".field(")):
                 return True
-        return self.calls_source_function(info, data)
+        return self.handler_like(info) or self.calls_source_function(info, module.data[start:end])
 
     def source_callees(self, module: ModuleInfo) -> re.Pattern[bytes] | None:
         """A regex of the names through which a module's functions may call source-reading project functions."""
