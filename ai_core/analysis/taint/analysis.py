@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Mapping
 
 from ai_core.analysis.project import GlobalRef, Project
 from ai_core.analysis.specs import SpecSet
@@ -63,7 +64,7 @@ class TaintAnalysis:
         self.specs = specs
         self.kind = f"taint:{specs.version}"
         self._stack: set[str] = set()
-        self._kinds: dict[str, dict[str, str | None]] = {}
+        self._kinds: dict[str, GlobalKinds] = {}
         self._file_tokens: dict[str, bool] = {}
         self._imported: dict[tuple[str, str, str], str | None] = {}
         self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
@@ -115,19 +116,11 @@ class TaintAnalysis:
         env = self.module_result(module).env
         return env if env is not None else {}  # type: ignore[return-value]
 
-    def global_kinds(self, module: ModuleInfo) -> dict[str, str | None]:
+    def global_kinds(self, module: ModuleInfo) -> GlobalKinds:
         """Global name -> type (e.g. app -> flask.Flask), for recognising route decorators."""
         kinds = self._kinds.get(module.key)
         if kinds is None:
-            kinds = {name: val.kind for name, val in self.globals_env(module).items()}
-            for name, target in module.imports.items():
-                if name in kinds or _is_library(target):
-                    continue
-                found = self.project.resolve(module, target)  # e.g. `from app import app`
-                if isinstance(found, GlobalRef):
-                    val = self.globals_env(found.module).get(found.name)
-                    kinds[name] = val.kind if val is not None else None
-            self._kinds[module.key] = kinds
+            kinds = self._kinds[module.key] = GlobalKinds(self, module)
         return kinds
 
     def imported_kind(self, module: ModuleInfo, head: str, rest: str) -> str | None:
@@ -392,3 +385,33 @@ class TaintAnalysis:
                 self._file_tokens[path] = cached
             return cached
         return False
+
+
+class GlobalKinds(Mapping[str, str | None]):
+    """Global name -> type of one module: its own globals, and an imported name (`from app import app`) resolved
+    the first time it is asked for (a decorator's head) rather than every import of every module analyzed."""
+
+    def __init__(self, analysis: TaintAnalysis, module: ModuleInfo) -> None:
+        self._analysis = analysis
+        self._module = module
+        self._kinds = {name: val.kind for name, val in analysis.globals_env(module).items()}
+        self._asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str | None:
+        if name not in self._kinds and name not in self._asked:
+            self._asked.add(name)
+            target = self._module.imports.get(name)
+            if target is not None and not _is_library(target):
+                found = self._analysis.project.resolve(self._module, target)
+                if isinstance(found, GlobalRef):
+                    val = self._analysis.globals_env(found.module).get(found.name)
+                    self._kinds[name] = val.kind if val is not None else None
+        return self._kinds[name]
+
+    def __iter__(self) -> Iterator[str]:
+        for name in list(self._module.imports):
+            self.get(name)
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
