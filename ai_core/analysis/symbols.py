@@ -48,10 +48,29 @@ class FunctionInfo:
     node: Node
     decorators: list[Node]
     class_name: str | None
-    params: list[ParamInfo]
-    is_method: bool
+    static: bool
     fingerprint: str
     _tokens: bool | None = None
+    _params: list[ParamInfo] | None = None
+    _method: bool | None = None
+
+    @property
+    def params(self) -> list[ParamInfo]:
+        """The parameters in order (read from the tree on first use: most functions indexed are never analyzed)."""
+        if self._params is None:
+            self._params = _params(self.module, self.node)
+        return self._params
+
+    @property
+    def is_method(self) -> bool:
+        """A method called on an instance (not a staticmethod, and it takes `self`)."""
+        if self._method is None:
+            self._method = self.class_name is not None and not self.static and bool(self.params)
+        return self._method
+
+    @is_method.setter
+    def is_method(self, value: bool) -> None:
+        self._method = value
 
     @property
     def key(self) -> str:
@@ -288,15 +307,13 @@ def function_info(module: ModuleInfo, node: Node, decorators: list[Node], cls: C
     """Describe one function_definition node (a method when `cls` is given)."""
     name_node = node.child_by_field_name("name")
     name = module.text(name_node) if name_node is not None else "<lambda>"
-    params = _params(module, node)
     static = any(module.text(d).strip() in {"@staticmethod"} for d in decorators)
     qualname = f"{prefix}{cls.name}.{name}" if cls is not None else f"{prefix}{name}"
     start = node.start_byte
     fingerprint = _hash(module.doc.data[start:node.end_byte] + start.to_bytes(8, "little")
                         + b"".join(module.doc.data[d.start_byte:d.end_byte] for d in decorators))
     return FunctionInfo(module=module, name=name, qualname=qualname, node=node, decorators=decorators,
-                        class_name=cls.name if cls is not None else None, params=params,
-                        is_method=cls is not None and not static and bool(params), fingerprint=fingerprint)
+                        class_name=cls.name if cls is not None else None, static=static, fingerprint=fingerprint)
 
 
 def _params(module: ModuleInfo, node: Node) -> list[ParamInfo]:
