@@ -149,7 +149,8 @@ def _bindings(ctx: AnalysisContext) -> Iterator[tuple[str, Node]]:
             yield _name_of(index, names[0]), values[0]
 
 
-_FIXTURE_HINT = re.compile(rb"(?i)(?:users|accounts|credentials|logins|admins|members)\s*=\s*[\[(]")
+_FIXTURE_HINT = re.compile(rb"(?:users|accounts|credentials|logins|admins|members)\s*=\s*[\[(]")
+"""Searched in the lower-cased text (a case-insensitive regex over a whole file is several times slower)."""
 
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
@@ -192,7 +193,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
                 reported.add(found.span.start_byte)
                 yield found
     yield from seeded_credentials(ctx, reported)
-    if _FIXTURE_HINT.search(ctx.doc.data):
+    if _FIXTURE_HINT.search(ctx.lowered):
         yield from fixture_credentials(ctx, reported)
     data = ctx.doc.data
     if not _TOKEN_HINT.search(data):
