@@ -1,5 +1,5 @@
-"""Word lists as fast regexes: the alternation `a|ab|b` written as a trie, `(?:ab?|b)`, which matches exactly
-the same text but lets the regex engine reject most positions on their first character."""
+"""Word lists, searched fast: an alternation written as a trie (`a|ab|b` as `(?:ab?|b)`, the same matches, but
+the regex engine rejects most positions on their first character), and plain `in` tests for file-level hints."""
 
 from __future__ import annotations
 
@@ -27,3 +27,9 @@ def _emit(node: _Trie) -> str:
         return ""
     body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
     return f"(?:{body})?" if _END in node else body
+
+
+def contains_any(data: bytes, words: tuple[bytes, ...]) -> bool:
+    """True when `data` contains one of `words` (a file-level hint: `in` scans bytes far faster than a regex
+    of the same alternatives)."""
+    return any(word in data for word in words)

@@ -23,6 +23,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.analysis.wordlist import contains_any
 from ai_core.classes.hardcoded_secret.by_use import (
     KEY_BY_USE,
     SEED_PASSWORD,
@@ -133,7 +134,7 @@ def _binding_query() -> Query:
     return Query(python_language(), _BINDINGS)
 
 
-_KEY_HINT = re.compile(rb"jwt|hmac|Fernet|AES|itsdangerous")
+_KEY_HINT = (b"jwt", b"hmac", b"Fernet", b"AES", b"itsdangerous")
 _NAME_HINT = re.compile(rb"(?:pass|pwd|secret|token|key|credential|bearer)\w*['\"]?\]?\s*(?:[:=]|[!=]=)\s*"
                         rb"\(?\s*[rbuf]{0,2}['\"]")
 """A secret-like name bound to (or compared with) a string literal somewhere in the (lower-cased) file."""
@@ -158,7 +159,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
     index = ctx.index
     reported: set[int] = set()
     spans: list[tuple[int, int]] = []
-    bindings = list(_bindings(ctx)) if _NAME_HINT.search(ctx.lowered) or _KEY_HINT.search(ctx.doc.data) else []
+    bindings = list(_bindings(ctx)) if _NAME_HINT.search(ctx.lowered) or contains_any(ctx.doc.data, _KEY_HINT) else []
     literals: dict[str, Node] = {}
     for name, value_node in bindings:
         value = string_value(value_node)
@@ -177,7 +178,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
             spans.append((value_node.start_byte, value_node.end_byte))
             yield rule.finding(ctx, value_node, f"{rule.title} in '{name}' ({mask(value)}): read it from the "
                                                 "environment or a secret store instead")
-    for site in index.calls_to(*TABLE["key_arguments"]) if _KEY_HINT.search(ctx.doc.data) else ():
+    for site in index.calls_to(*TABLE["key_arguments"]) if contains_any(ctx.doc.data, _KEY_HINT) else ():
         spec = TABLE["key_arguments"].get(site.qualified)
         if spec is None:
             continue

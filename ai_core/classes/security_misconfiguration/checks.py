@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
+from ai_core.analysis.wordlist import contains_any
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import string_value
@@ -116,13 +117,13 @@ def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
                                                          "modify the file")
 
 
-_SETTING_HINT = re.compile("|".join(re.escape(name) for name in _BAD).encode())
+_SETTING_HINT = tuple(name.encode() for name in _BAD)
 
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Settings, development servers, cookie flags and file modes."""
     data = ctx.doc.data
-    if _SETTING_HINT.search(data):
+    if contains_any(data, _SETTING_HINT):
         yield from _settings_findings(ctx)
     if not is_dev_path(ctx.path) and (b".run(" in data or b"run_simple" in data):
         yield from _dev_server(ctx)
