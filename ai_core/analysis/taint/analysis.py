@@ -25,7 +25,6 @@ from ai_core.analysis.taint.registrations import module_dotted, registration_for
 from ai_core.analysis.taint.review import SQL_BUILDING
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
 from ai_core.analysis.taint.values import Val, join2
-from ai_core.analysis.wordlist import alternation
 from ai_core.findings import Finding
 
 log = logging.getLogger(__name__)
@@ -338,8 +337,8 @@ class TaintAnalysis:
         for local, target in module.imports.items():
             if not _is_library(target) and self.module_may_have_sources(module, target):
                 names.add(local)
-        words = [*names, *(f"self.{m}" for m in methods)]
-        pattern = re.compile(rb"\b" + alternation(words).encode() + rb"\b") if words else None
+        words = sorted(names) + [f"self\\.{m}" for m in sorted(methods)]
+        pattern = re.compile(rb"\b(?:" + "|".join(words).encode() + rb")\b") if words else None
         self._callee_patterns[module.key] = pattern
         return pattern
 
