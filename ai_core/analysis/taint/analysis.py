@@ -25,6 +25,7 @@ from ai_core.analysis.taint.registrations import module_dotted, registration_for
 from ai_core.analysis.taint.review import SQL_BUILDING
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
 from ai_core.analysis.taint.values import Val, join2
+from ai_core.analysis.wordlist import contains_any
 from ai_core.findings import Finding
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class TaintAnalysis:
         self._kinds: dict[str, GlobalKinds] = {}
         self._file_tokens: dict[str, bool] = {}
         self._imported: dict[tuple[str, str, str], str | None] = {}
-        self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
+        self._callee_words: dict[str, tuple[bytes, ...]] = {}
+        self._callee_patterns: dict[str, re.Pattern[bytes]] = {}
         self._fields: dict[str, dict[str, Val]] = {}
         self._request_results: dict[str, FunctionResult] = {}
         self.deps: set[str] = set()
@@ -327,26 +329,32 @@ class TaintAnalysis:
                 return True
         return self.handler_like(info) or self.calls_source_function(info, module.data[start:end])
 
-    def source_callees(self, module: ModuleInfo) -> re.Pattern[bytes] | None:
-        """A regex of the names through which a module's functions may call source-reading project functions."""
-        if module.key in self._callee_patterns:
-            return self._callee_patterns[module.key]
+    def source_callees(self, module: ModuleInfo) -> tuple[bytes, ...]:
+        """The names through which a module's functions may call source-reading project functions."""
+        cached = self._callee_words.get(module.key)
+        if cached is not None:
+            return cached
         names = {name for name, info in module.functions.items() if "." not in name and info.has_source_tokens()}
         methods = {name.split(".", 1)[1] for name, info in module.functions.items()
                    if "." in name and info.has_source_tokens()}
         for local, target in module.imports.items():
             if not _is_library(target) and self.module_may_have_sources(module, target):
                 names.add(local)
-        words = sorted(names) + [f"self\\.{m}" for m in sorted(methods)]
-        pattern = re.compile(rb"\b(?:" + "|".join(words).encode() + rb")\b") if words else None
-        self._callee_patterns[module.key] = pattern
-        return pattern
+        words = tuple(word.encode() for word in [*sorted(names), *(f"self.{m}" for m in sorted(methods))])
+        self._callee_words[module.key] = words
+        return words
 
     def calls_source_function(self, info: FunctionInfo, data: bytes) -> bool:
         """True when the function calls a project function that reads a source (e.g. a get_param helper)."""
         module = info.module
-        pattern = self.source_callees(module)
-        if pattern is None or not pattern.search(data):
+        words = self.source_callees(module)
+        if not contains_any(data, words):  # what the regex below needs, without compiling it for every module
+            return False
+        pattern = self._callee_patterns.get(module.key)
+        if pattern is None:
+            pattern = self._callee_patterns[module.key] = re.compile(
+                rb"\b(?:" + b"|".join(re.escape(word) for word in words) + rb")\b")
+        if not pattern.search(data):
             return False
         for match in _CALLS.finditer(data):
             name = match.group(1).decode("ascii", errors="replace")
