@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ai_core.analysis import Analyzer
 from ai_core.analysis.analyzer import sort_findings
-from ai_core.analysis.project import project_for_scan
+from ai_core.analysis.project import Project, project_for_scan
 from ai_core.analysis.templates.project import project_template_findings
 from ai_core.analysis.tiers import settle_tiers
 from ai_core.config import Settings
@@ -122,7 +122,8 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
         text = notebook.text
     try:
         started = time.perf_counter()
-        doc = ParsedDocument(text, path=rel)
+        doc = (_held_document(analyzer, path_str, text, rel) if notebook is None else None) \
+            or ParsedDocument(text, path=rel)
         if doc.unparsed:
             return ScannedFile(rel, []), doc.unparsed
         parsed = time.perf_counter()
@@ -135,6 +136,19 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
         return ScannedFile(rel, []), f"analysis failed: {exc}"
     kept = text if findings or notebook is not None else ""
     return ScannedFile(rel, findings, kept, text.count("\n") + 1, notebook, stages), ""
+
+
+def _held_document(analyzer: Analyzer, path: str, text: str, rel: str) -> ParsedDocument | None:
+    """The project's parse of a file that an import already read with this text, as the document `rel`."""
+    project = analyzer.project
+    if not isinstance(project, Project):
+        return None
+    held = project.parsed(path, text.encode("utf-8", errors="surrogatepass"))
+    if held is None:
+        return None
+    doc = held.snapshot()
+    doc.path = rel
+    return doc
 
 
 _WORKER_ANALYZER: Analyzer | None = None

@@ -5,6 +5,11 @@ The tree is fetched once with `pip download --no-binary :all: --no-deps django==
 (gitignored). "Engine alone" times `scan_path()` in a fresh process after imports (rules only, model
 off); "CLI" is `coderev scan --no-model` end to end. Run it on a quiet machine:
 `.venv/bin/python bench/speed.py [--tree DIR] [--workers N ...] [--skip-bandit]`.
+
+`--against CHECKOUT` instead compares this tree's cold `coderev scan --no-model --workers 1` with another
+checkout's (e.g. `git worktree add /tmp/base <commit>`), run in turn (A B A B ...) `--runs` times, each in a fresh
+process with an empty cache folder (XDG_CACHE_HOME, CODEREV_CACHE_DIR); it prints each side's median user CPU
+and wall seconds and the ratio pair by pair (medians of A/B), so a drift in machine speed affects both sides.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -80,6 +87,37 @@ def measure(command: list[str]) -> tuple[float, float, str]:
     return seconds, peak / 2**20, out.decode(errors="replace")
 
 
+def cold_scan(checkout: Path, tree: Path) -> tuple[float, float]:
+    """(user CPU s, wall s) of one cold `coderev scan --no-model --workers 1` of `tree` with `checkout`'s code."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "PYTHONPATH": str(checkout), "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": cache,
+               "CODEREV_CACHE_DIR": cache}
+        command = [sys.executable, "-m", "server.cli", "scan", str(tree), "--no-model", "--workers", "1",
+                   "--format", "json", "--output", os.devnull]
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(process.pid, 0)
+        return usage.ru_utime, time.perf_counter() - started
+
+
+def against(other: Path, tree: Path, runs: int) -> None:
+    """This checkout (A) against `other` (B), in turn, with the ratio A/B pair by pair."""
+    pairs = []
+    cold_scan(ROOT, tree)  # warm the OS file cache and the bytecode of both sides
+    cold_scan(other, tree)
+    for _ in range(runs):
+        pairs.append((cold_scan(ROOT, tree), cold_scan(other, tree)))
+    out = sys.stdout.write
+    out(f"tree: {tree}; A = {ROOT}, B = {other}; {runs} runs each, in turn; load {os.getloadavg()[0]:.2f}\n")
+    for index, name in enumerate(("user CPU s", "wall s")):
+        a = statistics.median(p[0][index] for p in pairs)
+        b = statistics.median(p[1][index] for p in pairs)
+        ratio = statistics.median(p[0][index] / p[1][index] for p in pairs)
+        out(f"{name:11} A {a:7.2f}  B {b:7.2f}  A/B {ratio:.2f} (pairs: "
+            f"{', '.join(f'{p[0][index] / p[1][index]:.2f}' for p in pairs)})\n")
+
+
 def engine_only(tree: str, workers: int) -> None:
     """Child mode: time scan_path() alone and print JSON."""
     sys.path.insert(0, str(ROOT))
@@ -100,12 +138,17 @@ def main() -> int:
     parser.add_argument("--tree", type=Path, help="source tree to scan (default: Django 5.1)")
     parser.add_argument("--workers", type=int, nargs="*", default=None, help="worker counts (default: 1 and all)")
     parser.add_argument("--skip-bandit", action="store_true")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT", help="compare with another checkout instead")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side with --against (default 5)")
     parser.add_argument("--engine-worker", nargs=2, metavar=("TREE", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_worker:
         engine_only(args.engine_worker[0], int(args.engine_worker[1]))
         return 0
     tree = (args.tree or ensure_django()).resolve()
+    if args.against:
+        against(args.against.resolve(), tree, args.runs)
+        return 0
     cores = os.cpu_count() or 1
     workers = args.workers or sorted({1, cores})
     files, lines = count(tree)

@@ -37,6 +37,7 @@ class CallSite:
     index: DocIndex
     _args: list[Node] | None = None
     _qualified: str | None = None
+    _keywords: dict[bytes | None, Node | None] | None = None
 
     @property
     def qualified(self) -> str:
@@ -69,12 +70,15 @@ class CallSite:
 
     def keyword(self, name: str) -> Node | None:
         """The value of keyword argument `name`."""
-        for arg in self.arguments():
-            if arg.type == "keyword_argument":
-                key = arg.child_by_field_name("name")
-                if key is not None and key.text == name.encode():
-                    return arg.child_by_field_name("value")
-        return None
+        if self._keywords is None:
+            keywords: dict[bytes | None, Node | None] = {}
+            for arg in self.arguments():
+                if arg.type == "keyword_argument":
+                    key = arg.child_by_field_name("name")
+                    if key is not None:
+                        keywords.setdefault(key.text, arg.child_by_field_name("value"))
+            self._keywords = keywords
+        return self._keywords.get(name.encode())
 
     def arg(self, name: str, position: int | None) -> Node | None:
         """An argument by keyword, else by position."""

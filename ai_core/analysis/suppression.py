@@ -6,6 +6,7 @@ import re
 
 from tree_sitter import Query, QueryCursor
 
+from ai_core.analysis.wordlist import contains_any
 from ai_core.findings import Finding
 from ai_core.parsing import ParsedDocument
 from ai_core.parsing.document import python_language
@@ -15,13 +16,13 @@ _NOSEC = re.compile(r"#\s*nosec\b")
 
 
 _COMMENTS = Query(python_language(), "(comment) @c")
-_MARKERS = re.compile(rb"coderev|nosec")
+_MARKERS = (b"coderev", b"nosec")
 
 
 def suppressed_lines(doc: ParsedDocument, honour_nosec: bool) -> dict[int, frozenset[str] | None]:
     """Line (0-based) -> suppressed class/rule ids, or None meaning everything on that line."""
     result: dict[int, frozenset[str] | None] = {}
-    if not _MARKERS.search(doc.data):
+    if not contains_any(doc.data, _MARKERS):
         return result
     for node in QueryCursor(_COMMENTS).captures(doc.tree.root_node).get("c", []):
         text = doc.node_text(node)

@@ -6,7 +6,6 @@ A function's fingerprint (hash of its text + start offset) decides whether cache
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import re
@@ -16,12 +15,14 @@ from typing import Any
 
 from tree_sitter import Node
 
+from ai_core.analysis.wordlist import alternation
 from ai_core.parsing import ParsedDocument
 
-SOURCE_TOKENS = re.compile(
-    rb"\b(?:request|req|argv|stdin|raw_input|parse_args|parse_known_args|environ|environb|getenv|recv|recvfrom|"
-    rb"recv_into|rfile|namelist|infolist|getnames|getmembers|format_exc|format_exception|format_tb|extract_tb|"
-    rb"Request|HttpRequest|WebSocket)\b|self\.kwargs|\binput\s*\(")
+SOURCE_TOKENS = re.compile(rb"\b(?:" + alternation((
+    "request", "req", "argv", "stdin", "raw_input", "parse_args", "parse_known_args", "environ", "environb", "getenv",
+    "recv", "recvfrom", "recv_into", "rfile", "namelist", "infolist", "getnames", "getmembers", "format_exc",
+    "format_exception", "format_tb", "extract_tb", "Request", "HttpRequest", "WebSocket")).encode()
+    + rb"\b|input\s*\()|self\.kwargs")
 """Words without which a function cannot read a built-in source (a cheap prefilter on bytes)."""
 
 
@@ -47,10 +48,29 @@ class FunctionInfo:
     node: Node
     decorators: list[Node]
     class_name: str | None
-    params: list[ParamInfo]
-    is_method: bool
+    static: bool
     fingerprint: str
     _tokens: bool | None = None
+    _params: list[ParamInfo] | None = None
+    _method: bool | None = None
+
+    @property
+    def params(self) -> list[ParamInfo]:
+        """The parameters in order (read from the tree on first use: most functions indexed are never analyzed)."""
+        if self._params is None:
+            self._params = _params(self.module, self.node)
+        return self._params
+
+    @property
+    def is_method(self) -> bool:
+        """A method called on an instance (not a staticmethod, and it takes `self`)."""
+        if self._method is None:
+            self._method = self.class_name is not None and not self.static and bool(self.params)
+        return self._method
+
+    @is_method.setter
+    def is_method(self, value: bool) -> None:
+        self._method = value
 
     @property
     def key(self) -> str:
@@ -139,13 +159,14 @@ class ModuleInfo:
         return self.doc.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
 
     def mentions(self, pattern: re.Pattern[bytes], start: int, end: int) -> bool:
-        """True when `pattern` matches inside bytes [start, end) (one scan of the module per pattern)."""
-        cache = self.__dict__.setdefault("_offsets", {})
-        offsets = cache.get(pattern)
-        if offsets is None:
-            offsets = cache[pattern] = [m.start() for m in pattern.finditer(self.doc.data)]
-        index = bisect.bisect_left(offsets, start)
-        return index < len(offsets) and offsets[index] < end
+        """True when `pattern` matches inside bytes [start, end) (searched once per pattern and range: only the
+        functions a prefilter reaches are read, and only up to the first match)."""
+        cache: dict[tuple[re.Pattern[bytes], int, int], bool] = self.__dict__.setdefault("_mentions", {})
+        key = (pattern, start, end)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = pattern.search(self.doc.data, start, end) is not None
+        return found
 
     def all_functions(self) -> list[FunctionInfo]:
         """Every top-level function and method."""
@@ -286,15 +307,13 @@ def function_info(module: ModuleInfo, node: Node, decorators: list[Node], cls: C
     """Describe one function_definition node (a method when `cls` is given)."""
     name_node = node.child_by_field_name("name")
     name = module.text(name_node) if name_node is not None else "<lambda>"
-    params = _params(module, node)
     static = any(module.text(d).strip() in {"@staticmethod"} for d in decorators)
     qualname = f"{prefix}{cls.name}.{name}" if cls is not None else f"{prefix}{name}"
     start = node.start_byte
     fingerprint = _hash(module.doc.data[start:node.end_byte] + start.to_bytes(8, "little")
                         + b"".join(module.doc.data[d.start_byte:d.end_byte] for d in decorators))
     return FunctionInfo(module=module, name=name, qualname=qualname, node=node, decorators=decorators,
-                        class_name=cls.name if cls is not None else None, params=params,
-                        is_method=cls is not None and not static and bool(params), fingerprint=fingerprint)
+                        class_name=cls.name if cls is not None else None, static=static, fingerprint=fingerprint)
 
 
 def _params(module: ModuleInfo, node: Node) -> list[ParamInfo]:

@@ -85,7 +85,19 @@ class ParsedDocument:
     def _set(self, data: bytes, tree: Tree) -> None:
         self.data = data
         self.tree = tree
-        self.positions = PositionMap(data)
+        self._positions: PositionMap | None = None
+
+    @property
+    def positions(self) -> PositionMap:
+        """The document's line map, built on first use (a scan converts positions for few of its files)."""
+        positions = self._positions
+        if positions is None:
+            positions = self._positions = PositionMap(self.data)
+        return positions
+
+    @positions.setter
+    def positions(self, positions: PositionMap) -> None:
+        self._positions = positions
 
     @property
     def text(self) -> str:
@@ -146,5 +158,5 @@ class ParsedDocument:
         """An immutable-in-practice copy for analysis on another thread (shares bytes and tree)."""
         copy = object.__new__(ParsedDocument)
         copy.path, copy.version, copy.unparsed = self.path, self.version, self.unparsed
-        copy.data, copy.tree, copy.positions = self.data, self.tree, self.positions
+        copy.data, copy.tree, copy._positions = self.data, self.tree, self._positions
         return copy

@@ -35,6 +35,7 @@ from ai_core.analysis.specs.spec_types import (
     sink_from_mapping,
     source_from_mapping,
 )
+from ai_core.analysis.wordlist import alternation
 from ai_core.classes import class_parts
 from ai_core.config import Settings
 from ai_core.findings import VulnClass
@@ -213,8 +214,8 @@ class SpecSet:
 
 
 def _words(patterns: Iterable[str]) -> re.Pattern[bytes]:
-    words = sorted({p.rsplit(".", 1)[-1] for p in patterns if not p.startswith("<")})
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+    words = {p.rsplit(".", 1)[-1] for p in patterns if not p.startswith("<")}
+    return re.compile(rb"\b" + alternation(words).encode() + rb"\b")
 
 
 _GENERIC_NAMES = frozenset({
@@ -232,8 +233,8 @@ def _review_words(patterns: Iterable[str]) -> re.Pattern[bytes]:
         parts = pattern.split(".")
         if pattern.startswith("<") or (parts[-1] in _GENERIC_NAMES and (len(parts) < 2 or parts[-2] == "*")):
             continue
-        words.add(re.escape(".".join(parts[-2:]) if parts[-1] in _GENERIC_NAMES else parts[-1]))
-    return re.compile(rb"\b(?:" + "|".join(sorted(words)).encode() + rb")\s*\(")
+        words.add(".".join(parts[-2:]) if parts[-1] in _GENERIC_NAMES else parts[-1])
+    return re.compile(rb"\b" + alternation(words).encode() + rb"\s*\(")
 
 
 def _parse_all(raw: Iterable[Mapping[str, Any]], parse: Any, what: str) -> list[Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Mapping
 
 from ai_core.analysis.project import GlobalRef, Project
 from ai_core.analysis.specs import SpecSet
@@ -24,6 +25,7 @@ from ai_core.analysis.taint.registrations import module_dotted, registration_for
 from ai_core.analysis.taint.review import SQL_BUILDING
 from ai_core.analysis.taint.summary import EMPTY, FunctionResult
 from ai_core.analysis.taint.values import Val, join2
+from ai_core.analysis.wordlist import contains_any
 from ai_core.findings import Finding
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ MAX_DEPTH = 8
 """How deep summaries are computed on demand before a call is treated like an unknown library call."""
 _CALLS = re.compile(rb"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 _NESTED_ROUTE = re.compile(rb"@\s*[A-Za-z_][\w.]*\.(?:route|get|post|put|delete|patch|api_route|websocket|field)"
-                           rb"\s*\(|\badd_url_rule\s*\(|\bstart_response\b")
+                           rb"\s*\(|\b(?:add_url_rule\s*\(|start_response\b)")
 """Handlers defined inside a function (`def init(app): @app.route(...)`) make it a root (prefilter on bytes)."""
 _HANDLER_BASE = re.compile(r"(?:RequestHandler|MethodView|View|ViewSet|APIView|ObjectType|Mutation|Handler)\Z")
 """Last components of base class names whose methods may be request handlers (prefilter on names)."""
@@ -63,10 +65,11 @@ class TaintAnalysis:
         self.specs = specs
         self.kind = f"taint:{specs.version}"
         self._stack: set[str] = set()
-        self._kinds: dict[str, dict[str, str | None]] = {}
+        self._kinds: dict[str, GlobalKinds] = {}
         self._file_tokens: dict[str, bool] = {}
         self._imported: dict[tuple[str, str, str], str | None] = {}
-        self._callee_patterns: dict[str, re.Pattern[bytes] | None] = {}
+        self._callee_words: dict[str, tuple[bytes, ...]] = {}
+        self._callee_patterns: dict[str, re.Pattern[bytes]] = {}
         self._fields: dict[str, dict[str, Val]] = {}
         self._request_results: dict[str, FunctionResult] = {}
         self.deps: set[str] = set()
@@ -115,19 +118,11 @@ class TaintAnalysis:
         env = self.module_result(module).env
         return env if env is not None else {}  # type: ignore[return-value]
 
-    def global_kinds(self, module: ModuleInfo) -> dict[str, str | None]:
+    def global_kinds(self, module: ModuleInfo) -> GlobalKinds:
         """Global name -> type (e.g. app -> flask.Flask), for recognising route decorators."""
         kinds = self._kinds.get(module.key)
         if kinds is None:
-            kinds = {name: val.kind for name, val in self.globals_env(module).items()}
-            for name, target in module.imports.items():
-                if name in kinds or _is_library(target):
-                    continue
-                found = self.project.resolve(module, target)  # e.g. `from app import app`
-                if isinstance(found, GlobalRef):
-                    val = self.globals_env(found.module).get(found.name)
-                    kinds[name] = val.kind if val is not None else None
-            self._kinds[module.key] = kinds
+            kinds = self._kinds[module.key] = GlobalKinds(self, module)
         return kinds
 
     def imported_kind(self, module: ModuleInfo, head: str, rest: str) -> str | None:
@@ -312,47 +307,54 @@ class TaintAnalysis:
         return result
 
     def is_root(self, info: FunctionInfo) -> bool:
-        """Whether a function needs analyzing for findings of its own (see the module docstring)."""
+        """Whether a function needs analyzing for findings of its own (see the module docstring); the byte
+        prefilters first, then what resolves names."""
         if info.has_source_tokens(self.specs.extra_source_tokens):
             return True
-        if info.module.mentions(self.specs.structural_tokens, info.node.start_byte, info.node.end_byte):
+        module, start, end = info.module, info.node.start_byte, info.node.end_byte
+        if module.mentions(self.specs.structural_tokens, start, end):
             return True
-        if info.module.mentions(_NESTED_ROUTE, info.node.start_byte, info.node.end_byte) or self.handler_like(info):
-            return True
-        if info.module.mentions(self.specs.review_tokens, info.node.start_byte, info.node.end_byte):
+        if module.mentions(self.specs.review_tokens, start, end):
             return True  # a helper that builds SQL or a command from its parameters: review tier
-        if info.module.mentions(SQL_BUILDING, info.node.start_byte, info.node.end_byte):
+        if module.mentions(SQL_BUILDING, start, end):
             return True  # builds SQL for a project helper that runs it: review tier at the call
-        data = info.module.data[info.node.start_byte:info.node.end_byte]
+        if module.mentions(_NESTED_ROUTE, start, end):
+            return True
         for dec in info.decorators:
-            text = info.module.data[dec.start_byte:dec.end_byte]
+            text = module.data[dec.start_byte:dec.end_byte]
             if b"(" in text and text.split(b"(", 1)[0].rsplit(b".", 1)[-1].lstrip(b"@ ").decode(errors="replace") \
                     in ROUTE_METHODS:
                 return True
             if any(word in text for word in (b"click", b".command", b"strawberry", b"view_config", b".field(")):
                 return True
-        return self.calls_source_function(info, data)
+        return self.handler_like(info) or self.calls_source_function(info, module.data[start:end])
 
-    def source_callees(self, module: ModuleInfo) -> re.Pattern[bytes] | None:
-        """A regex of the names through which a module's functions may call source-reading project functions."""
-        if module.key in self._callee_patterns:
-            return self._callee_patterns[module.key]
+    def source_callees(self, module: ModuleInfo) -> tuple[bytes, ...]:
+        """The names through which a module's functions may call source-reading project functions."""
+        cached = self._callee_words.get(module.key)
+        if cached is not None:
+            return cached
         names = {name for name, info in module.functions.items() if "." not in name and info.has_source_tokens()}
         methods = {name.split(".", 1)[1] for name, info in module.functions.items()
                    if "." in name and info.has_source_tokens()}
         for local, target in module.imports.items():
             if not _is_library(target) and self.module_may_have_sources(module, target):
                 names.add(local)
-        words = sorted(names) + [f"self\\.{m}" for m in sorted(methods)]
-        pattern = re.compile(rb"\b(?:" + "|".join(words).encode() + rb")\b") if words else None
-        self._callee_patterns[module.key] = pattern
-        return pattern
+        words = tuple(word.encode() for word in [*sorted(names), *(f"self.{m}" for m in sorted(methods))])
+        self._callee_words[module.key] = words
+        return words
 
     def calls_source_function(self, info: FunctionInfo, data: bytes) -> bool:
         """True when the function calls a project function that reads a source (e.g. a get_param helper)."""
         module = info.module
-        pattern = self.source_callees(module)
-        if pattern is None or not pattern.search(data):
+        words = self.source_callees(module)
+        if not contains_any(data, words):  # what the regex below needs, without compiling it for every module
+            return False
+        pattern = self._callee_patterns.get(module.key)
+        if pattern is None:
+            pattern = self._callee_patterns[module.key] = re.compile(
+                rb"\b(?:" + b"|".join(re.escape(word) for word in words) + rb")\b")
+        if not pattern.search(data):
             return False
         for match in _CALLS.finditer(data):
             name = match.group(1).decode("ascii", errors="replace")
@@ -391,3 +393,33 @@ class TaintAnalysis:
                 self._file_tokens[path] = cached
             return cached
         return False
+
+
+class GlobalKinds(Mapping[str, str | None]):
+    """Global name -> type of one module: its own globals, and an imported name (`from app import app`) resolved
+    the first time it is asked for (a decorator's head) rather than every import of every module analyzed."""
+
+    def __init__(self, analysis: TaintAnalysis, module: ModuleInfo) -> None:
+        self._analysis = analysis
+        self._module = module
+        self._kinds = {name: val.kind for name, val in analysis.globals_env(module).items()}
+        self._asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str | None:
+        if name not in self._kinds and name not in self._asked:
+            self._asked.add(name)
+            target = self._module.imports.get(name)
+            if target is not None and not _is_library(target):
+                found = self._analysis.project.resolve(self._module, target)
+                if isinstance(found, GlobalRef):
+                    val = self._analysis.globals_env(found.module).get(found.name)
+                    self._kinds[name] = val.kind if val is not None else None
+        return self._kinds[name]
+
+    def __iter__(self) -> Iterator[str]:
+        for name in list(self._module.imports):
+            self.get(name)
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -112,7 +112,7 @@ def _keyword_text(module: ModuleInfo, call: Node | None, name: str) -> str:
     return ""
 
 
-def _decorator_framework(module: ModuleInfo, callee: str, kind_of: dict[str, str | None],
+def _decorator_framework(module: ModuleInfo, callee: str, kind_of: Mapping[str, str | None],
                          path: str | None) -> str:
     """The framework a decorator `callee(...)` registers a handler with ('' when none)."""
     imports = module.imports
@@ -150,7 +150,7 @@ def _decorator_framework(module: ModuleInfo, callee: str, kind_of: dict[str, str
     return ""
 
 
-def route_of(module: ModuleInfo, info: FunctionInfo, kind_of: dict[str, str | None], bases: Sequence[str] = (),
+def route_of(module: ModuleInfo, info: FunctionInfo, kind_of: Mapping[str, str | None], bases: Sequence[str] = (),
              registration: Registration | None = None) -> Route:
     """The framework role of a function, from its decorators, its class's qualified `bases`, or a
     `registration` by call (kind_of: global name -> type)."""
@@ -316,7 +316,7 @@ def declared_kinds(module: ModuleInfo) -> dict[str, str | None]:
     return kinds
 
 
-def reads_untrusted_input(module: ModuleInfo, info: FunctionInfo, kind_of: dict[str, str | None]) -> bool:
+def reads_untrusted_input(module: ModuleInfo, info: FunctionInfo, kind_of: Mapping[str, str | None]) -> bool:
     """Whether a function reads untrusted input itself: a request or CLI handler, a view, a request parameter,
     or a built-in source's word in its text (`urllib.request` and `conn.request(...)` name no request)."""
     cls = module.classes.get(info.class_name) if info.class_name else None

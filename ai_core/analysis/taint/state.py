@@ -7,6 +7,7 @@ expressions, call sites) and the helpers they use (guards, project calls) all wo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Protocol
 
 from tree_sitter import Node
@@ -64,7 +65,7 @@ class TaintHost(Protocol):
     specs: SpecSet
     project: Project
 
-    def global_kinds(self, module: ModuleInfo) -> dict[str, str | None]:
+    def global_kinds(self, module: ModuleInfo) -> Mapping[str, str | None]:
         """Global name -> type."""
         ...
 

@@ -25,6 +25,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.analysis.wordlist import contains_any
 from ai_core.classes._shared import headers
 from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.classes.broken_auth import missing_controls
@@ -224,9 +225,10 @@ def _length_policy(ctx: AnalysisContext) -> Iterator[Finding]:
                                                           f"require at least {minimum}")
 
 
-_HASH_HINT = re.compile(rb"hashlib|passlib|password_hash|pbkdf2|PASSWORD_HASHERS|AUTH_PASSWORD_VALIDATORS|crypt|"
-                        rb"Crypto")
-_SECRET_HINT = re.compile(rb"secret|token|sig|digest|mac|key|password|otp|nonce|passcode|reset_code")
+_HASH_HINT = (b"hashlib", b"passlib", b"password_hash", b"pbkdf2", b"PASSWORD_HASHERS", b"AUTH_PASSWORD_VALIDATORS",
+              b"crypt", b"Crypto")
+_SECRET_HINT = (b"secret", b"token", b"sig", b"digest", b"mac", b"key", b"password", b"otp", b"nonce", b"passcode",
+                b"reset_code")
 
 
 def _spoofed_address_checks(ctx: AnalysisContext) -> Iterator[Finding]:
@@ -248,11 +250,11 @@ def _spoofed_address_checks(ctx: AnalysisContext) -> Iterator[Finding]:
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Password hashing, JWT verification, secret comparisons, password policies, spoofable address checks."""
     data = ctx.doc.data
-    if _HASH_HINT.search(data):
+    if contains_any(data, _HASH_HINT):
         yield from _hashing(ctx)
     if b"jwt" in data:
         yield from _jwt(ctx)
-    if (b"==" in data or b"!=" in data) and _SECRET_HINT.search(ctx.lowered):
+    if (b"==" in data or b"!=" in data) and contains_any(ctx.lowered, _SECRET_HINT):
         yield from _comparisons(ctx)
     if b"len(" in data and (b"pass" in ctx.lowered or b"pwd" in ctx.lowered or b"pin" in ctx.lowered):
         yield from _length_policy(ctx)

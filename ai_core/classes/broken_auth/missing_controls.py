@@ -99,7 +99,10 @@ def _from_request(ctx: AnalysisContext, node: Node) -> bool:
     return bool(REQUEST_READ.search(text)) and not HASHING.search(text)
 
 
-HINT = re.compile(rb"(?i)password|passwd|pwd")
+HINT = re.compile(rb"password|passwd|pwd")
+"""Searched in the lower-cased text (as a case-insensitive regex over a whole file it is several times slower)."""
+
+
 def _handlers(ctx: AnalysisContext) -> list[tuple[Node, str, str]]:
     """(function, decorator text, route text) of every route handler in the document."""
     found: list[tuple[Node, str, str]] = []
@@ -151,7 +154,7 @@ ROUTE_HINT = re.compile(rb"@\w[\w.]*\.(?:route|get|post|put|patch|delete|api_rou
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Plaintext password storage, routes missing their auth check, logins without throttling."""
-    if HINT.search(ctx.doc.data):
+    if HINT.search(ctx.lowered):
         yield from plaintext_storage(ctx)
     if ROUTE_HINT.search(ctx.doc.data):
         yield from missing_auth(ctx)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, DocIndex, literal_int
 from ai_core.analysis.rules import Check, Rule
+from ai_core.analysis.wordlist import contains_any
 from ai_core.classes._shared import headers
 from ai_core.classes._shared.config_reader import MISCONF, contains_wildcard, is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
@@ -122,7 +123,7 @@ def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
                                                          "modify the file")
 
 
-_SETTING_HINT = re.compile("|".join(re.escape(name) for name in _BAD).encode())
+_SETTING_HINT = tuple(name.encode() for name in _BAD)
 
 
 _CONFIG_TARGET = re.compile(r"(?:^|\.)config(?:\[|\.)")
@@ -147,7 +148,7 @@ def _header_settings(ctx: AnalysisContext) -> Iterator[Finding]:
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Settings, development servers, cookie flags, file modes and settings decided by client headers."""
     data = ctx.doc.data
-    if _SETTING_HINT.search(data):
+    if contains_any(data, _SETTING_HINT):
         yield from _settings_findings(ctx)
     if not is_dev_path(ctx.path) and (b".run(" in data or b"run_simple" in data):
         yield from _dev_server(ctx)

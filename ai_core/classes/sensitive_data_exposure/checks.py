@@ -23,6 +23,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import CallSite, DocIndex
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.analysis.wordlist import contains_any
 from ai_core.classes.sensitive_data_exposure import error_details
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import enclosing_function, string_value
@@ -246,8 +247,9 @@ def _tls(ctx: AnalysisContext) -> Iterator[Finding]:
                 yield TLS_OFF.finding(ctx, site.node, "AutoAddPolicy trusts any SSH host key (man in the middle)")
 
 
-_SENSITIVE_HINT = re.compile(rb"pass|pwd|secret|token|key|card|cvv|ssn|authorization|session|otp")
-_CLEARTEXT_HINT = re.compile(rb"http://|\.login\(")
+_SENSITIVE_HINT = (b"pass", b"pwd", b"secret", b"token", b"key", b"card", b"cvv", b"ssn", b"authorization", b"session",
+                   b"otp")
+_CLEARTEXT_HINT = (b"http://", b".login(")
 
 
 _OLD_PROTOCOLS = re.compile(TABLE["old_tls_protocols"])
@@ -274,9 +276,9 @@ def _old_protocols(ctx: AnalysisContext) -> Iterator[Finding]:
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Secrets in logs, credentials in clear text, certificate checks turned off, obsolete TLS versions."""
     data = ctx.doc.data
-    if b"log" in ctx.lowered and _SENSITIVE_HINT.search(ctx.lowered):
+    if b"log" in ctx.lowered and contains_any(ctx.lowered, _SENSITIVE_HINT):
         yield from _logging(ctx)
-    if _CLEARTEXT_HINT.search(data):
+    if contains_any(data, _CLEARTEXT_HINT):
         yield from _cleartext(ctx)
     yield from _tls(ctx)
     if b"TLSv1" in data or b"SSLv" in data:

@@ -22,6 +22,7 @@ from ai_core.analysis.context import AnalysisContext
 from ai_core.analysis.docindex import DocIndex, timedelta_seconds
 from ai_core.analysis.rules import Check, Rule
 from ai_core.analysis.specs import table
+from ai_core.analysis.wordlist import contains_any
 from ai_core.classes._shared.config_reader import is_dev_path, settings
 from ai_core.findings import Finding, Severity, VulnClass
 from ai_core.parsing.tree import enclosing_function, string_value
@@ -160,14 +161,14 @@ def _payload_keys(index: DocIndex, payload: Node, call: Node) -> set[str] | None
     return keys_found
 
 
-_LIFETIME_HINT = re.compile(rb"LIFETIME|COOKIE_AGE|EXPIRE|set_cookie|permanent_session_lifetime")
+_LIFETIME_HINT = (b"LIFETIME", b"COOKIE_AGE", b"EXPIRE", b"set_cookie", b"permanent_session_lifetime")
 
 
 def run(ctx: AnalysisContext) -> Iterator[Finding]:
     """Logins that keep the session, and sessions/tokens that never expire."""
     data = ctx.doc.data
     yield from _fixation(ctx)
-    if _LIFETIME_HINT.search(data):
+    if contains_any(data, _LIFETIME_HINT):
         yield from _lifetimes(ctx)
     if b"jwt" in data:
         yield from _jwt_expiry(ctx)
