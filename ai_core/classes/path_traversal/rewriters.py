@@ -1,4 +1,5 @@
-"""Path traversal rewriters: tar extraction filters and a realpath prefix check before file access."""
+"""Path traversal rewriters: tar extraction filters, a realpath prefix check before file access, containment by
+path components (commonpath)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ai_core.fixes.imports import Helper
 from ai_core.fixes.layout import guard_statement, insert_before
 from ai_core.fixes.names import single_assignment, unparenthesized
 from ai_core.fixes.strings import Expr, built_string, render_str
+from ai_core.parsing.tree import enclosing_function, nodes_of_type
 
 FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.open", "aiofiles.open",
                         "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.mkdir", "os.makedirs",
@@ -153,5 +155,56 @@ def _member_check(ctx: FixContext, call: Node, fn: Node) -> Draft | None:
                  note="requires-python allows Pythons without tarfile's filter='data'; members are checked instead.")
 
 
-REWRITERS: tuple[Rewriter, ...] = (tar_filter, realpath_prefix)
+_NORMALISED = frozenset({"os.path.abspath", "os.path.realpath", "os.path.normpath", "posixpath.abspath",
+                         "posixpath.realpath", "posixpath.normpath"})
+
+
+def _normalised(ctx: FixContext, node: Node) -> bool:
+    """True when `node` is (or names the one value of) an abspath/realpath/normpath call: no trailing separator."""
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        if value is None:
+            return False
+        node = value
+    fn = node.child_by_field_name("function") if node.type == "call" else None
+    return fn is not None and ctx.qualified(ctx.text(fn)) in _NORMALISED
+
+
+def _outermost_function(node: Node) -> Node | None:
+    found = None
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition":
+            found = parent
+        parent = parent.parent
+    return found
+
+
+@source_independent
+def commonpath_containment(ctx: FixContext) -> Draft | None:
+    """`os.path.commonprefix([base, target]) == base` -> `os.path.commonpath(...)`: whole path components are
+    compared, so `/data/x-evil` no longer passes for `/data/x` (the paths are normalised, as commonpath needs)."""
+    scope = _outermost_function(ctx.node) or enclosing_function(ctx.node)
+    if scope is None:
+        return None
+    edits = []
+    for call in nodes_of_type(scope, "call"):
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)) not in {"os.path.commonprefix", "posixpath.commonprefix"}:
+            continue
+        args = positional(call)
+        if len(args) != 1 or args[0].type not in {"list", "tuple"} or args[0].named_child_count != 2 or \
+                not all(_normalised(ctx, item) for item in args[0].named_children):
+            return None
+        if fn.type == "attribute" and (attr := fn.child_by_field_name("attribute")) is not None:
+            edits.append(ctx.replace(attr, "commonpath"))
+        else:
+            edits.append(ctx.replace(fn, ctx.ref("os.path", "commonpath")))
+    if not edits:
+        return None
+    return Draft("Check containment with os.path.commonpath (whole path components, not characters)", edits,
+                 note="os.path.commonpath raises ValueError when one path is absolute and the other relative.")
+
+
+REWRITERS: tuple[Rewriter, ...] = (commonpath_containment, tar_filter, realpath_prefix)
 """Tried in order for a path traversal finding."""
