@@ -3,9 +3,12 @@ path components (commonpath)."""
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
+from ai_core.classes.path_traversal.checks import ONE_PASS_PATTERN
 from ai_core.fixes.calls import positional, set_keyword
 from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
@@ -206,5 +209,38 @@ def commonpath_containment(ctx: FixContext) -> Draft | None:
                  note="os.path.commonpath raises ValueError when one path is absolute and the other relative.")
 
 
-REWRITERS: tuple[Rewriter, ...] = (commonpath_containment, tar_filter, realpath_prefix)
+_EMPTY_STRING = re.compile(r"""^[rbuf]*(?:''|"")$""")
+
+
+def _separator(ctx: FixContext, pattern: str) -> tuple[str, str]:
+    """(the path module, the separator expression) matching what a one-pass strip removes: '../' is POSIX,
+    '..\\' Windows, `f"..{os.path.sep}"` the platform's."""
+    if "sep" in pattern:
+        return ctx.ref("os.path", "normpath"), ctx.ref("os.path", "sep")
+    if "\\" in pattern:
+        return f"{ctx.ref('ntpath')}.normpath", '"\\\\"'
+    return f"{ctx.ref('posixpath')}.normpath", '"/"'
+
+
+@source_independent
+def normalised_relative_path(ctx: FixContext) -> Draft | None:
+    """`name.replace("../", "")` -> `posixpath.normpath("/" + name).lstrip("/")`: every '..' is resolved against a
+    root it cannot climb above, so '....//' no longer becomes '../'; 'a/b' stays 'a/b'."""
+    for call in calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        attr = fn.child_by_field_name("attribute") if fn is not None and fn.type == "attribute" else None
+        owner = fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+        args = positional(call)
+        if attr is None or owner is None or ctx.text(attr) != "replace" or len(args) != 2 or \
+                not ONE_PASS_PATTERN.match(ctx.text(args[0])) or not _EMPTY_STRING.match(ctx.text(args[1])):
+            continue
+        normpath, sep = _separator(ctx, ctx.text(args[0]))
+        value = ctx.text(owner)
+        return Draft("Resolve '..' with normpath under a root instead of removing '../' once",
+                     [ctx.replace(call, f"{normpath}({sep} + {value}).lstrip({sep})")],
+                     note="'a/../b' now means 'b' (as the file system reads it), and a leading '/' is dropped.")
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (normalised_relative_path, commonpath_containment, tar_filter, realpath_prefix)
 """Tried in order for a path traversal finding."""
