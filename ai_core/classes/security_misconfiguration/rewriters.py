@@ -7,6 +7,7 @@ import re
 
 from tree_sitter import Node
 
+from ai_core.classes._shared import headers
 from ai_core.classes._shared.cookies import cookie_flags
 from ai_core.classes._shared.edit_helpers import (
     assignments_near,
@@ -169,7 +170,7 @@ def setting_from_configuration(ctx: FixContext) -> Draft | None:
         function = enclosing_function(assign)
         name = target_name(ctx, assign)
         if left is None or value is None or function is None or not name or \
-                not _CONFIG_TARGET.search(ctx.text(left)):
+                not _CONFIG_TARGET.search(ctx.text(left)) or not headers.read_header(ctx.text(function)):
             continue
         configured, note = _configured(ctx, name)
         hook = _removable_hook(ctx, function, assign)
