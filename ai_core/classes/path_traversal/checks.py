@@ -35,7 +35,8 @@ ONE_PASS_PATTERN = re.compile(r"""^[rbuf]*['"]\.\.(?:/|\\\\|\{os\.(?:path\.)?sep
 _EXTRACT = frozenset({"extractall", "extract", "unpack_archive"})
 
 
-def _outermost_function(node: Node) -> Node | None:
+def outermost_function(node: Node) -> Node | None:
+    """The outermost function definition around `node` (None at module level)."""
     found = None
     parent = node.parent
     while parent is not None:
@@ -68,7 +69,7 @@ def _prefix_checks(ctx: AnalysisContext) -> Iterator[Finding]:
                                                                            "posixpath.commonprefix"}]
     reported: set[int] = set()
     for prefix in prefix_calls:
-        function = _outermost_function(prefix.node)
+        function = outermost_function(prefix.node)
         if function is None or function.start_byte in reported:
             continue
         reported.add(function.start_byte)

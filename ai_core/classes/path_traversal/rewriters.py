@@ -8,7 +8,7 @@ import re
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
-from ai_core.classes.path_traversal.checks import ONE_PASS_PATTERN
+from ai_core.classes.path_traversal.checks import ONE_PASS_PATTERN, outermost_function
 from ai_core.fixes.calls import positional, set_keyword
 from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
@@ -173,21 +173,11 @@ def _normalised(ctx: FixContext, node: Node) -> bool:
     return fn is not None and ctx.qualified(ctx.text(fn)) in _NORMALISED
 
 
-def _outermost_function(node: Node) -> Node | None:
-    found = None
-    parent = node.parent
-    while parent is not None:
-        if parent.type == "function_definition":
-            found = parent
-        parent = parent.parent
-    return found
-
-
 @source_independent
 def commonpath_containment(ctx: FixContext) -> Draft | None:
     """`os.path.commonprefix([base, target]) == base` -> `os.path.commonpath(...)`: whole path components are
     compared, so `/data/x-evil` no longer passes for `/data/x` (the paths are normalised, as commonpath needs)."""
-    scope = _outermost_function(ctx.node) or enclosing_function(ctx.node)
+    scope = outermost_function(ctx.node) or enclosing_function(ctx.node)
     if scope is None:
         return None
     edits = []
