@@ -8,7 +8,7 @@ import re
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import assignments_near, target_name
-from ai_core.classes.csrf.checks import CSRF_TABLE
+from ai_core.classes.csrf.checks import METHOD_CHECKS
 from ai_core.classes.security_misconfiguration.rewriters import secure_flags
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import append_argument, keyword, removal_range
@@ -63,7 +63,6 @@ def add_middleware(ctx: FixContext) -> Draft | None:
     return None
 
 
-_METHOD_CHECKS = re.compile(CSRF_TABLE["method_checks"])
 _ROUTE_CALL = re.compile(r"^@\s*[\w.]+\.(?:route|get)\(")
 POST_ONLY_NOTE = ("{name}() no longer answers GET: links and redirects to it must become forms that POST (with the "
                   "CSRF token where the app checks one); scripts that call it must send POST")
@@ -121,7 +120,7 @@ def post_only(ctx: FixContext) -> Draft | None:
     decorators = [c for c in holder.named_children if c.type == "decorator"] if holder is not None else []
     routes = [d for d in decorators if _ROUTE_CALL.search(ctx.text(d))]
     body = function.child_by_field_name("body")
-    if _METHOD_CHECKS.search("".join(ctx.text(d) for d in decorators) + (ctx.text(body) if body else "")):
+    if METHOD_CHECKS.search("".join(ctx.text(d) for d in decorators) + (ctx.text(body) if body else "")):
         return None  # the view already decides on the method
     note = POST_ONLY_NOTE.format(name=name)
     if routes:

@@ -19,6 +19,7 @@ from ai_core.classes._shared.edit_helpers import (
     target_name,
 )
 from ai_core.classes._shared.tls import tls_verify
+from ai_core.classes.security_misconfiguration.checks import CONFIG_TARGET
 from ai_core.classes.xss.rewriters import autoescape_on
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import keyword, positional
@@ -127,7 +128,6 @@ def private_file_mode(ctx: FixContext) -> Draft | None:
 
 
 _HOOK = re.compile(r"^@\s*([A-Za-z_]\w*)\.before_request\s*$")
-_CONFIG_TARGET = re.compile(r"(?:^|\.)config(?:\[|\.)")
 
 
 def _configured(ctx: FixContext, name: str) -> tuple[str, str]:
@@ -170,7 +170,7 @@ def setting_from_configuration(ctx: FixContext) -> Draft | None:
         function = enclosing_function(assign)
         name = target_name(ctx, assign)
         if left is None or value is None or function is None or not name or \
-                not _CONFIG_TARGET.search(ctx.text(left)) or not headers.read_header(ctx.text(function)):
+                not CONFIG_TARGET.search(ctx.text(left)) or not headers.read_header(ctx.text(function)):
             continue
         configured, note = _configured(ctx, name)
         hook = _removable_hook(ctx, function, assign)
