@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from ai_core.findings import TextEdit
 from ai_core.fixes.calls import keyword, positional
 from ai_core.fixes.context import FixContext
-from ai_core.fixes.names import all_identifiers
+from ai_core.fixes.layout import line_end, line_start, newline_of
+from ai_core.fixes.names import all_identifiers, uses_of
 from ai_core.fixes.strings import literal_value, string_quote
 from ai_core.parsing.tree import enclosing, walk
 
@@ -118,3 +120,47 @@ def calls_in_finding(ctx: FixContext) -> list[Node]:
     if outer is not None:
         calls.append(outer)
     return calls
+
+
+_PURE_METHODS = frozenset({"get", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "casefold",
+                           "partition", "rpartition", "startswith", "endswith", "getlist"})
+"""Methods a value is read with, without side effects: an assignment made only of these may be dropped."""
+
+
+def _pure(ctx: FixContext, value: Node) -> bool:
+    for node in walk(value):
+        if node.type in {"call", "await", "yield", "named_expression", "lambda"}:
+            fn = node.child_by_field_name("function") if node.type == "call" else None
+            attr = fn.child_by_field_name("attribute") if fn is not None and fn.type == "attribute" else None
+            if attr is None or ctx.text(attr) not in _PURE_METHODS:
+                return False
+    return True
+
+
+def dead_assignments(ctx: FixContext, scope: Node, removed: list[tuple[int, int]]) -> list[TextEdit]:
+    """Edits deleting the lines of `name = <read>` statements in `scope` whose every use lies in `removed` (byte
+    ranges an edit drops), repeated along the chain of names they read; only side-effect-free reads are dropped."""
+    gone = list(removed)
+    edits: list[TextEdit] = []
+    newline = len(newline_of(ctx.doc).encode())
+    changed = True
+    while changed:
+        changed = False
+        for statement in walk(scope):
+            assign = statement.named_children[0] if statement.type == "expression_statement" and \
+                statement.named_child_count == 1 else None
+            left = assign.child_by_field_name("left") if assign is not None and assign.type == "assignment" else None
+            value = assign.child_by_field_name("right") if assign is not None else None
+            if left is None or value is None or left.type != "identifier" or not _pure(ctx, value) or \
+                    any(start <= statement.start_byte < end for start, end in gone):
+                continue
+            uses = uses_of(ctx.doc, scope, ctx.text(left))
+            if not uses or any(not any(start <= u.start_byte < end for start, end in gone) for u in uses):
+                continue
+            start, end = line_start(ctx.doc, statement.start_byte), line_end(ctx.doc, statement.end_byte)
+            if ctx.doc.data[start:statement.start_byte].strip() or ctx.doc.data[statement.end_byte:end].strip():
+                continue
+            gone.append((start, end + newline))
+            edits.append(TextEdit(start, end + newline, ""))
+            changed = True
+    return edits

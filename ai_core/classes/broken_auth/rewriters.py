@@ -1,5 +1,5 @@
 """Broken authentication rewriters: password hashing, strong hashers and policies, JWT verification, constant-time
-comparison."""
+comparison, local-only checks on the connection's address."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from collections import Counter
 
 from tree_sitter import Node
 
+from ai_core.classes._shared import headers
+from ai_core.classes._shared.edit_helpers import dead_assignments
 from ai_core.classes.broken_auth.missing_controls import AUTH_CHECK, ROUTE
 from ai_core.findings import TextEdit
 from ai_core.fixes.calls import append_argument, keyword, positional, removal_range
 from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
 from ai_core.fixes.layout import insert_before
-from ai_core.fixes.names import unparenthesized
-from ai_core.parsing.tree import ancestors, enclosing_function, nodes_of_type, walk
+from ai_core.fixes.names import single_assignment, unparenthesized
+from ai_core.parsing.tree import ancestors, enclosing_function, identifiers, nodes_of_type, walk
 
 WEAK_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
                          "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256",
@@ -295,6 +297,99 @@ def sibling_auth_decorator(ctx: FixContext) -> Draft | None:
                       "leave it and suppress the finding instead")
 
 
+_ADDRESS_PORT = re.compile(r"""^([rbu]?['"])\[?(localhost|::1|[0-9a-fA-F:.]+?)\]?:\d+(['"])$""")
+_REMOTE_ADDR = re.compile(r"REMOTE_ADDR|remote_addr|\.client\.host|get_host\(\)")
+
+
+def _header_of(ctx: FixContext, node: Node) -> tuple[str, Node] | None:
+    """(the spoofable header, the expression reading it) for a comparison side: a read or a name bound to one."""
+    header = headers.read_header(ctx.text(node))
+    if header:
+        return header, node
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        if value is not None and (header := headers.read_header(ctx.text(value))):
+            return header, value
+    return None
+
+
+def _connection_address(ctx: FixContext, read: Node) -> str | None:
+    """The peer address spelled with the request object the header read uses: `request.remote_addr` (Flask,
+    Werkzeug), `request.META["REMOTE_ADDR"]` (Django)."""
+    match = re.match(r"^\s*([\w.]+?)\.(headers|environ|META)\b", ctx.text(read))
+    if match is None:
+        return None
+    request, where = match.groups()
+    return f'{request}.META["REMOTE_ADDR"]' if where == "META" else f"{request}.remote_addr"
+
+
+def _checks_remote_addr(ctx: FixContext, node: Node) -> bool:
+    """True when an expression reads the connection's address, directly or through names bound to it."""
+    return bool(_REMOTE_ADDR.search(ctx.text(node))) or any(
+        _REMOTE_ADDR.search(ctx.text(value)) for name in identifiers(node)
+        if (value := single_assignment(ctx.doc, name)) is not None)
+
+
+def _or_operands(node: Node) -> tuple[Node, Node] | None:
+    """(the comparison, the other operand) when `node` is one side of `a or b`."""
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        node, parent = parent, parent.parent
+    if parent is None or parent.type != "boolean_operator":
+        return None
+    operator = parent.child_by_field_name("operator")
+    left, right = parent.child_by_field_name("left"), parent.child_by_field_name("right")
+    if operator is None or operator.type != "or" or left is None or right is None:
+        return None
+    return (node, right) if left.start_byte == node.start_byte else (node, left)
+
+
+def connection_address_check(ctx: FixContext) -> Draft | None:
+    """`http_host in ("127.0.0.1:9666", ...)` (a header the client writes) -> the connection's address:
+    the header half of `remote_addr in (...) or http_host in (...)` is dropped, else the header is replaced by
+    `request.remote_addr` / `request.META["REMOTE_ADDR"]` (ports dropped from the compared literals)."""
+    comparison = next((n for n in (ctx.node, *ancestors(ctx.node)) if n.type == "comparison_operator"), None)
+    if comparison is None or len(comparison.named_children) != 2:
+        return None
+    sides = [(side, _header_of(ctx, side)) for side in comparison.named_children]
+    spoofed = [(side, found) for side, found in sides if found is not None]
+    if len(spoofed) != 1:
+        return None
+    side, (header, read) = spoofed[0]
+    literals = next(other for other, found in sides if found is None)
+    scope = enclosing_function(comparison)
+    if scope is None:
+        return None
+    body = scope.child_by_field_name("body") or scope
+    pair = _or_operands(comparison)
+    if pair is not None and _checks_remote_addr(ctx, pair[1]):
+        own, other = pair
+        start, end = (other.end_byte, own.end_byte) if other.start_byte < own.start_byte else \
+            (own.start_byte, other.start_byte)
+        edits = [TextEdit(start, end, "")]
+        edits += dead_assignments(ctx, body, [(start, end)])
+        return Draft(f"Decide on the connection's address only, not the {header} header",
+                     sorted(edits, key=lambda e: e.start_byte),
+                     note=f"Requests are no longer let through because of their {header} header; behind a reverse "
+                          "proxy on the same host every request comes from a local address.")
+    address = _connection_address(ctx, read)
+    if address is None:
+        return None
+    edits = [ctx.replace(side, address)]
+    if side.type == "identifier":
+        edits += dead_assignments(ctx, body, [(side.start_byte, side.end_byte)])
+    strings = [literals] if literals.type == "string" else [n for n in literals.named_children if n.type == "string"]
+    for literal in strings:
+        match = _ADDRESS_PORT.match(ctx.text(literal))
+        if match is not None:
+            edits.append(ctx.replace(literal, f"{match.group(1)}{match.group(2)}{match.group(3)}"))
+    return Draft(f"Check the connection's address ({address}), not the {header} header",
+                 sorted(edits, key=lambda e: e.start_byte),
+                 note=f"Requests are no longer let through because of their {header} header; behind a reverse "
+                      "proxy on the same host every request comes from a local address.")
+
+
 REWRITERS: tuple[Rewriter, ...] = (password_hashing, strong_hashers, jwt_verification, hashed_password_check,
-                                   constant_time_compare, password_policy, sibling_auth_decorator)
+                                   constant_time_compare, password_policy, sibling_auth_decorator,
+                                   connection_address_check)
 """Tried in order for a broken authentication finding."""

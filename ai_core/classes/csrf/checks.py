@@ -111,7 +111,7 @@ def _middleware(ctx: AnalysisContext) -> Iterator[Finding]:
 
 _GET_WRITES = re.compile(CSRF_TABLE["get_writes"])
 _GET_WRITES_BYTES = re.compile(CSRF_TABLE["get_writes"].encode())
-_METHOD_CHECKS = re.compile(CSRF_TABLE["method_checks"])
+METHOD_CHECKS = re.compile(CSRF_TABLE["method_checks"])
 _ROUTE = re.compile(r"@\s*[\w.]+\.(?:route|get)\(")
 _METHODS = re.compile(r"methods\s*=\s*[\[(]([^\])]*)[\])]")
 
@@ -137,7 +137,7 @@ def _state_change_on_get(ctx: AnalysisContext) -> Iterator[Finding]:
         if body is None or enclosing(function, "class_definition", stop=("function_definition",)) is not None:
             continue
         text = ctx.index.text(body)
-        if not _GET_WRITES.search(text) or _METHOD_CHECKS.search(decorators + text) or _SIGNATURE.search(text) \
+        if not _GET_WRITES.search(text) or METHOD_CHECKS.search(decorators + text) or _SIGNATURE.search(text) \
                 or "exempt" in decorators or not _answers_get(ctx, function, decorators, text):
             continue  # exempt views are judged above; a signed webhook does not rely on cookies
         name = function.child_by_field_name("name")

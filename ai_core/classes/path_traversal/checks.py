@@ -29,13 +29,14 @@ ONE_PASS_STRIP = Rule("path.one-pass-dotdot-strip", PATH, Severity.HIGH, 0.7,
 PREFIX_CHECK = Rule("path.commonprefix-containment", PATH, Severity.MEDIUM, 0.65,
                     "containment checked with os.path.commonprefix (characters, not path components)", cwe=22)
 
-_DOTDOT_SEP = re.compile(r"""^[rbuf]*['"]\.\.(?:/|\\\\|\{os\.(?:path\.)?sep\}|\{sep\})['"]$"""
+ONE_PASS_PATTERN = re.compile(r"""^[rbuf]*['"]\.\.(?:/|\\\\|\{os\.(?:path\.)?sep\}|\{sep\})['"]$"""
                          r"""|^['"]\.\.['"]\s*\+\s*os\.(?:path\.)?sep$|^os\.pardir\s*\+\s*os\.(?:path\.)?sep$""")
 """The first argument of a replace that strips one parent step: '../', '..\\', f'..{os.path.sep}'."""
 _EXTRACT = frozenset({"extractall", "extract", "unpack_archive"})
 
 
-def _outermost_function(node: Node) -> Node | None:
+def outermost_function(node: Node) -> Node | None:
+    """The outermost function definition around `node` (None at module level)."""
     found = None
     parent = node.parent
     while parent is not None:
@@ -52,7 +53,7 @@ def _one_pass_strips(ctx: AnalysisContext) -> Iterator[Finding]:
         if attr is None or args is None or ctx.index.text(attr) != "replace" or not args.named_child_count:
             continue
         first = args.named_children[0]
-        if not _DOTDOT_SEP.match(ctx.index.text(first)):
+        if not ONE_PASS_PATTERN.match(ctx.index.text(first)):
             continue
         loop = enclosing(call, "while_statement", stop=("function_definition",))
         condition = loop.child_by_field_name("condition") if loop is not None else None
@@ -68,7 +69,7 @@ def _prefix_checks(ctx: AnalysisContext) -> Iterator[Finding]:
                                                                            "posixpath.commonprefix"}]
     reported: set[int] = set()
     for prefix in prefix_calls:
-        function = _outermost_function(prefix.node)
+        function = outermost_function(prefix.node)
         if function is None or function.start_byte in reported:
             continue
         reported.add(function.start_byte)

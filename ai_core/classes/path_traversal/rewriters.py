@@ -1,16 +1,21 @@
-"""Path traversal rewriters: tar extraction filters and a realpath prefix check before file access."""
+"""Path traversal rewriters: tar extraction filters, a realpath prefix check before file access, containment by
+path components (commonpath)."""
 
 from __future__ import annotations
+
+import re
 
 from tree_sitter import Node
 
 from ai_core.classes._shared.edit_helpers import calls_near, free_name, value_of
+from ai_core.classes.path_traversal.checks import ONE_PASS_PATTERN, outermost_function
 from ai_core.fixes.calls import positional, set_keyword
 from ai_core.fixes.context import Draft, FixContext, Rewriter, source_independent
 from ai_core.fixes.imports import Helper
 from ai_core.fixes.layout import guard_statement, insert_before
 from ai_core.fixes.names import single_assignment, unparenthesized
 from ai_core.fixes.strings import Expr, built_string, render_str
+from ai_core.parsing.tree import enclosing_function, nodes_of_type
 
 FILE_CALLS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "os.open", "aiofiles.open",
                         "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.mkdir", "os.makedirs",
@@ -153,5 +158,79 @@ def _member_check(ctx: FixContext, call: Node, fn: Node) -> Draft | None:
                  note="requires-python allows Pythons without tarfile's filter='data'; members are checked instead.")
 
 
-REWRITERS: tuple[Rewriter, ...] = (tar_filter, realpath_prefix)
+_NORMALISED = frozenset({"os.path.abspath", "os.path.realpath", "os.path.normpath", "posixpath.abspath",
+                         "posixpath.realpath", "posixpath.normpath"})
+
+
+def _normalised(ctx: FixContext, node: Node) -> bool:
+    """True when `node` is (or names the one value of) an abspath/realpath/normpath call: no trailing separator."""
+    if node.type == "identifier":
+        value = single_assignment(ctx.doc, node)
+        if value is None:
+            return False
+        node = value
+    fn = node.child_by_field_name("function") if node.type == "call" else None
+    return fn is not None and ctx.qualified(ctx.text(fn)) in _NORMALISED
+
+
+@source_independent
+def commonpath_containment(ctx: FixContext) -> Draft | None:
+    """`os.path.commonprefix([base, target]) == base` -> `os.path.commonpath(...)`: whole path components are
+    compared, so `/data/x-evil` no longer passes for `/data/x` (the paths are normalised, as commonpath needs)."""
+    scope = outermost_function(ctx.node) or enclosing_function(ctx.node)
+    if scope is None:
+        return None
+    edits = []
+    for call in nodes_of_type(scope, "call"):
+        fn = call.child_by_field_name("function")
+        if fn is None or ctx.qualified(ctx.text(fn)) not in {"os.path.commonprefix", "posixpath.commonprefix"}:
+            continue
+        args = positional(call)
+        if len(args) != 1 or args[0].type not in {"list", "tuple"} or args[0].named_child_count != 2 or \
+                not all(_normalised(ctx, item) for item in args[0].named_children):
+            return None
+        if fn.type == "attribute" and (attr := fn.child_by_field_name("attribute")) is not None:
+            edits.append(ctx.replace(attr, "commonpath"))
+        else:
+            edits.append(ctx.replace(fn, ctx.ref("os.path", "commonpath")))
+    if not edits:
+        return None
+    return Draft("Check containment with os.path.commonpath (whole path components, not characters)", edits,
+                 note="os.path.commonpath raises ValueError when one path is absolute and the other relative.")
+
+
+_EMPTY_STRING = re.compile(r"""^[rbuf]*(?:''|"")$""")
+
+
+def _separator(ctx: FixContext, pattern: str) -> tuple[str, str]:
+    """(the path module, the separator expression) matching what a one-pass strip removes: '../' is POSIX,
+    '..\\' Windows, `f"..{os.path.sep}"` the platform's."""
+    if "sep" in pattern:
+        return ctx.ref("os.path", "normpath"), ctx.ref("os.path", "sep")
+    if "\\" in pattern:
+        return f"{ctx.ref('ntpath')}.normpath", '"\\\\"'
+    return f"{ctx.ref('posixpath')}.normpath", '"/"'
+
+
+@source_independent
+def normalised_relative_path(ctx: FixContext) -> Draft | None:
+    """`name.replace("../", "")` -> `posixpath.normpath("/" + name).lstrip("/")`: every '..' is resolved against a
+    root it cannot climb above, so '....//' no longer becomes '../'; 'a/b' stays 'a/b'."""
+    for call in calls_near(ctx):
+        fn = call.child_by_field_name("function")
+        attr = fn.child_by_field_name("attribute") if fn is not None and fn.type == "attribute" else None
+        owner = fn.child_by_field_name("object") if fn is not None and fn.type == "attribute" else None
+        args = positional(call)
+        if attr is None or owner is None or ctx.text(attr) != "replace" or len(args) != 2 or \
+                not ONE_PASS_PATTERN.match(ctx.text(args[0])) or not _EMPTY_STRING.match(ctx.text(args[1])):
+            continue
+        normpath, sep = _separator(ctx, ctx.text(args[0]))
+        value = ctx.text(owner)
+        return Draft("Resolve '..' with normpath under a root instead of removing '../' once",
+                     [ctx.replace(call, f"{normpath}({sep} + {value}).lstrip({sep})")],
+                     note="'a/../b' now means 'b' (as the file system reads it), and a leading '/' is dropped.")
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (normalised_relative_path, commonpath_containment, tar_filter, realpath_prefix)
 """Tried in order for a path traversal finding."""

@@ -126,7 +126,7 @@ def _chmod(ctx: AnalysisContext) -> Iterator[Finding]:
 _SETTING_HINT = tuple(name.encode() for name in _BAD)
 
 
-_CONFIG_TARGET = re.compile(r"(?:^|\.)config(?:\[|\.)")
+CONFIG_TARGET = re.compile(r"(?:^|\.)config(?:\[|\.)")
 
 
 def _header_settings(ctx: AnalysisContext) -> Iterator[Finding]:
@@ -134,7 +134,7 @@ def _header_settings(ctx: AnalysisContext) -> Iterator[Finding]:
     for assign in ctx.index.assignments:
         left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
         function = enclosing_function(assign)
-        if left is None or right is None or function is None or not _CONFIG_TARGET.search(ctx.index.text(left)):
+        if left is None or right is None or function is None or not CONFIG_TARGET.search(ctx.index.text(left)):
             continue
         header = headers.spoofed(ctx, right, headers.header_names(ctx, function))
         if header:

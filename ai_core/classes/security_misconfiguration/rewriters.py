@@ -1,22 +1,32 @@
-"""Security misconfiguration rewriters: DEBUG and hosts from the environment, secure flags on, private file modes."""
+"""Security misconfiguration rewriters: DEBUG and hosts from the environment, secure flags on, private file modes,
+settings configured once instead of per request from a client header."""
 
 from __future__ import annotations
 
+import re
+
+from tree_sitter import Node
+
+from ai_core.classes._shared import headers
 from ai_core.classes._shared.cookies import cookie_flags
 from ai_core.classes._shared.edit_helpers import (
     assignments_near,
     calls_in_finding,
     calls_near,
+    dead_assignments,
     environ_get,
     quote_like,
     target_name,
 )
 from ai_core.classes._shared.tls import tls_verify
+from ai_core.classes.security_misconfiguration.checks import CONFIG_TARGET
 from ai_core.classes.xss.rewriters import autoescape_on
+from ai_core.findings import TextEdit
 from ai_core.fixes.calls import keyword, positional
 from ai_core.fixes.context import Draft, FixContext, Rewriter
+from ai_core.fixes.layout import indent_of, line_start
 from ai_core.fixes.strings import literal_value
-from ai_core.parsing.tree import walk
+from ai_core.parsing.tree import enclosing_function, walk
 
 _DEBUG_NAMES = frozenset({"DEBUG", "debug", "TEMPLATE_DEBUG", "FLASK_DEBUG", "DEBUG_PROPAGATE_EXCEPTIONS",
                           "use_debugger", "use_reloader"})
@@ -117,6 +127,71 @@ def private_file_mode(ctx: FixContext) -> Draft | None:
     return None
 
 
-REWRITERS: tuple[Rewriter, ...] = (debug_from_environment, bind_localhost, allowed_hosts, secure_flags, cookie_flags,
-                                   tls_verify, autoescape_on, private_file_mode)
+_HOOK = re.compile(r"^@\s*([A-Za-z_]\w*)\.before_request\s*$")
+
+
+def _configured(ctx: FixContext, name: str) -> tuple[str, str]:
+    """(the configured value of setting `name`, what the user must set): a flag from the environment, on unless
+    NAME=0; any other setting from the environment."""
+    if _TRUE_FLAGS.get(name) == "True":
+        return (f'{environ_get(ctx, name, "1")} == "1"',
+                f"{name} is read once from the environment, on unless {name}=0: set {name}=0 where the app is "
+                "served over plain HTTP")
+    return environ_get(ctx, name), f"set {name} in the environment; it is the same for every request"
+
+
+def _removable_hook(ctx: FixContext, function: Node, assign: Node) -> tuple[Node, str] | None:
+    """(the decorated definition, the app's name) of `@app.before_request def hook(): ...` whose body does nothing
+    but compute the setting from the header."""
+    holder = function.parent
+    body = function.child_by_field_name("body")
+    if holder is None or holder.type != "decorated_definition" or body is None:
+        return None
+    decorators = [c for c in holder.named_children if c.type == "decorator"]
+    match = _HOOK.match(ctx.text(decorators[0])) if len(decorators) == 1 else None
+    if match is None or f"{match.group(1)}.config" not in ctx.doc.data.decode("utf-8", errors="replace"):
+        return None
+    statement = assign.parent
+    if statement is None:
+        return None
+    dropped = dead_assignments(ctx, body, [(statement.start_byte, statement.end_byte)])
+    kept = [c for c in body.named_children if c.type != "comment" and c.start_byte != statement.start_byte and
+            not any(e.start_byte <= c.start_byte < e.end_byte for e in dropped)]
+    if kept:
+        return None
+    return holder, match.group(1)
+
+
+def setting_from_configuration(ctx: FixContext) -> Draft | None:
+    """`current_app.config["SESSION_COOKIE_SECURE"] = <from X-Forwarded-Proto>` in a before_request hook -> the hook
+    removed and the setting configured once from the environment (secure by default)."""
+    for assign in assignments_near(ctx):
+        left, value = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+        function = enclosing_function(assign)
+        name = target_name(ctx, assign)
+        if left is None or value is None or function is None or not name or \
+                not CONFIG_TARGET.search(ctx.text(left)) or not headers.read_header(ctx.text(function)):
+            continue
+        configured, note = _configured(ctx, name)
+        hook = _removable_hook(ctx, function, assign)
+        if hook is not None:
+            holder, app = hook
+            start = line_start(ctx.doc, holder.start_byte)
+            while start > 0 and ctx.doc.data[line_start(ctx.doc, start - 1):start].strip().startswith(b"#"):
+                start = line_start(ctx.doc, start - 1)  # the comment describing the hook goes with it
+            indent = indent_of(ctx.doc, holder)
+            key = ctx.text(left.child_by_field_name("subscript") or left) if left.type == "subscript" else f'"{name}"'
+            edit = TextEdit(start, holder.end_byte, f"{indent}{app}.config[{key}] = {configured}")
+            return Draft(f"Configure {name} once instead of per request from a client header", [edit], note=note,
+                         env_vars=[name])
+        edits = [ctx.replace(value, configured)]
+        body = function.child_by_field_name("body") or function
+        edits += dead_assignments(ctx, body, [(value.start_byte, value.end_byte)])
+        return Draft(f"Take {name} from the configuration, not from a client header",
+                     sorted(edits, key=lambda e: e.start_byte), note=note, env_vars=[name])
+    return None
+
+
+REWRITERS: tuple[Rewriter, ...] = (debug_from_environment, bind_localhost, allowed_hosts, setting_from_configuration,
+                                   secure_flags, cookie_flags, tls_verify, autoescape_on, private_file_mode)
 """Tried in order for a misconfiguration finding."""
