@@ -83,8 +83,11 @@ def train_new_adapter(registry: AdapterRegistry, data: DataConfig | None = None,
     log.info("dataset: %d train, %d validation examples (hash %s)", len(dataset.train), len(dataset.val),
              dataset.data_hash[:12])
     result = train(dataset.train, dataset.val, config, progress)
+    data = data or DataConfig()
     adapter = _save(result, dataset, config, version or registry.next_version(), output, registry,
-                    {"data_config": asdict(data or DataConfig()), "parent": None})
+                    {"data_config": asdict(data), "parent": None,
+                     "data_sources": dataset.manifest.get("sources", {}),
+                     **({"input": "evidence"} if data.evidence else {})})
     activated = False
     if activate and output is None:
         registry.activate(adapter.version)

@@ -14,6 +14,7 @@ projects are never read (none is an installed package; `EXCLUDED` lists the secu
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import logging
 import re
@@ -79,8 +80,27 @@ def _name(node: ast.AST) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=4)
+def _lines(source: str) -> tuple[list[str], list[int]]:
+    """The lines of `source` and the character offset where each starts (once per file)."""
+    lines = source.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    return lines, starts
+
+
+def _offset(source: str, node: ast.AST, end: bool = False) -> int:
+    """Character offset of a node's start (or end) in `source` (ast columns are UTF-8 byte offsets)."""
+    lines, starts = _lines(source)
+    line = (node.end_lineno if end else node.lineno) or 1
+    col = (node.end_col_offset if end else node.col_offset) or 0
+    text = lines[line - 1]
+    return starts[line - 1] + (col if text.isascii() else len(text.encode()[:col].decode(errors="ignore")))
+
+
 def _seg(source: str, node: ast.AST) -> str:
-    return ast.get_source_segment(source, node) or ""
+    return source[_offset(source, node): _offset(source, node, end=True)]
 
 
 def _has_kw(call: ast.Call, key: str) -> ast.keyword | None:
@@ -106,13 +126,6 @@ def _sql(call: ast.Call, source: str) -> str | None:
                 text = re.sub(r"\?|%s", lambda _m, e=elt: "'{" + _seg(source, e) + "}'", text, count=1)
             return f"{_callee(call, source)}(f{text!r})"
     return f"{_callee(call, source)}({_seg(source, query)} % tuple({_seg(source, params)}))"
-
-
-def _offset(source: str, node: ast.AST, end: bool = False) -> int:
-    lines = source.split("\n")
-    line = (node.end_lineno if end else node.lineno) or 1
-    col = (node.end_col_offset if end else node.col_offset) or 0
-    return sum(len(x) + 1 for x in lines[: line - 1]) + len(lines[line - 1].encode()[:col].decode(errors="ignore"))
 
 
 def _unwrap(*names: str) -> Callable[[ast.Call, str], str | None]:
@@ -244,6 +257,17 @@ def sources(site_packages: Path | None = None, stdlib: Path | None = None) -> It
             yield project, path
 
 
+_PATH_SINKS = re.compile(r"open\(|\.join\(|send_file|\.save\(|remove\(|unlink|rmtree|copy|move\(|extract|Path\(")
+
+
+def _reaches_sink(mutation: Mutation, source: str, line: int) -> bool:
+    """A removed path check only counts where a file operation follows within a few lines."""
+    if mutation.vuln_class is not V.PATH_TRAVERSAL:
+        return True
+    lines, _ = _lines(source)
+    return bool(_PATH_SINKS.search("\n".join(lines[line: line + 4])))
+
+
 def mutants_of(project: str, path: str, source: str) -> Iterator[Mutant]:
     """Every single-call mutation applicable to `source` (one mutant per applicable call)."""
     try:
@@ -255,7 +279,7 @@ def mutants_of(project: str, path: str, source: str) -> Iterator[Mutant]:
             continue  # one-line calls only: the flagged line is the whole sink
         for mutation in MUTATIONS:
             new = mutation.rewrite(node, source)
-            if new is None:
+            if new is None or not _reaches_sink(mutation, source, node.lineno - 1):
                 continue
             start, end = _offset(source, node), _offset(source, node, end=True)
             mutated = source[:start] + new + source[end:]
@@ -307,7 +331,7 @@ def engine_examples(findings: Sequence[Finding], doc_text: str, path: str, label
             continue
         text = candidate_for(doc, finding).render(evidence=True)
         yield Example(text, label or SAFE_LABEL, f"{'mutated' if label else 'real'}:{project}",
-                      "mutated-engine" if label else "real-engine")
+                      "mutated-engine" if label else "real-engine", finding.confidence)
 
 
 def build_mutated(limit_files: int = 0, analyzer: object | None = None) -> tuple[list[tuple[Example, str]],
