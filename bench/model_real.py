@@ -1,7 +1,7 @@
 """The model on real code: build the generated + mutated + real dataset, train and calibrate an adapter,
 and compare adapters per source (generated, mutated, real) on the test split and on bench/realworld.
 
-  build    dataset (split by template family and by package) -> bench/.cache/model_real/dataset.pkl
+  build    dataset (split by template family and by package) -> bench/.cache/model_real/dataset.json
   train    a new adapter on it (nice it: `nice -n 10`), written to --out, calibrated on validation
   measure  per adapter and source: test binary F1, ROC AUC of model vs rule confidence, ECE
   realworld  F1 of rules alone vs rules + model and AUC from bench/realworld's kept reports
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import sys
 import time
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from ai_core.model.pipeline import probe_set, write_probe  # noqa: E402
 from ai_core.model.training import TrainConfig, train  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache" / "model_real"
-DATASET = CACHE / "dataset.pkl"
+DATASET = CACHE / "dataset.json"
 RULE_VIEWS = frozenset({"slice", "loop", "mutated", "mutated-engine", "real-engine"})
 """Inputs rendered like rule candidates (function-level inputs are off by default)."""
 CONFIG = DataConfig(per_family=8, loop_per_family=6, negatives=500, test_share=0.15, mutated=True, evidence=True)
@@ -72,8 +71,9 @@ def binary_f1(predicted: Sequence[bool], outcomes: Sequence[bool]) -> float:
 
 def load_dataset() -> Dataset:
     """The cached dataset (`build` writes it)."""
-    with DATASET.open("rb") as handle:
-        return pickle.load(handle)  # noqa: S301 - our own cache file, written by `build`
+    data = json.loads(DATASET.read_text(encoding="utf-8"))
+    parts = {name: [Example(**row) for row in data[name]] for name in ("train", "val", "test")}
+    return Dataset(parts["train"], parts["val"], data["manifest"], parts["test"])
 
 
 def for_adapter(adapter: Adapter, text: str) -> str:
@@ -95,8 +95,10 @@ def cmd_build(_: argparse.Namespace) -> None:
     started = time.perf_counter()
     dataset = build(CONFIG)
     CACHE.mkdir(parents=True, exist_ok=True)
-    with DATASET.open("wb") as handle:
-        pickle.dump(dataset, handle)
+    DATASET.write_text(json.dumps({"train": [asdict(e) for e in dataset.train],
+                                   "val": [asdict(e) for e in dataset.val],
+                                   "test": [asdict(e) for e in dataset.test],
+                                   "manifest": dataset.manifest}), encoding="utf-8")
     manifest = {**dataset.manifest, "build_seconds": round(time.perf_counter() - started)}
     (CACHE / "dataset_manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     print(f"train {len(dataset.train)}  val {len(dataset.val)}  test {len(dataset.test)}  "
@@ -190,36 +192,45 @@ def cmd_measure(args: argparse.Namespace) -> None:
 
 def cmd_realworld(args: argparse.Namespace) -> None:
     """F1 and AUC from kept bench/realworld reports: rules alone (coderev-no-model) vs rules + model."""
+    for tool in args.tools:
+        for floor in args.drop_below:
+            tp, fp, fn, scores, truth = _realworld_tally(tool, floor)
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            print(f"{tool:24s} {'' if not floor else f'drop < {floor:.2f}':12s} TP {tp} FP {fp} FN {fn}  F1 {f1:.3f}  "
+                  f"AUC(confidence, {len(truth)} labelled findings) {roc_auc(scores, truth):.3f}")
+
+
+def _realworld_tally(tool: str, floor: float) -> tuple[int, int, int, list[float], list[bool]]:
+    """TP/FP/FN of one kept tool run with findings below confidence `floor` dropped; matched confidences."""
     from bench.realworld.fetch import CACHE as RW_CACHE
     from bench.realworld.fetch import load_projects
     from bench.realworld.peers import parse_coderev
     from bench.realworld.scoring import load_labels, match
 
-    for tool in args.tools:
-        scores, truth = [], []
-        tp = fp = fn = 0
-        for project in load_projects():
-            kept = RW_CACHE / "reports" / tool / f"{project.name}.json"
-            if not kept.is_file():
-                continue
-            findings = parse_coderev(json.loads(kept.read_text()))
-            labels = load_labels(project.name)
-            for finding in findings:
-                hits = [label for label in labels if match(label, finding)]
-                if hits:
-                    scores.append(getattr(finding, "confidence", 0.0))
-                    truth.append(any(h.vulnerable for h in hits))
-            found = {(label.path, label.line, label.vuln_class) for label in labels
-                     for finding in findings if match(label, finding)}
-            for label in labels:
-                key = (label.path, label.line, label.vuln_class)
-                if label.vulnerable:
-                    tp, fn = (tp + 1, fn) if key in found else (tp, fn + 1)
-                elif key in found:
-                    fp += 1
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        print(f"{tool:24s} TP {tp} FP {fp} FN {fn}  F1 {f1:.3f}  AUC(confidence, on {len(truth)} labelled "
-              f"findings) {roc_auc(scores, truth):.3f}")
+    scores: list[float] = []
+    truth: list[bool] = []
+    tp = fp = fn = 0
+    for project in load_projects():
+        kept = RW_CACHE / "reports" / tool / f"{project.name}.json"
+        if not kept.is_file():
+            continue
+        rows = [row for row in json.loads(kept.read_text()) if float(row.get("confidence", 0)) >= floor]
+        findings = parse_coderev(rows, project.folder).findings
+        labels = load_labels(project.name)
+        for row, finding in zip(rows, findings, strict=True):
+            hits = [label for label in labels if match(finding, label)]
+            if hits:
+                scores.append(float(row.get("confidence", 0.0)))
+                truth.append(any(h.vulnerable for h in hits))
+        found = {(label.path, label.line, label.vuln_class) for label in labels
+                 for finding in findings if match(finding, label)}
+        for label in labels:
+            key = (label.path, label.line, label.vuln_class)
+            if label.vulnerable:
+                tp, fn = (tp + 1, fn) if key in found else (tp, fn + 1)
+            elif key in found:
+                fp += 1
+    return tp, fp, fn, scores, truth
 
 
 def main() -> None:
@@ -238,6 +249,8 @@ def main() -> None:
     measure.add_argument("adapters", type=Path, nargs="+")
     real = sub.add_parser("realworld")
     real.add_argument("--tools", nargs="+", default=["coderev-no-model", "coderev"])
+    real.add_argument("--drop-below", type=float, nargs="+", default=[0.0],
+                      help="also score with findings below these confidences dropped (0: none dropped)")
     args = parser.parse_args()
     {"build": cmd_build, "train": cmd_train, "calibrate": cmd_calibrate, "measure": cmd_measure,
      "realworld": cmd_realworld}[args.command](args)

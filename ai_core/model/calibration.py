@@ -5,6 +5,7 @@ held-out data (the other half of the validation families, or the test split)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -115,7 +116,7 @@ def interpolate(points: Sequence[tuple[float, float]], p: float) -> float:
     """The piecewise-linear map through `points` (sorted by x) at `p`."""
     if p <= points[0][0]:
         return points[0][1]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if p <= x1:
             return y0 if x1 <= x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
     return points[-1][1]

@@ -343,9 +343,9 @@ def examples(family: Family, count: int, rng: random.Random, function_share: flo
         label = SAFE_LABEL if safe else family.vuln_class.value
         for _ in range(count):
             sample = generate(family, safe, rng, helper=rng.random() < helper_share)
-            text = render_slice(sample, with_taint=rng.random() < 0.65,
+            view = render_slice(sample, with_taint=rng.random() < 0.65,
                                 vuln_class=family.vuln_class.value if evidence else "")
-            out.append(Example(text, label, family.name, "slice"))
+            out.append(Example(view, label, family.name, "slice"))
             if rng.random() < function_share:
                 text = render_function(sample)
                 if text is not None:

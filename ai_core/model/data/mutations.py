@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ai_core.findings import SAFE_LABEL, Finding
 from ai_core.findings import VulnClass as V
@@ -90,7 +91,7 @@ def _lines(source: str) -> tuple[list[str], list[int]]:
     return lines, starts
 
 
-def _offset(source: str, node: ast.AST, end: bool = False) -> int:
+def _offset(source: str, node: Any, end: bool = False) -> int:
     """Character offset of a node's start (or end) in `source` (ast columns are UTF-8 byte offsets)."""
     lines, starts = _lines(source)
     line = (node.end_lineno if end else node.lineno) or 1
@@ -123,7 +124,7 @@ def _sql(call: ast.Call, source: str) -> str | None:
         if len(marks) == len(params.elts):
             text = query.value
             for elt in params.elts:
-                text = re.sub(r"\?|%s", lambda _m, e=elt: "'{" + _seg(source, e) + "}'", text, count=1)
+                text = re.sub(r"\?|%s", "'{" + _seg(source, elt).replace("\\", "\\\\") + "}'", text, count=1)
             return f"{_callee(call, source)}(f{text!r})"
     return f"{_callee(call, source)}({_seg(source, query)} % tuple({_seg(source, params)}))"
 
@@ -154,7 +155,7 @@ def _keyword(key: str, value: str, unless: object = False) -> Callable[[ast.Call
     """`f(..., verify=X)` -> `f(..., verify=False)` (not where it already is `unless`)."""
     def rewrite(call: ast.Call, source: str) -> str | None:
         found = _has_kw(call, key)
-        if found is None or isinstance(found.value, ast.Constant) and found.value.value == unless:
+        if found is None or (isinstance(found.value, ast.Constant) and found.value.value == unless):
             return None
         text = _seg(source, call)
         kw = _seg(source, found)
@@ -294,9 +295,8 @@ def _enclosing(source: str, line: int) -> tuple[int, int] | None:
     best: tuple[int, int] | None = None
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno \
-                and node.lineno - 1 <= line <= node.end_lineno - 1:
-            if best is None or node.lineno - 1 >= best[0]:
-                best = (node.lineno - 1, node.end_lineno - 1)
+                and node.lineno - 1 <= line <= node.end_lineno - 1 and (best is None or node.lineno - 1 >= best[0]):
+            best = (node.lineno - 1, node.end_lineno - 1)
     return best
 
 
@@ -339,7 +339,7 @@ def build_mutated(limit_files: int = 0, analyzer: object | None = None) -> tuple
     """Every (example, split) from mutation of installed code, and a manifest of its sources and counts."""
     items: list[tuple[Example, str]] = []
     per_rule: Counter[tuple[str, str]] = Counter()
-    projects: dict[str, dict[str, int]] = {}
+    projects: dict[str, dict[str, Any]] = {}
     files_read = 0
     for project, path in sources():
         if limit_files and files_read >= limit_files:
@@ -350,8 +350,7 @@ def build_mutated(limit_files: int = 0, analyzer: object | None = None) -> tuple
             continue
         files_read += 1
         split = project_split(project)
-        stats = projects.setdefault(project, {"split": SPLITS.index(split), "mutants": 0, "engine_pos": 0,
-                                              "engine_neg": 0})
+        stats = projects.setdefault(project, {"split": split, "mutants": 0, "engine_pos": 0, "engine_neg": 0})
         mutants = []
         for mutant in mutants_of(project, str(path), text):
             key = (project, mutant.mutation.name)
@@ -386,8 +385,6 @@ def build_mutated(limit_files: int = 0, analyzer: object | None = None) -> tuple
                                            mutant.line, project):
                 items.append((example, split))
                 stats["engine_pos"] += 1
-    for stats in projects.values():
-        stats["split"] = SPLITS[stats["split"]]  # type: ignore[call-overload]
     manifest = {
         "projects": {p: s for p, s in sorted(projects.items()) if s["mutants"]},
         "mutations": dict(sorted(Counter(m for (_, m), n in per_rule.items() for _ in range(n)).items())),
