@@ -13,7 +13,7 @@ from ai_core.findings import SAFE_LABEL
 from ai_core.model.adapters import AdapterRegistry, merge_states, write_adapter
 from ai_core.model.candidates import candidate_for, function_candidates
 from ai_core.model.classifier import adapter_state, load_adapter_weights, load_lora_model, logits
-from ai_core.model.minilm import LABELS
+from ai_core.model.minilm import LABELS, LEGACY_LABELS
 from ai_core.parsing import ParsedDocument
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -68,11 +68,11 @@ SQL_APP_SAFE = SQL_APP.replace("cur.execute(f\"SELECT * FROM users WHERE name = 
                                "cur.execute(\"SELECT * FROM users WHERE name = ?\", (name,))")
 
 
-def loop_inputs(text: str) -> list[str]:
+def loop_inputs(text: str, evidence: bool = False) -> list[str]:
     """What the analyzer sends the model for `text`: its rule findings, else its functions (function-level)."""
     doc = ParsedDocument(text, path="app.py")
     findings = Analyzer(Settings(model_enabled=False)).analyze(doc, "app.py")
-    return [c.render() for c in [candidate_for(doc, f) for f in findings] or function_candidates(doc, findings)]
+    return [c.render(evidence) for c in [candidate_for(doc, f) for f in findings] or function_candidates(doc, findings)]
 
 
 @pytest.fixture(scope="module")
@@ -84,29 +84,31 @@ def shipped():
 
 @pytest.fixture(scope="module")
 def lora_model(shipped):
-    return load_lora_model(shipped.path, shipped.lora)
+    return load_lora_model(shipped.path, shipped.lora, shipped.labels)
 
 
 def _label(model, text: str) -> str:
-    return LABELS[int(logits(model, [text])[0].argmax())]
+    return model.config.id2label[int(logits(model, [text])[0].argmax())]
 
 
 def test_the_shipped_adapter_has_a_complete_manifest(shipped):
     manifest = shipped.manifest
     assert shipped.builtin and shipped.version.count(".") == 2
-    assert manifest["labels"] == list(LABELS)
+    assert manifest["labels"] in (list(LABELS), list(LEGACY_LABELS))
     assert len(manifest["base_model_hash"]) == 64 and len(manifest["data_hash"]) == 64
     assert 0.0 < manifest["metrics"]["macro_f1"] <= 1.0
     assert (shipped.path / "adapter_model.safetensors").stat().st_size < 5_000_000
 
 
-def test_a_vulnerable_query_is_classified_sql_injection_and_its_parameterized_twin_is_not_flagged(lora_model):
-    [vulnerable] = loop_inputs(SQL_APP)  # the rule finding, with its taint path
+def test_a_vulnerable_query_is_classified_sql_injection_and_its_parameterized_twin_is_not_flagged(lora_model,
+                                                                                                  shipped):
+    [vulnerable] = loop_inputs(SQL_APP, shipped.evidence)  # the rule finding, with its taint path
     assert "# taint:" in vulnerable and _label(lora_model, vulnerable) == "sql-injection"
     [twin] = loop_inputs(SQL_APP_SAFE)  # no rule fires: the function goes to function-level mode
     probabilities = logits(lora_model, [twin]).softmax(-1)[0]
-    flagged = [LABELS[i] for i, p in enumerate(probabilities.tolist())
-               if LABELS[i] != SAFE_LABEL and p >= Settings().model_function_threshold]
+    labels = shipped.labels
+    flagged = [labels[i] for i, p in enumerate(probabilities.tolist())
+               if labels[i] != SAFE_LABEL and p >= Settings().model_function_threshold]
     assert flagged == []
 
 
@@ -117,12 +119,12 @@ def test_pickle_of_request_data_is_insecure_deserialization_and_json_is_not_flag
 
 def test_save_then_load_gives_identical_logits(lora_model, shipped, tmp_path: Path):
     write_adapter(tmp_path, adapter_state(lora_model), shipped.manifest)
-    reloaded = load_lora_model(tmp_path, shipped.lora)
+    reloaded = load_lora_model(tmp_path, shipped.lora, shipped.labels)
     assert (logits(lora_model, SLICES) - logits(reloaded, SLICES)).abs().max().item() == 0.0
 
 
 def test_merge_and_unload_into_the_base_gives_the_same_predictions(lora_model, shipped):
-    merged = load_lora_model(shipped.path, shipped.lora).merge_and_unload()
+    merged = load_lora_model(shipped.path, shipped.lora, shipped.labels).merge_and_unload()
     assert type(merged).__name__ == "BertForSequenceClassification"
     before, after = logits(lora_model, SLICES), logits(merged, SLICES)
     assert (before - after).abs().max().item() < 1e-4
@@ -134,5 +136,5 @@ def test_a_weighted_merge_of_an_adapter_with_itself_predicts_like_the_adapter(lo
     merged_state, lora = merge_states([(state, shipped.lora, 0.3), (state, shipped.lora, 0.7)])
     assert lora.r == 2 * shipped.lora.r
     write_adapter(tmp_path, merged_state, {**shipped.manifest, "lora": lora.to_dict()})
-    merged = load_lora_model(tmp_path, lora)
+    merged = load_lora_model(tmp_path, lora, shipped.labels)
     assert (logits(lora_model, SLICES) - logits(merged, SLICES)).abs().max().item() < 1e-4

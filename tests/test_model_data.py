@@ -8,10 +8,10 @@ import re
 import pytest
 
 from ai_core.findings import SAFE_LABEL, VulnClass
-from ai_core.model.data.dataset import DataConfig, build, val_families
+from ai_core.model.data.dataset import DataConfig, build, split_families, val_families
 from ai_core.model.data.generator import generate, render_slice
 from ai_core.model.data.templates import FAMILIES, load_families
-from ai_core.model.minilm import MODEL_CLASSES
+from ai_core.model.minilm import LABELS, MODEL_CLASSES
 
 SMALL = DataConfig(per_family=2, negatives=40, loop_per_family=2)
 
@@ -81,7 +81,7 @@ def test_the_manifest_describes_counts_splits_and_hash(dataset):
     assert manifest["data_hash"] == dataset.data_hash and len(manifest["data_hash"]) == 64
     assert sum(manifest["counts"]["train"].values()) == len(dataset.train)
     assert set(manifest["families"]) == {f.name for f in FAMILIES}
-    assert manifest["labels"][-1] == SAFE_LABEL and len(manifest["labels"]) == 13
+    assert manifest["labels"][-1] == SAFE_LABEL and len(manifest["labels"]) == len(LABELS) == len(VulnClass) + 1
 
 
 def test_the_manifest_in_the_repository_matches_the_templates():
@@ -90,8 +90,9 @@ def test_the_manifest_in_the_repository_matches_the_templates():
     from ai_core.model.data.dataset import MANIFEST_PATH
 
     manifest = json.loads(MANIFEST_PATH.read_text())
-    held = val_families(manifest["config"]["seed"], manifest["config"]["val_share"])
-    assert manifest["families"] == {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
+    config = manifest["config"]
+    held = split_families(config["seed"], config["val_share"], config.get("test_share", 0.0))
+    assert manifest["families"] == {f.name: {"class": f.vuln_class.value, "split": held.get(f.name, "train")}
                                     for f in FAMILIES}
 
 

@@ -16,6 +16,7 @@ from ai_core.model.adapters import AdapterRegistry
 from ai_core.model.data.dataset import DataConfig, build
 from ai_core.model.distill import distill, truncate
 from ai_core.model.feedback import load_feedback, record_feedback
+from ai_core.model.minilm import LABELS
 from ai_core.model.quantize import merged_model
 from ai_core.model.training import TrainConfig, train
 
@@ -54,7 +55,7 @@ def test_coderev_train_writes_a_safetensors_adapter_with_a_manifest(tmp_path: Pa
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["version"] == "3.2.1"
     assert len(manifest["base_model_hash"]) == 64 and len(manifest["data_hash"]) == 64
-    assert manifest["labels"][-1] == "safe" and len(manifest["labels"]) == 13
+    assert manifest["labels"][-1] == "safe" and len(manifest["labels"]) == len(LABELS) == 18
     assert {"macro_f1", "accuracy", "per_class"} <= set(manifest["metrics"])
     assert (out / "adapter_model.safetensors").is_file() and (out / "probe.jsonl").is_file()
 

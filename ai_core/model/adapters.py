@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_core.model.classifier import ADAPTER_FILE, LoraSettings, adapter_weights_bytes, load_adapter_weights
-from ai_core.model.minilm import BASE_MODEL_NAME, LABELS, base_model_hash
+from ai_core.model.minilm import BASE_MODEL_NAME, LABELS, LEGACY_LABELS, base_model_hash
 from ai_core.safe_write import UnsafePath, read_bytes, write_bytes
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,16 @@ class Adapter:
     def metrics(self) -> dict[str, Any]:
         """Validation metrics recorded when it was made."""
         return dict(self.manifest.get("metrics", {}))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels its head was trained with (LABELS, or LEGACY_LABELS for adapters up to 1.1.0)."""
+        return tuple(self.manifest.get("labels", LABELS))
+
+    @property
+    def evidence(self) -> bool:
+        """True when it was trained on inputs that start with the engine's evidence line (candidates.evidence_line)."""
+        return self.manifest.get("input") == "evidence"
 
     @property
     def max_length(self) -> int:
@@ -144,8 +154,10 @@ def read_adapter(folder: Path, builtin: bool = False, within: Path | None = None
         raise AdapterError(f"cannot read {manifest_path}: {exc}") from exc
     if not isinstance(manifest, dict):
         raise AdapterError(f"{manifest_path} is not a JSON object")
-    if list(manifest.get("labels", [])) != list(LABELS):
-        raise AdapterError(f"{folder}: label set {manifest.get('labels')} differs from {list(LABELS)}")
+    labels = list(manifest.get("labels", []))
+    if labels not in (list(LABELS), list(LEGACY_LABELS)):
+        raise AdapterError(f"{folder}: label set {manifest.get('labels')} is neither {list(LABELS)} nor the "
+                           f"13 labels of adapters up to 1.1.0")
     version = str(manifest.get("version", folder.name))
     parse_version(version)
     return Adapter(version, folder, manifest, builtin, within)

@@ -54,15 +54,23 @@ class Candidate:
     reads_input: bool = True
     """Function-level: the function reads untrusted input itself (taint.frameworks.reads_untrusted_input)."""
 
-    def render(self) -> str:
-        """The text the classifier reads: taint path first (so truncation never cuts it), code, context."""
+    def render(self, evidence: bool = False) -> str:
+        """The text the classifier reads: the engine's evidence (with `evidence`: tier, rule, class) and taint
+        path first (so truncation never cuts them), code, context."""
         parts = []
+        if evidence and self.finding is not None:
+            parts.append(evidence_line(self.finding.tier, self.finding.rule, self.finding.vuln_class.value))
         if self.taint:
             parts.append(f"# taint: {self.taint}")
         parts.append(self.code)
         if self.context:
             parts.append(f"# context:\n{self.context}")
         return "\n".join(parts)
+
+
+def evidence_line(tier: str, rule: str, vuln_class: str) -> str:
+    """The engine's verdict as one comment line of model input: tier ("flow" proven, "review"), rule, class."""
+    return f"# evidence: tier={tier}{f' rule={rule}' if rule else ''} class={vuln_class}"
 
 
 def window(lines: Sequence[str], start_line: int, end_line: int, context_lines: int = SLICE_CONTEXT_LINES) -> str:

@@ -48,11 +48,11 @@ class LoraSettings:
                           target_modules=list(self.target_modules), modules_to_save=list(self.modules_to_save))
 
 
-def build_lora_model(lora: LoraSettings) -> Any:
-    """Base classifier wrapped with a fresh LoRA adapter; only the adapter and head are trainable."""
+def build_lora_model(lora: LoraSettings, labels: tuple[str, ...] = LABELS) -> Any:
+    """Base classifier (a head for `labels`) wrapped with a fresh LoRA adapter; only adapter and head train."""
     from peft import get_peft_model
 
-    return get_peft_model(load_base_classifier(), lora.peft_config())
+    return get_peft_model(load_base_classifier(labels=labels), lora.peft_config())
 
 
 def adapter_state(model: Any) -> dict[str, Any]:
@@ -76,11 +76,11 @@ def load_adapter_weights(folder: Path) -> dict[str, Any]:
     return load_file(str(folder / ADAPTER_FILE))
 
 
-def load_lora_model(folder: Path, lora: LoraSettings) -> Any:
-    """Base + the adapter stored in `folder` (a PeftModel in eval mode)."""
+def load_lora_model(folder: Path, lora: LoraSettings, labels: tuple[str, ...] = LABELS) -> Any:
+    """Base + the adapter stored in `folder`, trained with `labels` (a PeftModel in eval mode)."""
     from peft import set_peft_model_state_dict
 
-    model = build_lora_model(lora)
+    model = build_lora_model(lora, labels)
     result = set_peft_model_state_dict(model, load_adapter_weights(folder))
     unexpected = getattr(result, "unexpected_keys", None)
     if unexpected:
@@ -112,7 +112,7 @@ def encode(texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH) -> dict[s
 
 
 def logits(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = 32) -> Any:
-    """Raw logits (float32, [len(texts), 13]) in batches, without gradients; order preserved."""
+    """Raw logits (float32, [len(texts), labels]) in batches, without gradients; order preserved."""
     import torch
 
     out = []
@@ -124,12 +124,14 @@ def logits(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGT
             batch = encode([texts[i] for i in idx], max_length)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
                 out.append((idx, model(**batch).logits.float()))
-    result = torch.zeros(len(texts), len(LABELS))
+    width = out[0][1].shape[-1] if out else len(LABELS)
+    result = torch.zeros(len(texts), width)
     for idx, values in out:
         result[idx] = values
     return result
 
 
-def predict_labels(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH) -> list[str]:
-    """The argmax label of each text."""
-    return [LABELS[i] for i in logits(model, texts, max_length).argmax(dim=-1).tolist()]
+def predict_labels(model: Any, texts: Sequence[str], max_length: int = DEFAULT_MAX_LENGTH,
+                   labels: tuple[str, ...] = LABELS) -> list[str]:
+    """The argmax label (of `labels`, the model's) of each text."""
+    return [labels[i] for i in logits(model, texts, max_length).argmax(dim=-1).tolist()]

@@ -20,7 +20,7 @@ from ai_core.model.adapters import Adapter
 from ai_core.model.classifier import logits
 from ai_core.model.data.generator import Example
 from ai_core.model.metrics import accuracy, macro_f1
-from ai_core.model.minilm import LABEL2ID, LABELS, load_tokenizer, offline, set_threads
+from ai_core.model.minilm import load_tokenizer, offline, set_threads
 from ai_core.model.quantize import merged_model, size_bytes
 
 log = logging.getLogger(__name__)
@@ -75,20 +75,21 @@ def _params(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _timed(model: Any, texts: Sequence[str], max_length: int) -> tuple[list[str], float]:
+def _timed(model: Any, texts: Sequence[str], max_length: int, labels: tuple[str, ...]) -> tuple[list[str], float]:
     started = time.perf_counter()
-    predicted = [LABELS[i] for i in logits(model, texts, max_length, 32).argmax(-1).tolist()]
+    predicted = [labels[i] for i in logits(model, texts, max_length, 32).argmax(-1).tolist()]
     return predicted, (time.perf_counter() - started) * 1000 / max(1, len(texts))
 
 
 def _train_student(teacher_logits: Any, student: Any, examples: Sequence[Example], temperature: float, alpha: float,
-                   epochs: int, batch_size: int, lr: float, max_length: int, max_steps: int, seed: int) -> Any:
+                   epochs: int, batch_size: int, lr: float, max_length: int, max_steps: int, seed: int,
+                   label_ids: dict[str, int]) -> Any:
     import torch
     import torch.nn.functional as F
 
     tokenizer = load_tokenizer()
     encoded = tokenizer([e.text for e in examples], truncation=True, max_length=max_length)
-    labels = torch.tensor([LABEL2ID[e.label] for e in examples])
+    labels = torch.tensor([label_ids[e.label] for e in examples])
     for p in student.bert.embeddings.parameters():
         p.requires_grad_(False)
     params = [p for p in student.parameters() if p.requires_grad]
@@ -133,17 +134,22 @@ def distill(adapter: Adapter, train_set: Sequence[Example], val_set: Sequence[Ex
     torch.manual_seed(seed)
     teacher = merged_model(adapter)
     max_length = adapter.max_length
+    # a teacher with fewer labels (adapters up to 1.1.0) can only teach the examples its head has a label for
+    labels = adapter.labels
+    label_ids = {label: i for i, label in enumerate(labels)}
+    train_set = [e for e in train_set if e.label in label_ids]
+    val_set = [e for e in val_set if e.label in label_ids]
     teacher_logits = logits(teacher, [e.text for e in train_set], max_length, 32)
     gold = [e.label for e in val_set]
     val_texts = [e.text for e in val_set]
-    teacher_pred, teacher_ms = _timed(teacher, val_texts, max_length)
+    teacher_pred, teacher_ms = _timed(teacher, val_texts, max_length, labels)
     tried: dict[str, float] = {}
     best: tuple[float, float, Any] | None = None
     for temperature in temperatures:
         torch.manual_seed(seed)
         student = _train_student(teacher_logits, truncate(teacher, layers), train_set, temperature, alpha, epochs,
-                                 batch_size, lr, max_length, max_steps, seed)
-        predicted, _ = _timed(student, val_texts, max_length)
+                                 batch_size, lr, max_length, max_steps, seed, label_ids)
+        predicted, _ = _timed(student, val_texts, max_length, labels)
         acc = accuracy(gold, predicted)
         tried[str(temperature)] = acc
         log.info("distillation T=%.1f: validation accuracy %.4f", temperature, acc)
@@ -151,7 +157,7 @@ def distill(adapter: Adapter, train_set: Sequence[Example], val_set: Sequence[Ex
             best = (acc, temperature, student)
     assert best is not None
     _, temperature, student = best
-    student_pred, student_ms = _timed(student, val_texts, max_length)
+    student_pred, student_ms = _timed(student, val_texts, max_length, labels)
     teacher_acc, student_acc = accuracy(gold, teacher_pred), accuracy(gold, student_pred)
     metrics = DistillationMetrics(
         student_layers=len(student.bert.encoder.layer), temperature=temperature,
@@ -160,7 +166,7 @@ def distill(adapter: Adapter, train_set: Sequence[Example], val_set: Sequence[Ex
         teacher_size_bytes=size_bytes(teacher), student_size_bytes=size_bytes(student),
         teacher_accuracy=teacher_acc, student_accuracy=student_acc,
         accuracy_retention=round(student_acc / teacher_acc, 4) if teacher_acc else 0.0,
-        teacher_f1=macro_f1(gold, teacher_pred, LABELS), student_f1=macro_f1(gold, student_pred, LABELS),
+        teacher_f1=macro_f1(gold, teacher_pred, labels), student_f1=macro_f1(gold, student_pred, labels),
         teacher_ms=round(teacher_ms, 2), student_ms=round(student_ms, 2),
         speedup=round(teacher_ms / student_ms, 2) if student_ms else 0.0, temperatures=tried,
         seconds=round(time.perf_counter() - started, 1))

@@ -14,11 +14,13 @@ from ai_core.findings import SAFE_LABEL, VulnClass
 log = logging.getLogger(__name__)
 
 BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-MODEL_CLASSES: tuple[VulnClass, ...] = tuple(VulnClass)[:12]
-"""The classes the model has labels for: the seed's 12, which the shipped adapter was trained on. Classes
-added later are found by the rules and ranked through p(safe); giving them labels needs a new adapter."""
+MODEL_CLASSES: tuple[VulnClass, ...] = tuple(VulnClass)
+"""The classes new adapters are trained with labels for: every class (adapters up to 1.1.0 knew the seed's 12,
+their manifests list their own labels, and they rank later classes through p(safe))."""
 LABELS: tuple[str, ...] = (*(c.value for c in MODEL_CLASSES), SAFE_LABEL)
-"""The 13 labels: the model classes' ids in their declared order, then `safe`."""
+"""The 18 labels of new adapters: the classes' ids in their declared order, then `safe`."""
+LEGACY_LABELS: tuple[str, ...] = (*(c.value for c in MODEL_CLASSES[:12]), SAFE_LABEL)
+"""The 13 labels of adapters up to 1.1.0 (the seed's 12 classes, then `safe`)."""
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
 NOISY_LOGGERS = ("bitsandbytes.autograd._functions", "bitsandbytes.backends.cpu.ops")
 """bitsandbytes warns on every 8-bit call that inputs are cast to fp16, and at import that an optional
@@ -75,16 +77,16 @@ def fast_tokenizer() -> Any:
     return tokenizer
 
 
-def load_base_classifier(dtype: Any = None) -> Any:
-    """A fresh BertForSequenceClassification over the base weights with a 13-label head."""
+def load_base_classifier(dtype: Any = None, labels: tuple[str, ...] = LABELS) -> Any:
+    """A fresh BertForSequenceClassification over the base weights with a head for `labels`."""
     offline()
     import torch
     from transformers import AutoModelForSequenceClassification
 
     torch.manual_seed(0)  # the head's initialisation (overwritten by any adapter) is deterministic
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(base_model_path()), num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)), label2id=LABEL2ID,
+        str(base_model_path()), num_labels=len(labels),
+        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
         **({"dtype": dtype} if dtype is not None else {}),
     )
     model.eval()

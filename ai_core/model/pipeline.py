@@ -83,8 +83,11 @@ def train_new_adapter(registry: AdapterRegistry, data: DataConfig | None = None,
     log.info("dataset: %d train, %d validation examples (hash %s)", len(dataset.train), len(dataset.val),
              dataset.data_hash[:12])
     result = train(dataset.train, dataset.val, config, progress)
+    data = data or DataConfig()
     adapter = _save(result, dataset, config, version or registry.next_version(), output, registry,
-                    {"data_config": asdict(data or DataConfig()), "parent": None})
+                    {"data_config": asdict(data), "parent": None,
+                     "data_sources": dataset.manifest.get("sources", {}),
+                     **({"input": "evidence"} if data.evidence else {})})
     activated = False
     if activate and output is None:
         registry.activate(adapter.version)
@@ -109,7 +112,8 @@ def train_with_feedback(registry: AdapterRegistry, workspace: Path, data: DataCo
                                                                           + [(e, "val") for e in dataset.val])})
     from ai_core.model.classifier import load_lora_model
 
-    baseline = evaluate(load_lora_model(current.path, current.lora), dataset.val, current.max_length)
+    baseline = evaluate(load_lora_model(current.path, current.lora, current.labels), dataset.val, current.max_length,
+                        current.labels)
     result = train(dataset.train, dataset.val, config, progress)
     new_f1, old_f1 = result.metrics.get("macro_f1", 0.0), baseline["macro_f1"]
     wins = new_f1 > old_f1

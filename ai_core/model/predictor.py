@@ -17,7 +17,7 @@ from ai_core.model.adapters import Adapter, AdapterError, AdapterRegistry
 from ai_core.model.calibration import of_manifest
 from ai_core.model.candidates import Candidate
 from ai_core.model.classifier import logits
-from ai_core.model.minilm import LABELS, set_threads
+from ai_core.model.minilm import set_threads
 from ai_core.model.scoring import Score
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class ModelScorer:
 
     def score(self, candidates: Sequence[Candidate]) -> list[Score]:
         """One Score per candidate, in order (cached ones are not recomputed)."""
-        return self.score_texts([c.render() for c in candidates])
+        return self.score_texts([c.render(self.adapter.evidence) for c in candidates])
 
     def score_texts(self, texts: Sequence[str]) -> list[Score]:
         """Scores for already rendered model inputs."""
@@ -85,10 +85,11 @@ class ModelScorer:
                 todo = list(missing.items())
                 probabilities = logits(self.model, [t for _, t in todo], self.max_length,
                                        self.batch_size).softmax(-1).tolist()
+                labels = self.adapter.labels
                 for (key, _), row in zip(todo, probabilities, strict=True):
-                    best = max(range(len(LABELS)), key=row.__getitem__)
-                    score = Score(LABELS[best], round(row[best], 4),
-                                  {label: round(p, 4) for label, p in zip(LABELS, row, strict=True)})
+                    best = max(range(len(labels)), key=row.__getitem__)
+                    score = Score(labels[best], round(row[best], 4),
+                                  {label: round(p, 4) for label, p in zip(labels, row, strict=True)})
                     results[key] = score
                     self._cache[key] = score
                 while len(self._cache) > self.cache_size:

@@ -51,7 +51,7 @@ def adapter_digest(adapter: Adapter) -> str:
 
 def merged_model(adapter: Adapter) -> Any:
     """fp32 BertForSequenceClassification with the adapter merged into the base weights."""
-    return load_lora_model(adapter.path, adapter.lora).merge_and_unload().eval()
+    return load_lora_model(adapter.path, adapter.lora, adapter.labels).merge_and_unload().eval()
 
 
 def _merged_dir(adapter: Adapter) -> Path:
@@ -156,16 +156,17 @@ class QuantizationStats:
         return asdict(self)
 
 
-def _measure(model: Any, texts: Sequence[str], gold: Sequence[str], max_length: int) -> tuple[float, float, float]:
+def _measure(model: Any, texts: Sequence[str], gold: Sequence[str], max_length: int,
+             labels: tuple[str, ...] = LABELS) -> tuple[float, float, float]:
     started = time.perf_counter()
-    predicted = [LABELS[i] for i in logits(model, texts, max_length, 32).argmax(-1).tolist()]
+    predicted = [labels[i] for i in logits(model, texts, max_length, 32).argmax(-1).tolist()]
     per_candidate = (time.perf_counter() - started) * 1000 / max(1, len(texts))
     singles = []
     for text in texts[:12]:
         t0 = time.perf_counter()
         logits(model, [text], max_length, 1)
         singles.append((time.perf_counter() - t0) * 1000)
-    return macro_f1(gold, predicted, LABELS), per_candidate, statistics.median(singles) if singles else 0.0
+    return macro_f1(gold, predicted, labels), per_candidate, statistics.median(singles) if singles else 0.0
 
 
 def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[str] = VARIANTS) \
@@ -177,7 +178,7 @@ def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[s
     reference = load_variant(adapter, "fp32")
     fp32_load = time.perf_counter() - t0
     size_fp32 = size_bytes(reference)
-    f1_fp32, lat32, lat1 = _measure(reference, texts, gold, adapter.max_length)
+    f1_fp32, lat32, lat1 = _measure(reference, texts, gold, adapter.max_length, adapter.labels)
     del reference
     stats: list[QuantizationStats] = []
     for variant in variants:
@@ -190,7 +191,7 @@ def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[s
             model = load_variant(adapter, variant)
             load_s = time.perf_counter() - t0
             size = size_bytes(model)
-            f1, per32, per1 = _measure(model, texts, gold, adapter.max_length)
+            f1, per32, per1 = _measure(model, texts, gold, adapter.max_length, adapter.labels)
             stats.append(QuantizationStats(variant, size_fp32, size, round(size_fp32 / max(1, size), 2),
                                            quantized_layers(model), f1_fp32, f1, round(per32, 2), round(per1, 2),
                                            round(load_s, 2)))

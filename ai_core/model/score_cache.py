@@ -160,7 +160,7 @@ class CachedScorer:
 
     def prefetch(self, candidates: Sequence[Candidate]) -> bool:
         """Look `candidates` up ahead of scoring; True (and the inner scorer started) when one is missing."""
-        keys = [score_key(self.identity, c.render()) for c in candidates]
+        keys = [score_key(self.identity, c.render(evidence=True)) for c in candidates]
         wanted = [key for key in keys if key not in self._known]
         self._known.update(self.store.get_many(wanted) if wanted else {})
         missing = any(key not in self._known for key in keys)
@@ -172,7 +172,7 @@ class CachedScorer:
 
     def score(self, candidates: Sequence[Candidate]) -> list[Score]:
         """One Score per candidate, in order; only unseen texts reach the inner scorer, then the store."""
-        keys = [score_key(self.identity, c.render()) for c in candidates]
+        keys = [score_key(self.identity, c.render(evidence=True)) for c in candidates]
         wanted = [key for key in dict.fromkeys(keys) if key not in self._known]
         self._known.update(self.store.get_many(wanted) if wanted else {})
         todo: dict[str, Candidate] = {}

@@ -81,16 +81,28 @@ def _batches(lengths: Sequence[int], size: int, rng: random.Random) -> list[list
     return batches
 
 
-def evaluate(model: Any, examples: Sequence[Example], max_length: int) -> dict[str, Any]:
-    """Validation report (macro F1, accuracy, binary F1, per class) of `model` on `examples`."""
+def evaluate(model: Any, examples: Sequence[Example], max_length: int,
+             labels: tuple[str, ...] = LABELS) -> dict[str, Any]:
+    """Validation report (macro F1, accuracy, binary F1, per class) of `model` (a head for `labels`) on `examples`."""
     if not examples:
         return {"macro_f1": 0.0, "accuracy": 0.0, "binary_f1": 0.0, "per_class": {}, "examples": 0}
     was_training = model.training
     model.eval()
-    predicted = [LABELS[i] for i in logits(model, [e.text for e in examples], max_length, 64).argmax(-1).tolist()]
+    predicted = [labels[i] for i in logits(model, [e.text for e in examples], max_length, 64).argmax(-1).tolist()]
     if was_training:
         model.train()
     return report([e.label for e in examples], predicted, LABELS)
+
+
+def _fitting_weights(model: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """`state` with the tensors that do not fit `model` taken fresh (a parent with fewer labels keeps its LoRA only)."""
+    from peft import get_peft_model_state_dict
+
+    fresh = get_peft_model_state_dict(model)
+    refit = sorted(key for key, value in state.items() if key in fresh and fresh[key].shape != value.shape)
+    if refit:
+        log.info("parent adapter: %d tensor(s) of another label set start fresh (%s)", len(refit), ", ".join(refit))
+    return {**state, **{key: fresh[key] for key in refit}}
 
 
 def train(train_set: Sequence[Example], val_set: Sequence[Example], config: TrainConfig | None = None,
@@ -109,7 +121,7 @@ def train(train_set: Sequence[Example], val_set: Sequence[Example], config: Trai
     started = time.perf_counter()
     model = build_lora_model(config.lora)
     if config.init_from is not None:
-        set_peft_model_state_dict(model, load_adapter_weights(config.init_from))
+        set_peft_model_state_dict(model, _fitting_weights(model, load_adapter_weights(config.init_from)))
     tokenizer = load_tokenizer()
     encoded = tokenizer([e.text for e in train_set], truncation=True, max_length=config.max_length)
     labels = torch.tensor([LABEL2ID[e.label] for e in train_set])

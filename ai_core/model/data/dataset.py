@@ -23,6 +23,7 @@ from ai_core.findings import VulnClass
 from ai_core.model.data.generator import Example, examples
 from ai_core.model.data.handwritten import EXAMPLES as HANDWRITTEN
 from ai_core.model.data.loop import loop_examples
+from ai_core.model.data.mutations import build_mutated, project_split
 from ai_core.model.data.negatives import negatives
 from ai_core.model.data.templates import FAMILIES
 from ai_core.model.minilm import LABELS
@@ -46,6 +47,13 @@ class DataConfig:
     function_share: float = 0.3
     loop_per_family: int = 8
     """Vulnerable and safe generated files per family run through the rules (see loop.py); 0 skips them."""
+    test_share: float = 0.0
+    """Share of each class's template families held out for the test split (0: no test split)."""
+    mutated: bool = False
+    """Add mutations of installed code (mutations.py) and the engine's candidates on them and on the originals;
+    installed code is then split train/val/test by package."""
+    evidence: bool = False
+    """Rule-candidate inputs start with the engine's evidence line (candidates.evidence_line)."""
 
 
 @dataclass
@@ -55,6 +63,7 @@ class Dataset:
     train: list[Example]
     val: list[Example]
     manifest: dict[str, Any] = field(default_factory=dict)
+    test: list[Example] = field(default_factory=list)
 
     @property
     def data_hash(self) -> str:
@@ -81,6 +90,30 @@ def val_families(seed: int, share: float) -> set[str]:
     return held
 
 
+def split_families(seed: int, val_share: float, test_share: float) -> dict[str, str]:
+    """Family name -> "val" / "test" for the held-out families (the rest train), chosen per class by seed."""
+    held = {name: "val" for name in val_families(seed, val_share)}
+    if test_share <= 0:
+        return held
+    rng = random.Random(seed + 1)
+    for vuln_class in VulnClass:
+        names = sorted(f.name for f in FAMILIES if f.vuln_class is vuln_class and f.name not in held)
+        if len(names) < 3:
+            continue
+        held.update((name, "test") for name in rng.sample(names, max(1, round(len(names) * test_share))))
+    return held
+
+
+def source_of(example: Example) -> str:
+    """Where an example comes from: "mutated" (installed code made vulnerable, its twins and the engine's
+    candidates on them), "real" (installed code as it is) or "generated" (templates, loop, hand-written)."""
+    if example.family.startswith("mutated:"):
+        return "mutated"
+    if example.family.startswith(("real:", "installed:")):
+        return "real"
+    return "generated"
+
+
 def hash_examples(items: list[tuple[Example, str]]) -> str:
     """A stable hash of labelled examples with their split."""
     digest = hashlib.sha256()
@@ -93,17 +126,25 @@ def build(config: DataConfig | None = None) -> Dataset:
     """Generate, deduplicate and split the dataset deterministically from `config.seed`."""
     config = config or DataConfig()
     rng = random.Random(config.seed)
-    held = val_families(config.seed, config.val_share)
+    held = split_families(config.seed, config.val_share, config.test_share)
     items: list[tuple[Example, str]] = []
-    analyzer = Analyzer(Settings(model_enabled=False)) if config.loop_per_family else None
+    analyzer = Analyzer(Settings(model_enabled=False)) if config.loop_per_family or config.mutated else None
     for family in FAMILIES:
-        split = "val" if family.name in held else "train"
-        items += [(e, split) for e in examples(family, config.per_family, rng, config.function_share)]
-        if analyzer is not None:
-            items += [(e, split) for e in loop_examples(family, config.loop_per_family, rng, analyzer)]
+        split = held.get(family.name, "train")
+        items += [(e, split) for e in examples(family, config.per_family, rng, config.function_share,
+                                                evidence=config.evidence)]
+        if analyzer is not None and config.loop_per_family:
+            items += [(e, split) for e in loop_examples(family, config.loop_per_family, rng, analyzer,
+                                                        config.evidence)]
     items += [(Example(code, label, "handwritten", "function"), "train") for label, code in HANDWRITTEN]
     if config.negatives:
-        items += negatives(config.negatives, rng)
+        found = negatives(config.negatives, rng)
+        items += [(e, project_split(e.family.removeprefix("installed:"))) for e, _ in found] if config.mutated \
+            else found
+    mutated_manifest: dict[str, Any] = {}
+    if config.mutated:
+        mutated, mutated_manifest = build_mutated(analyzer=analyzer)
+        items += mutated
     seen: set[str] = set()
     unique: list[tuple[Example, str]] = []
     duplicates = 0
@@ -119,22 +160,27 @@ def build(config: DataConfig | None = None) -> Dataset:
                   for e, _ in unique]
     train = [e for e, s in unique if s == "train"]
     val = [e for e, s in unique if s == "val"]
+    test = [e for e, s in unique if s == "test"]
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "split": "by template family" if config.val_share > 0 else "random 10% of samples (all families train)",
         "config": asdict(config),
         "labels": list(LABELS),
-        "families": {f.name: {"class": f.vuln_class.value, "split": "val" if f.name in held else "train"}
+        "families": {f.name: {"class": f.vuln_class.value, "split": held.get(f.name, "train")}
                      for f in FAMILIES},
         "handwritten": len(HANDWRITTEN),
         "duplicates_dropped": duplicates,
-        "counts": {"train": dict(sorted(Counter(e.label for e in train).items())),
-                   "val": dict(sorted(Counter(e.label for e in val).items()))},
+        "counts": {name: dict(sorted(Counter(e.label for e in part).items()))
+                   for name, part in (("train", train), ("val", val), ("test", test)) if part},
+        "sources": {name: dict(sorted(Counter(f"{source_of(e)}/{'safe' if e.label == 'safe' else 'vulnerable'}"
+                                              for e in part).items()))
+                    for name, part in (("train", train), ("val", val), ("test", test)) if part},
         "views": {"train": dict(Counter(e.view for e in train)), "val": dict(Counter(e.view for e in val))},
         "negative_modules": len({e.family for e, _ in unique if e.family.startswith("installed:")}),
         "data_hash": hash_examples(unique),
+        **({"mutated": mutated_manifest} if mutated_manifest else {}),
     }
-    return Dataset(train, val, manifest)
+    return Dataset(train, val, manifest, test)
 
 
 def write_manifest(dataset: Dataset, path: Path = MANIFEST_PATH) -> None:

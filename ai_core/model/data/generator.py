@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from string import Template
 
 from ai_core.findings import SAFE_LABEL, VulnClass
-from ai_core.model.candidates import CONTEXT_MAX_LINES, Candidate, window
+from ai_core.model.candidates import CONTEXT_MAX_LINES, Candidate, evidence_line, window
 from ai_core.model.data.frames import (
     DJANGO_SETTINGS,
     FILLERS,
@@ -64,6 +64,8 @@ class Example:
     family: str
     view: str
     """"slice" (rule finding: lines around the sink + taint) or "function" (function-level mode)."""
+    rule_confidence: float = -1.0
+    """The rule's own confidence when the input is an engine candidate (loop, engine views); -1 otherwise."""
 
 
 POOLS: dict[str, Sequence[str]] = {
@@ -301,13 +303,15 @@ def _module_sample(family: Family, safe: bool, rng: random.Random, names: dict[s
     return Sample(_quotes(lines, rng), sink, [], None)
 
 
-def render_slice(sample: Sample, with_taint: bool) -> str:
-    """The sample as the analyzer renders a rule finding at its sink."""
+def render_slice(sample: Sample, with_taint: bool, vuln_class: str = "") -> str:
+    """The sample as the analyzer renders a rule finding at its sink (with `vuln_class`: after the engine's
+    evidence line, tier "flow" when a taint path is shown, else "review")."""
     code = window(sample.lines, sample.sink, sample.sink)
     taint = ""
     if with_taint and sample.steps:
         taint = " -> ".join(f"{label} (line {line + 1})" for line, label in sample.steps)
-    return Candidate(code=code, taint=taint, context=sample.context).render()
+    text = Candidate(code=code, taint=taint, context=sample.context).render()
+    return f"{evidence_line('flow' if taint else 'review', '', vuln_class)}\n{text}" if vuln_class else text
 
 
 def render_function(sample: Sample) -> str | None:
@@ -329,7 +333,7 @@ def function_text(lines: Sequence[str]) -> str:
 
 
 def examples(family: Family, count: int, rng: random.Random, function_share: float = 0.3,
-             helper_share: float = 0.25) -> list[Example]:
+             helper_share: float = 0.25, evidence: bool = False) -> list[Example]:
     """`count` vulnerable and `count` safe renderings of a family (slice views, some function views).
 
     A `helper_share` of flow samples put the body in a helper of another module, seen as context.
@@ -339,7 +343,9 @@ def examples(family: Family, count: int, rng: random.Random, function_share: flo
         label = SAFE_LABEL if safe else family.vuln_class.value
         for _ in range(count):
             sample = generate(family, safe, rng, helper=rng.random() < helper_share)
-            out.append(Example(render_slice(sample, with_taint=rng.random() < 0.65), label, family.name, "slice"))
+            view = render_slice(sample, with_taint=rng.random() < 0.65,
+                                vuln_class=family.vuln_class.value if evidence else "")
+            out.append(Example(view, label, family.name, "slice"))
             if rng.random() < function_share:
                 text = render_function(sample)
                 if text is not None:

@@ -32,8 +32,8 @@ def _function_lines(doc: ParsedDocument, span: Span) -> tuple[int, int]:
     return node.start_point[0], node.end_point[0]
 
 
-def loop_examples(family: Family, count: int, rng: random.Random, analyzer: Analyzer | None = None) \
-        -> Iterator[Example]:
+def loop_examples(family: Family, count: int, rng: random.Random, analyzer: Analyzer | None = None,
+                  evidence: bool = False) -> Iterator[Example]:
     """Rule-finding and function-level inputs from `count` vulnerable and `count` safe files of `family`."""
     analyzer = analyzer or Analyzer(Settings(model_enabled=False))
     label = family.vuln_class.value
@@ -45,8 +45,8 @@ def loop_examples(family: Family, count: int, rng: random.Random, analyzer: Anal
             for finding in findings:
                 if finding.vuln_class is not family.vuln_class:
                     continue  # incidental findings of other classes: their truth is unknown here
-                yield Example(candidate_for(doc, finding).render(), SAFE_LABEL if safe else label,
-                              family.name, "loop")
+                yield Example(candidate_for(doc, finding).render(evidence=evidence), SAFE_LABEL if safe else label,
+                              family.name, "loop", finding.confidence)
             for candidate in function_candidates(doc, findings):
                 assert candidate.span is not None
                 first, last = _function_lines(doc, candidate.span)
