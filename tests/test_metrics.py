@@ -97,14 +97,18 @@ def lsp_message(payload: dict[str, object]) -> bytes:
 
 
 def test_server_logs_json_lines_with_log_format_json(tmp_path: Path):
-    session = b"".join(lsp_message(m) for m in [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}},
-        {"jsonrpc": "2.0", "method": "exit"},
-    ])
-    result = subprocess.run([sys.executable, "-m", "server.cli", "-v", "serve", "--log-format", "json"],
-                            input=session, capture_output=True, timeout=120, env=SERVER_ENV)
-    entries = [json.loads(line) for line in result.stderr.decode().splitlines()]
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "-v", "serve", "--log-format", "json"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=SERVER_ENV)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(lsp_message({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                    "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}}))
+    server.stdin.flush()
+    # exit only once initialize is answered: an exit that overtakes it would end the server before it logs
+    headers = dict(line.split(b":", 1) for line in iter(server.stdout.readline, b"\r\n"))
+    length = int(headers[b"Content-Length"])
+    assert json.loads(server.stdout.read(length))["id"] == 1
+    _, stderr = server.communicate(lsp_message({"jsonrpc": "2.0", "method": "exit"}), timeout=120)
+    entries = [json.loads(line) for line in stderr.decode().splitlines()]
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
     assert any(e["logger"] == "pygls.protocol.language_server" and e["message"].startswith("Language server "
                                                                                          "initialized")
