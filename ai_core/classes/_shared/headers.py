@@ -12,15 +12,21 @@ import re
 from tree_sitter import Node
 
 from ai_core.analysis.context import AnalysisContext
+from ai_core.analysis.wordlist import contains_any
 
 SPOOFABLE = re.compile(r"(?i)^(?:HTTP_)?(?:HOST|X[-_]FORWARDED[-_](?:FOR|PROTO|HOST|SSL|SCHEME|SERVER)|X[-_]REAL[-_]IP|"
                        r"X[-_]CLIENT[-_]IP|X[-_]ORIGINAL[-_]HOST|FORWARDED|CLIENT[-_]IP|TRUE[-_]CLIENT[-_]IP)$")
 """Header names (as sent, or as WSGI/Django environ keys) whose value the client chooses."""
 HEADER_READ = re.compile(r"\b(?:headers|environ|META)\s*(?:\.get\(\s*|\[\s*)[rbu]?['\"]([A-Za-z0-9_-]+)['\"]")
 """`request.headers.get("Host")`, `request.environ["HTTP_HOST"]`, `request.META.get("HTTP_X_FORWARDED_FOR")`."""
-HINT = re.compile(rb"(?i)host|forwarded|real[-_]ip|client[-_]ip")
-"""Bytes a module must contain for the header checks to look further."""
+HINT = (b"host", b"forwarded", b"real-ip", b"real_ip", b"client-ip", b"client_ip")
+"""Bytes a module's lower-cased text must contain for the header checks to look further."""
 _ROUNDS = 3
+
+
+def may_read_headers(ctx: AnalysisContext) -> bool:
+    """Whether the module's text mentions a spoofable header at all (a plain `in` test per word)."""
+    return contains_any(ctx.lowered, HINT)
 
 
 def read_header(text: str) -> str:

@@ -258,7 +258,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _comparisons(ctx)
     if b"len(" in data and (b"pass" in ctx.lowered or b"pwd" in ctx.lowered or b"pin" in ctx.lowered):
         yield from _length_policy(ctx)
-    if headers.HINT.search(data):
+    if headers.may_read_headers(ctx):
         yield from _spoofed_address_checks(ctx)
     yield from missing_controls.run(ctx)
 

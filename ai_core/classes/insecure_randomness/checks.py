@@ -157,11 +157,15 @@ def _helpers_used_for_secrets(ctx: AnalysisContext) -> Iterator[Finding]:
             weak_functions.setdefault(ctx.index.text(name_node), weak)
     if not weak_functions:
         return
-    names = b"|".join(re.escape(name.encode()) for name in sorted(weak_functions))
+    encoded = [name.encode() for name in sorted(weak_functions)]
+    names = b"|".join(re.escape(name) for name in encoded)
     use = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:[A-Za-z_][A-Za-z0-9_.]*\.)?(" + names + rb")\s*\(")
     bound: dict[str, tuple[str, str]] = {}
     for key in sorted(project.files()):
-        for match in use.finditer(project.source_bytes(key)):
+        data = project.source_bytes(key)
+        if not any(name in data for name in encoded):
+            continue
+        for match in use.finditer(data):
             secret, name = match.group(1).decode(), match.group(2).decode()
             if name not in bound and is_secret_name(secret):
                 bound[name] = (secret, key)

@@ -156,7 +156,7 @@ def run(ctx: AnalysisContext) -> Iterator[Finding]:
         yield from _cookies(ctx)
     if b"chmod" in data:
         yield from _chmod(ctx)
-    if b"config" in data and headers.HINT.search(data):
+    if b"config" in data and headers.may_read_headers(ctx):
         yield from _header_settings(ctx)
 
 
