@@ -79,7 +79,7 @@ def iter_python_files(root: Path, exclude: tuple[str, ...] = (), suffixes: tuple
 
 def iter_template_files(root: Path, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
     """Template files under `root` (or `root` itself when it is one), sorted, with the same skips."""
-    if root.is_file() and not root.name.endswith(TEMPLATE_SUFFIXES):
+    if root.is_file() and not is_template(root.name):
         return iter(())
     return iter_files(root, TEMPLATE_SUFFIXES, exclude)
 

@@ -20,10 +20,10 @@ from ai_core.analysis.tiers import settle_tiers
 from ai_core.config import Settings
 from ai_core.files import (
     PYTHON_SUFFIXES,
-    TEMPLATE_SUFFIXES,
     SourceError,
     file_in,
     folder_of,
+    is_template,
     iter_python_files,
     iter_template_files,
     read_source,
@@ -207,7 +207,7 @@ def scan_path(
     started = time.perf_counter()
     root = root.resolve()
     result = ScanResult(root=str(root))
-    python_files = [] if root.is_file() and root.name.endswith(TEMPLATE_SUFFIXES) else \
+    python_files = [] if root.is_file() and is_template(root.name) else \
         iter_python_files(root, settings.exclude, SCAN_SUFFIXES,  # a template named on the command line is not Python
                           on_unreadable=lambda rel, reason: _skip_folder(result, rel, reason))
     jobs = [(str(p), relative(p, root), settings.max_file_bytes) for p in python_files]

@@ -12,7 +12,7 @@ from ai_core.analysis.suppression import is_suppressed, suppressed_lines
 from ai_core.analysis.templates.project import template_findings
 from ai_core.analysis.tiers import demote_test_code, drop_offline_sinks, settle_tiers
 from ai_core.config import Settings
-from ai_core.files import TEMPLATE_SUFFIXES, is_migration, is_test_path
+from ai_core.files import is_migration, is_template, is_test_path
 from ai_core.findings import Finding, VulnClass
 from ai_core.parsing import ParsedDocument
 from ai_core.timing import StageObserver, timed
@@ -45,7 +45,7 @@ class Analyzer:
     def analyze(self, doc: ParsedDocument, path: str) -> list[Finding]:
         """Findings of `doc`, sorted by position; a failing check is logged and skipped."""
         settings = self.settings
-        if path.endswith(TEMPLATE_SUFFIXES):  # an open template: its unsafe outputs (views are joined by `scan`)
+        if is_template(path):  # an open template: its unsafe outputs (views are joined by `scan`)
             found = template_findings(path, doc.data.decode("utf-8", errors="replace"))
             return sort_findings(self._filter(doc, found)) if VulnClass.XSS in settings.enabled_classes else []
         if doc.unparsed:  # over the parse budget: nothing to analyse (scan reports it as skipped)
