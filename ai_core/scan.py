@@ -244,7 +244,7 @@ def scan_path(
             if job is not None:
                 model_jobs.append((scanned, *job))
         if model_jobs:
-            _score_with_model(model_jobs, settings, model)
+            _score_with_model(model_jobs, settings, model, workers)
         result.stage_seconds["model"] = time.perf_counter() - model_started
     _add_template_findings(result, root, settings, [Path(job[0]) for job in jobs if job[0].endswith(PYTHON_SUFFIXES)])
     result.seconds = time.perf_counter() - started
@@ -322,8 +322,10 @@ def _model_job(scanned: ScannedFile, root: Path, settings: Settings) -> tuple[Mo
     return model_job(ParsedDocument(text, path=scanned.path), scanned.findings, scanned.path, settings), text
 
 
-def _score_with_model(jobs: list[tuple[ScannedFile, ModelJob, str]], settings: Settings, scorer: Scorer) -> None:
-    """The model step of a scan: the Reviewer scores every file's candidates together, in this process."""
+def _score_with_model(jobs: list[tuple[ScannedFile, ModelJob, str]], settings: Settings, scorer: Scorer,
+                      workers: int | None = None) -> None:
+    """The model step of a scan: the Reviewer scores every file's candidates together, in this process, on as
+    many torch threads as the scan had workers (the rules are done; the editor's server keeps one thread)."""
     inner = scorer.scorer if isinstance(scorer, CachedScorer) else scorer
     if isinstance(inner, BackgroundScorer) and inner.started:
         try:
@@ -331,6 +333,9 @@ def _score_with_model(jobs: list[tuple[ScannedFile, ModelJob, str]], settings: S
         except Exception as exc:  # no adapter, no torch, unreadable weights: the rules still stand
             log.warning("model unavailable (%s); reporting rule findings only", exc)
             return
+        from ai_core.model.minilm import set_threads
+
+        set_threads(default=workers or 0)  # CODEREV_THREADS still wins; 0: the machine's cores, at most 4
     scored = Reviewer(settings, scorer=scorer).score_jobs([job for _, job, _ in jobs])
     for (scanned, _, text), findings in zip(jobs, scored, strict=True):
         scanned.findings = findings

@@ -2,9 +2,12 @@
 and compare adapters per source (generated, mutated, real) on the test split and on bench/realworld.
 
   build    dataset (split by template family and by package) -> bench/.cache/model_real/dataset.json
+  reviewed the engine's candidates on the reviewed real apps (ai_core/model/data/reviewed), labelled, split by
+           project -> bench/.cache/model_real/reviewed.json (joined to the dataset's splits when present)
+  finetune a new adapter from a parent on the reviewed train projects plus a replay of the dataset's train split
   train    a new adapter on it (nice it: `nice -n 10`), written to --out, calibrated on validation
   measure  per adapter and source: test binary F1, ROC AUC of model vs rule confidence, ECE
-  realworld  F1 of rules alone vs rules + model and AUC from bench/realworld's kept reports
+  realworld  F1 of rules alone vs rules + each adapter, AUC and ECE of confidence, on bench/realworld
 
 Run: `.venv/bin/python bench/model_real.py build|train|measure|realworld [...]`.
 """
@@ -31,34 +34,17 @@ from ai_core.model.adapters import Adapter, make_manifest, read_adapter, write_a
 from ai_core.model.calibration import fit_best, record, vulnerable_probability  # noqa: E402
 from ai_core.model.data.dataset import DataConfig, Dataset, build, source_of  # noqa: E402
 from ai_core.model.data.generator import Example  # noqa: E402
-from ai_core.model.metrics import expected_calibration_error  # noqa: E402
+from ai_core.model.metrics import expected_calibration_error, roc_auc  # noqa: E402
 from ai_core.model.pipeline import probe_set, write_probe  # noqa: E402
 from ai_core.model.training import TrainConfig, train  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache" / "model_real"
 DATASET = CACHE / "dataset.json"
-RULE_VIEWS = frozenset({"slice", "loop", "mutated", "mutated-engine", "real-engine"})
+REVIEWED = CACHE / "reviewed.json"
+RULE_VIEWS = frozenset({"slice", "loop", "mutated", "mutated-engine", "real-engine", "reviewed"})
 """Inputs rendered like rule candidates (function-level inputs are off by default)."""
 CONFIG = DataConfig(per_family=8, loop_per_family=6, negatives=500, test_share=0.15, mutated=True, evidence=True)
 EVIDENCE = "# evidence:"
-
-
-def roc_auc(scores: Sequence[float], outcomes: Sequence[bool]) -> float:
-    """Probability that a random positive scores above a random negative (ties count half); nan without both."""
-    pos = [s for s, y in zip(scores, outcomes, strict=True) if y]
-    neg = [s for s, y in zip(scores, outcomes, strict=True) if not y]
-    if not pos or not neg:
-        return float("nan")
-    ranked = sorted((s, y) for s, y in zip(scores, outcomes, strict=True))
-    rank_sum, i = 0.0, 0
-    while i < len(ranked):
-        j = i
-        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
-            j += 1
-        mid = (i + j + 1) / 2  # average 1-based rank of the tie block
-        rank_sum += mid * sum(1 for k in range(i, j) if ranked[k][1])
-        i = j
-    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
 
 def binary_f1(predicted: Sequence[bool], outcomes: Sequence[bool]) -> float:
@@ -70,10 +56,86 @@ def binary_f1(predicted: Sequence[bool], outcomes: Sequence[bool]) -> float:
 
 
 def load_dataset() -> Dataset:
-    """The cached dataset (`build` writes it)."""
+    """The cached dataset (`build` writes it), with the reviewed candidates (`reviewed` writes them) in their splits."""
     data = json.loads(DATASET.read_text(encoding="utf-8"))
     parts = {name: [Example(**row) for row in data[name]] for name in ("train", "val", "test")}
+    if REVIEWED.is_file():
+        for name, rows in json.loads(REVIEWED.read_text(encoding="utf-8"))["splits"].items():
+            parts[name] += [Example(**row) for row in rows]
     return Dataset(parts["train"], parts["val"], data["manifest"], parts["test"])
+
+
+def cmd_reviewed(_: argparse.Namespace) -> None:
+    """Export each reviewed project's pinned commit, run the rules, keep the candidates we labelled."""
+    import dataclasses
+
+    from ai_core.config import Settings
+    from ai_core.model.data import reviewed
+    from ai_core.scan import _model_job, scan_path
+    from bench.realworld.fetch import extract, git_archive, mirror_of
+
+    settings = dataclasses.replace(Settings(), model_enabled=False)
+    splits: dict[str, list[dict[str, Any]]] = {"train": [], "val": [], "test": []}
+    counts: dict[str, Any] = {}
+    for project in reviewed.load_projects():
+        folder = ROOT / "bench" / ".cache" / "reviewed" / project.name
+        stamp = folder / ".pinned"
+        if not stamp.is_file() or stamp.read_text().strip() != project.commit:
+            tar_bytes = git_archive(mirror_of(project.repo), project.commit, project.subdirs)
+            if tar_bytes is None:
+                print(f"{project.name}: mirror of {project.repo} not available (fetch it), skipped")
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            extract(tar_bytes, folder)
+            stamp.write_text(project.commit + "\n")
+        result = scan_path(folder, settings, workers=1)
+        candidates = []
+        for scanned in result.files:
+            if scanned.findings and scanned.path.endswith(".py"):
+                prepared = _model_job(scanned, folder, settings)
+                if prepared is not None:
+                    candidates += prepared[0].rules
+        examples = reviewed.examples_of(project, candidates)
+        splits[project.split] += [asdict(e) for e in examples]
+        vulnerable = sum(e.label != SAFE_LABEL for e in examples)
+        counts[project.name] = {"split": project.split, "labels": len(project.labels), "examples": len(examples),
+                                "vulnerable": vulnerable}
+        print(f"{project.name:18s} {project.split:5s} labels {len(project.labels):3d}  matched candidates "
+              f"{len(examples):3d} ({vulnerable} vulnerable)")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    REVIEWED.write_text(json.dumps({"splits": splits, "projects": counts}), encoding="utf-8")
+
+
+def cmd_finetune(args: argparse.Namespace) -> None:
+    """A child of --parent trained on the reviewed train projects and a replay sample of the dataset's train split
+    (so the parent's knowledge stays), best epoch by validation; then calibrated like `train`."""
+    import random
+
+    from ai_core.model.classifier import load_lora_model
+
+    dataset = load_dataset()
+    parent = read_adapter(args.parent)
+    reviewed = [e for e in dataset.train if source_of(e) == "reviewed"]
+    others = [e for e in dataset.train if source_of(e) != "reviewed"]
+    replay = random.Random(13).sample(others, min(len(others), args.replay))
+    train_set = [*reviewed * args.repeat, *replay]
+    config = TrainConfig(epochs=args.epochs, max_length=parent.max_length, lr=args.lr, bf16=False,
+                         init_from=parent.path)
+    val = [e for e in dataset.val if e.view in RULE_VIEWS]
+    result = train(train_set, val, config, progress=False)
+    manifest = make_manifest(args.version, parent.lora, data_hash=dataset.data_hash, metrics=result.metrics,
+                             max_length=parent.max_length,
+                             extra={"history": result.history, "train_seconds": result.seconds, "steps": result.steps,
+                                    "train_examples": len(train_set), "reviewed_train": len(reviewed),
+                                    "replay": len(replay), "repeat": args.repeat, "val_examples": len(val),
+                                    "train_config": config.to_dict(), "input": "evidence",
+                                    "parent": parent.version})
+    write_adapter(args.out, result.state, manifest)
+    adapter = read_adapter(args.out)
+    write_probe(adapter, probe_set(dataset.val))
+    print(f"fine-tuned {args.version} from {parent.version} in {result.seconds:.0f} s, {result.steps} steps; "
+          f"val {result.metrics}")
+    calibrate_on(adapter, load_lora_model(adapter.path, adapter.lora, adapter.labels), dataset)
 
 
 def for_adapter(adapter: Adapter, text: str) -> str:
@@ -164,7 +226,7 @@ def cmd_measure(args: argparse.Namespace) -> None:
         rows: dict[str, Any] = {}
         for split, examples in (("val", val), ("test", test)):
             raw = p_vulnerable(adapter, model, examples)
-            for source in ("generated", "mutated", "real", "all"):
+            for source in ("generated", "mutated", "real", "reviewed", "all"):
                 idx = [i for i, e in enumerate(examples) if source == "all" or source_of(examples[i]) == source]
                 if not idx:
                     continue
@@ -191,52 +253,52 @@ def cmd_measure(args: argparse.Namespace) -> None:
 
 
 def cmd_realworld(args: argparse.Namespace) -> None:
-    """F1 and AUC from kept bench/realworld reports: rules alone (coderev-no-model) vs rules + model."""
-    for tool in args.tools:
-        for floor in args.drop_below:
-            tp, fp, fn, scores, truth = _realworld_tally(tool, floor)
-            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-            print(f"{tool:24s} {'' if not floor else f'drop < {floor:.2f}':12s} TP {tp} FP {fp} FN {fn}  F1 {f1:.3f}  "
-                  f"AUC(confidence, {len(truth)} labelled findings) {roc_auc(scores, truth):.3f}")
+    """Rules alone vs each adapter on bench/realworld, in-process (bench/realworld/model.py): F1, AUC, ECE."""
+    from ai_core.config import Settings
+    from ai_core.model.predictor import ModelScorer
+    from ai_core.model.quantize import load_for_scoring
+    from bench.realworld import model as rw
 
-
-def _realworld_tally(tool: str, floor: float) -> tuple[int, int, int, list[float], list[bool]]:
-    """TP/FP/FN of one kept tool run with findings below confidence `floor` dropped; matched confidences."""
-    from bench.realworld.fetch import CACHE as RW_CACHE
-    from bench.realworld.fetch import load_projects
-    from bench.realworld.peers import parse_coderev
-    from bench.realworld.scoring import load_labels, match
-
-    scores: list[float] = []
-    truth: list[bool] = []
-    tp = fp = fn = 0
-    for project in load_projects():
-        kept = RW_CACHE / "reports" / tool / f"{project.name}.json"
-        if not kept.is_file():
-            continue
-        rows = [row for row in json.loads(kept.read_text()) if float(row.get("confidence", 0)) >= floor]
-        findings = parse_coderev(rows, project.folder).findings
-        labels = load_labels(project.name)
-        for row, finding in zip(rows, findings, strict=True):
-            hits = [label for label in labels if match(finding, label)]
-            if hits:
-                scores.append(float(row.get("confidence", 0.0)))
-                truth.append(any(h.vulnerable for h in hits))
-        found = {(label.path, label.line, label.vuln_class) for label in labels
-                 for finding in findings if match(finding, label)}
-        for label in labels:
-            key = (label.path, label.line, label.vuln_class)
-            if label.vulnerable:
-                tp, fn = (tp + 1, fn) if key in found else (tp, fn + 1)
-            elif key in found:
-                fp += 1
-    return tp, fp, fn, scores, truth
+    started = time.perf_counter()
+    projects = rw.collect(args.projects)
+    print(f"rule findings of {len(projects)} projects in {time.perf_counter() - started:.0f} s")
+    out: dict[str, Any] = {}
+    rules = rw.Tally()
+    for project in projects:
+        rules.add(project.labels, rw.rules_only(project))
+    out["rules"] = rules.row()
+    for folder in args.adapters:
+        adapter = read_adapter(folder)
+        scorer = ModelScorer(load_for_scoring(adapter, args.variant), adapter, args.variant)
+        for threshold in args.thresholds:
+            settings = Settings(model_threshold=threshold)
+            tally, per_project = rw.Tally(), {}
+            for project in projects:
+                found = rw.with_model(project, scorer, settings)
+                tally.add(project.labels, found)
+                one = rw.Tally()
+                one.add(project.labels, found)
+                per_project[project.name] = one.row()
+            out[f"{adapter.version}@{threshold:g}"] = {**tally.row(), "projects": per_project}
+    for key, row in out.items():
+        print(f"{key:16s} " + "  ".join(f"{k} {v}" for k, v in row.items() if k != "projects"))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / "realworld.json").write_text(json.dumps(out, indent=1) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build")
+    sub.add_parser("reviewed")
+    tune = sub.add_parser("finetune")
+    tune.add_argument("--parent", type=Path, default=ROOT / "ai_core" / "model" / "adapters" / "1.2.0")
+    tune.add_argument("--version", default="1.3.0")
+    tune.add_argument("--out", type=Path, default=CACHE / "adapters" / "1.3.0")
+    tune.add_argument("--epochs", type=int, default=3)
+    tune.add_argument("--lr", type=float, default=5e-4)
+    tune.add_argument("--replay", type=int, default=900, help="examples of the dataset's train split replayed")
+    tune.add_argument("--repeat", type=int, default=2, help="times each reviewed train example is seen per epoch")
     trainer = sub.add_parser("train")
     trainer.add_argument("--version", default="1.2.0")
     trainer.add_argument("--out", type=Path, default=CACHE / "adapters" / "1.2.0")
@@ -248,11 +310,14 @@ def main() -> None:
     measure = sub.add_parser("measure")
     measure.add_argument("adapters", type=Path, nargs="+")
     real = sub.add_parser("realworld")
-    real.add_argument("--tools", nargs="+", default=["coderev-no-model", "coderev"])
-    real.add_argument("--drop-below", type=float, nargs="+", default=[0.0],
-                      help="also score with findings below these confidences dropped (0: none dropped)")
+    real.add_argument("adapters", type=Path, nargs="+")
+    real.add_argument("--thresholds", type=float, nargs="+", default=[1.0],
+                      help="model_threshold values (P(safe) at or above which a finding is dropped; 1: none)")
+    real.add_argument("--variant", default="fp32", help="weights variant the adapters run in")
+    real.add_argument("--projects", nargs="*", default=[])
     args = parser.parse_args()
-    {"build": cmd_build, "train": cmd_train, "calibrate": cmd_calibrate, "measure": cmd_measure,
+    {"build": cmd_build, "reviewed": cmd_reviewed, "finetune": cmd_finetune, "train": cmd_train,
+     "calibrate": cmd_calibrate, "measure": cmd_measure,
      "realworld": cmd_realworld}[args.command](args)
 
 

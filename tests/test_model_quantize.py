@@ -19,8 +19,11 @@ from ai_core.model.quantize import (
     probe_examples,
     quantize,
     quantized_layers,
+    not_worth_timing,
     recorded_choice,
+    shipped_accuracy,
     size_bytes,
+    timed_variants,
 )
 from tests.test_model_classifier import SLICES
 
@@ -104,3 +107,24 @@ def test_cli_quantize_prints_stats_and_the_auto_choice(tmp_path: Path, cache: Pa
     report = json.loads(result.stdout)
     assert [v["variant"] for v in report["variants"]] == ["fp32", "bf16"]
     assert report["auto"] in {"fp32", "bf16"} and report["examples"] > 50
+
+
+def test_the_shipped_adapter_carries_each_variants_f1_so_a_new_machine_only_times_them(shipped):
+    accuracy = shipped_accuracy(shipped)
+    assert {"fp32", "int8"} <= set(accuracy) and all(0.5 < f1 <= 1.0 for f1 in accuracy.values())
+
+
+def test_auto_with_shipped_f1_times_only_the_variants_within_one_point_of_fp32(shipped):
+    texts = [e.text for e in probe_examples(shipped)[:8]]
+    stats = timed_variants(shipped, texts, {"fp32": 0.90, "bf16": 0.90, "int8": 0.88, "nf4": 0.90})
+    by_variant = {s.variant: s for s in stats}
+    assert not by_variant["fp32"].errors and by_variant["fp32"].latency_ms_batch32 > 0
+    assert by_variant["int8"].errors == ["not timed: its shipped F1 is not within one point of fp32"]
+    assert pick(stats) != "int8"
+
+
+def test_nf4_is_not_timed_on_a_machine_without_a_gpu():
+    import torch
+
+    reason = not_worth_timing("nf4")
+    assert reason if not torch.cuda.is_available() else reason == ""

@@ -77,3 +77,21 @@ def expected_calibration_error(confidences: Sequence[float], outcomes: Sequence[
         row[1] += p
         row[2] += bool(true)
     return round(sum(abs(s - t) for n, s, t in totals if n) / len(confidences), 4)
+
+
+def roc_auc(scores: Sequence[float], outcomes: Sequence[bool]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half); nan without both."""
+    pos = [s for s, y in zip(scores, outcomes, strict=True) if y]
+    neg = [s for s, y in zip(scores, outcomes, strict=True) if not y]
+    if not pos or not neg:
+        return float("nan")
+    ranked = sorted((s, y) for s, y in zip(scores, outcomes, strict=True))
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mid = (i + j + 1) / 2  # average 1-based rank of the tie block
+        rank_sum += mid * sum(1 for k in range(i, j) if ranked[k][1])
+        i = j
+    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))

@@ -3,7 +3,9 @@
 The adapter is merged into the base first (`merge_and_unload`), so every variant is a plain BERT
 classifier; 8-bit and NF4 load that merged model through bitsandbytes with the head left in full
 precision (`llm_int8_skip_modules`). `auto` picks the fastest variant whose validation macro F1 is within
-one point of fp32 on this machine, measured once and recorded in a small JSON cache.
+one point of fp32, measured once per machine and recorded in a small JSON cache. Accuracy is a property of the
+weights: measured when the adapter is built and shipped in its manifest (`variant_f1`), so a new machine only
+times the admissible variants on a few probe inputs (seconds, not the minutes of a full measurement).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ VARIANTS = ("fp32", "bf16", "int8", "nf4")
 F1_TOLERANCE = 0.01
 """`auto` accepts a variant whose macro F1 is at most this much below fp32's (one point)."""
 SKIP_MODULES = ["classifier"]
+TIMING_PROBES = 24
+"""With F1 from the manifest, `auto` times each admissible variant on this many probe inputs (one batch)."""
 
 
 def cache_dir() -> Path:
@@ -270,8 +274,84 @@ def probe_examples(adapter: Adapter) -> list[Example]:
     return out
 
 
+def shipped_accuracy(adapter: Adapter) -> dict[str, float]:
+    """Probe macro F1 of each variant, as recorded in the manifest when the adapter was built ({}: not recorded)."""
+    data = adapter.manifest.get("variant_f1")
+    if not isinstance(data, dict):
+        return {}
+    return {v: float(f) for v, f in data.items() if v in VARIANTS and isinstance(f, int | float)}
+
+
+def record_accuracy(adapter: Adapter, stats: Sequence[QuantizationStats]) -> None:
+    """Store each measured variant's probe F1 in the adapter's manifest (read back by shipped_accuracy)."""
+    from ai_core.model.adapters import write_manifest
+
+    measured = {s.variant: round(s.f1_after, 4) for s in stats if not s.errors}
+    write_manifest(adapter, {**adapter.manifest, "variant_f1": {**shipped_accuracy(adapter), **measured}})
+
+
+def not_worth_timing(variant: str) -> str:
+    """Why `variant` is not even timed on this machine ("" when it is): measured here to be slower without the
+    hardware it is made for (CPU NF4 dequantizes every matmul: 2.2x fp32; bf16 without native bf16: 3x)."""
+    import torch
+
+    if variant in ("int8", "nf4"):
+        import importlib.util
+
+        if importlib.util.find_spec("bitsandbytes") is None:
+            return "bitsandbytes is not installed"
+    if torch.cuda.is_available():
+        return ""
+    if variant == "nf4":
+        return "NF4 needs a GPU to be fast"
+    if variant == "bf16" and not _cpu_flags() & {"avx512_bf16", "amx_bf16"}:
+        return "this CPU has no native bf16"
+    return ""
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return set(next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), []))
+    except OSError:
+        return set()
+
+
+def timed_variants(adapter: Adapter, texts: Sequence[str], accuracy: dict[str, float]) -> list[QuantizationStats]:
+    """Latency here of each variant whose shipped F1 is within F1_TOLERANCE of fp32 and that is worth timing;
+    the others are listed with the reason (as errors, so `pick` passes them over)."""
+    reference = accuracy.get("fp32", 0.0)
+    stats: list[QuantizationStats] = []
+    for variant in VARIANTS:
+        f1 = accuracy.get(variant)
+        reason = "" if variant == "fp32" else not_worth_timing(variant)
+        if f1 is None or f1 < reference - F1_TOLERANCE:
+            reason = reason or "its shipped F1 is not within one point of fp32"
+        if reason:
+            stats.append(QuantizationStats(variant, 0, 0, 0.0, 0, reference, f1 or 0.0, 0.0, 0.0, 0.0,
+                                           [f"not timed: {reason}"]))
+            continue
+        try:
+            started = time.perf_counter()
+            model = load_for_scoring(adapter, variant)
+            load_s = time.perf_counter() - started
+            logits(model, texts[:2], adapter.max_length, 2)  # warm-up: first calls allocate
+            started = time.perf_counter()
+            logits(model, texts, adapter.max_length, 32)
+            per_candidate = (time.perf_counter() - started) * 1000 / max(1, len(texts))
+            stats.append(QuantizationStats(variant, 0, 0, 0.0, 0, reference, f1, round(per_candidate, 2), 0.0,
+                                           round(load_s, 2)))
+            del model
+        except Exception as exc:  # a variant that cannot run here is passed over
+            log.warning("variant %s failed: %s", variant, exc)
+            stats.append(QuantizationStats(variant, 0, 0, 0.0, 0, reference, 0.0, 0.0, 0.0, 0.0,
+                                           [f"{type(exc).__name__}: {exc}"]))
+    return stats
+
+
 def choose_variant(adapter: Adapter) -> str:
-    """`auto`: the recorded choice for this machine, else measure the variants on the probe set and record."""
+    """`auto`: the recorded choice for this machine, else time the variants the manifest's F1 admits (measure
+    F1 too when the manifest has none) on the probe set, and record."""
     entry = recorded_choice(adapter)
     if entry is not None:
         return str(entry["variant"])
@@ -279,10 +359,17 @@ def choose_variant(adapter: Adapter) -> str:
     if not probe:
         log.info("adapter %s has no probe set; using fp32", adapter.version)
         return "fp32"
-    log.info("measuring model variants for adapter %s on this machine (%d probe examples)", adapter.version,
-             len(probe))
-    stats = quantize(adapter, probe)
+    accuracy = shipped_accuracy(adapter)
+    if accuracy.get("fp32") is not None:
+        log.info("timing model variants for adapter %s on this machine (%d probe inputs)", adapter.version,
+                 TIMING_PROBES)
+        stats = timed_variants(adapter, [e.text for e in probe[:TIMING_PROBES]], accuracy)
+    else:
+        log.info("measuring model variants for adapter %s on this machine (%d probe examples)", adapter.version,
+                 len(probe))
+        stats = quantize(adapter, probe)
     variant = record_choice(adapter, stats)
     log.info("model variant chosen: %s (%s)", variant,
-             ", ".join(f"{s.variant} F1 {s.f1_after:.3f} {s.latency_ms_batch32:.1f} ms" for s in stats))
+             ", ".join(f"{s.variant} F1 {s.f1_after:.3f} "
+                       + (s.errors[0] if s.errors else f"{s.latency_ms_batch32:.1f} ms") for s in stats))
     return variant

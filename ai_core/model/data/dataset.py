@@ -106,7 +106,10 @@ def split_families(seed: int, val_share: float, test_share: float) -> dict[str, 
 
 def source_of(example: Example) -> str:
     """Where an example comes from: "mutated" (installed code made vulnerable, its twins and the engine's
-    candidates on them), "real" (installed code as it is) or "generated" (templates, loop, hand-written)."""
+    candidates on them), "real" (installed code as it is), "reviewed" (the engine's candidates on real apps,
+    labelled by us) or "generated" (templates, loop, hand-written)."""
+    if example.family.startswith("reviewed:"):
+        return "reviewed"
     if example.family.startswith("mutated:"):
         return "mutated"
     if example.family.startswith(("real:", "installed:")):
