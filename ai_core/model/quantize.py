@@ -339,7 +339,7 @@ def timed_variants(adapter: Adapter, texts: Sequence[str], accuracy: dict[str, f
             started = time.perf_counter()
             logits(model, texts, adapter.max_length, 32)
             per_candidate = (time.perf_counter() - started) * 1000 / max(1, len(texts))
-            stats.append(QuantizationStats(variant, 0, 0, 0.0, 0, reference, f1, round(per_candidate, 2), 0.0,
+            stats.append(QuantizationStats(variant, 0, 0, 0.0, 0, reference, f1 or 0.0, round(per_candidate, 2), 0.0,
                                            round(load_s, 2)))
             del model
         except Exception as exc:  # a variant that cannot run here is passed over
