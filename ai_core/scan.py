@@ -56,7 +56,9 @@ class ScannedFile:
     notebook: NotebookSource | None = None
     """For a notebook: its joined code cells (`text` is that source, findings' lines are in it)."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Time spent on this file per stage ("parse", "analysis")."""
+    """Time spent on this file per stage ("parse", "analysis", "candidates")."""
+    model_job: ModelJob | None = None
+    """What the model reads for these findings, built by the worker from the parse it already has (model on)."""
 
 
 @dataclass
@@ -130,12 +132,18 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
         findings = analyzer.analyze(doc, rel)
         if notebook is not None:
             findings = [notebook.relabel(f) for f in findings]
-        stages = {"parse": parsed - started, "analysis": time.perf_counter() - parsed}
+        analysed = time.perf_counter()
+        stages = {"parse": parsed - started, "analysis": analysed - parsed}
+        settings = analyzer.settings
+        job = model_job(doc, findings, rel, settings) if settings.model_enabled and notebook is None \
+            and (findings or settings.model_function_level) else None
+        if job is not None:  # in the worker, beside the rules: the scan's own process only scores
+            stages["candidates"] = time.perf_counter() - analysed
     except Exception as exc:  # a file never stops the scan
         log.exception("analysis failed on %s", rel)
         return ScannedFile(rel, []), f"analysis failed: {exc}"
     kept = text if findings or notebook is not None else ""
-    return ScannedFile(rel, findings, kept, text.count("\n") + 1, notebook, stages), ""
+    return ScannedFile(rel, findings, kept, text.count("\n") + 1, notebook, stages, job), ""
 
 
 def _held_document(analyzer: Analyzer, path: str, text: str, rel: str) -> ParsedDocument | None:
@@ -312,8 +320,11 @@ def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store
 
 
 def _model_job(scanned: ScannedFile, root: Path, settings: Settings) -> tuple[ModelJob, str] | None:
-    """What the model reads in one scanned file, and its text (re-read when the worker did not send it)."""
+    """What the model reads in one scanned file (the worker's when it built one), and its text (re-read when the
+    worker did not send it)."""
     text = scanned.text
+    if scanned.model_job is not None and list(scanned.model_job.findings) == scanned.findings:
+        return scanned.model_job, text
     if not text:
         try:
             text = read_source(file_in(root, scanned.path), settings.max_file_bytes)

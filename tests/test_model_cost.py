@@ -185,3 +185,34 @@ def test_loading_the_scorer_does_not_import_transformers(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True)
     assert done.stdout.strip() == "False"
+
+
+class RecordingScorer:
+    """Judges every candidate vulnerable and keeps the inputs it was given."""
+
+    identity = ""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def score(self, candidates: Sequence[Candidate]) -> list[Score]:
+        self.texts += [c.render(evidence=True) for c in candidates]
+        return [Score("sql-injection", 0.9, {"safe": 0.1, "sql-injection": 0.9}) for _ in candidates]
+
+
+def test_the_workers_build_what_the_model_reads(tmp_path: Path):
+    for i in range(10):  # more than a pool's threshold: files go to worker processes
+        (tmp_path / f"app{i}.py").write_text(SQL_APP)
+    recording = RecordingScorer()
+    result = scan_path(tmp_path, Settings(), workers=2, scorer=recording)
+    assert all(scanned.model_job is not None for scanned in result.files)
+    expected = sorted(candidate_for(ParsedDocument(SQL_APP, path=s.path), f).render(evidence=True)
+                      for s in result.files for f in s.findings)
+    assert sorted(recording.texts) == expected
+
+
+def test_rules_alone_build_no_model_input(tmp_path: Path):
+    (tmp_path / "app.py").write_text(SQL_APP)
+    result = scan_path(tmp_path, dataclasses.replace(Settings(), model_enabled=False), workers=1)
+    assert result.findings and all(scanned.model_job is None for scanned in result.files)
+
