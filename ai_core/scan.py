@@ -135,15 +135,15 @@ def scan_file(analyzer: Analyzer, job: FileJob) -> FileOutcome:
         analysed = time.perf_counter()
         stages = {"parse": parsed - started, "analysis": analysed - parsed}
         settings = analyzer.settings
-        job = model_job(doc, findings, rel, settings) if settings.model_enabled and notebook is None \
+        inputs = model_job(doc, findings, rel, settings) if settings.model_enabled and notebook is None \
             and (findings or settings.model_function_level) else None
-        if job is not None:  # in the worker, beside the rules: the scan's own process only scores
+        if inputs is not None:  # in the worker, beside the rules: the scan's own process only scores
             stages["candidates"] = time.perf_counter() - analysed
     except Exception as exc:  # a file never stops the scan
         log.exception("analysis failed on %s", rel)
         return ScannedFile(rel, []), f"analysis failed: {exc}"
     kept = text if findings or notebook is not None else ""
-    return ScannedFile(rel, findings, kept, text.count("\n") + 1, notebook, stages, job), ""
+    return ScannedFile(rel, findings, kept, text.count("\n") + 1, notebook, stages, inputs), ""
 
 
 def _held_document(analyzer: Analyzer, path: str, text: str, rel: str) -> ParsedDocument | None:
