@@ -97,7 +97,7 @@ def scan_target(args: argparse.Namespace) -> tuple[ScanResult, Settings]:
     """Run the scan the arguments describe: a progress bar on a terminal, locally or on Ray, metrics if asked."""
     from ai_core.distributed import DistributedError, RayRunner, scan_paths
     from server.cli import UsageError
-    from server.logs import use_format
+    from server.log_format import use_format
 
     settings = scan_settings(args)
     use_format(args.log_format)

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     """Start the server; returns when the client disconnects."""
     from server.app import create_server
     from server.cli import UsageError
-    from server.logs import use_format
+    from server.log_format import use_format
     from server.protocol import exit_now
 
     use_format(args.log_format)
