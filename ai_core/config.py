@@ -24,7 +24,7 @@ from ai_core.findings import TIERS, Severity, VulnClass
 
 log = logging.getLogger(__name__)
 
-MODEL_VARIANTS = ("auto", "fp32", "bf16", "int8", "nf4")
+MODEL_VARIANTS = ("auto", "fp32", "bf16", "int8", "nf4", "student")
 DIAGNOSTIC_MODES = ("auto", "push", "pull", "both")
 
 

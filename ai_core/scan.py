@@ -31,7 +31,6 @@ from ai_core.files import (
 )
 from ai_core.findings import Finding, VulnClass
 from ai_core.model.adapters import AdapterError, AdapterRegistry
-from ai_core.model.calibration import of_manifest
 from ai_core.model.review import Reviewer
 from ai_core.model.score_cache import BackgroundScorer, CachedScorer, DiskScores, ScoreStore, score_cache_path
 from ai_core.model.scoring import ModelJob, Scorer, model_job
@@ -298,12 +297,16 @@ def _add_template_findings(result: ScanResult, root: Path, settings: Settings, p
 def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store: ScoreStore | None) -> Scorer | None:
     """The scan's scorer: `scorer`, or the workspace's model loading in the background; behind the score cache."""
     if scorer is None:
-        from ai_core.model.predictor import model_identity
+        from ai_core.model.predictor import calibration_for, model_identity
+        from ai_core.model.quantize import recorded_choice
 
         workspace = folder_of(root)
         try:
             adapter = AdapterRegistry.for_workspace(workspace, settings.adapter_registry).resolve(settings.adapter)
-            identity = model_identity(adapter, settings.model_variant)
+            variant = settings.model_variant
+            if variant == "auto":  # this machine's recorded choice: what will run, so the cache and calibration match
+                variant = str((recorded_choice(adapter) or {}).get("variant", "auto"))
+            identity = model_identity(adapter, variant)
         except (AdapterError, OSError) as exc:
             log.warning("model unavailable (%s); reporting rule findings only", exc)
             return None
@@ -311,10 +314,11 @@ def _model_for_scan(root: Path, settings: Settings, scorer: Scorer | None, store
         def load() -> Scorer:
             from ai_core.model.predictor import load_scorer
 
-            return load_scorer(settings, workspace, adapter=adapter.version)
+            return load_scorer(settings, workspace, variant="" if variant == "auto" else variant,
+                               adapter=adapter.version)
 
-        calibration = of_manifest(adapter.manifest)
-        scorer, store = BackgroundScorer(load, identity, calibration), store or DiskScores(score_cache_path())
+        scorer = BackgroundScorer(load, identity, calibration_for(adapter, variant))
+        store = store or DiskScores(score_cache_path())
     identity = getattr(scorer, "identity", "")
     return CachedScorer(scorer, store, identity) if store is not None and identity else scorer
 

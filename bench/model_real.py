@@ -8,6 +8,9 @@ and compare adapters per source (generated, mutated, real) on the test split and
   train    a new adapter on it (nice it: `nice -n 10`), written to --out, calibrated on validation
   measure  per adapter and source: test binary F1, ROC AUC of model vs rule confidence, ECE
   realworld  F1 of rules alone vs rules + each adapter, AUC and ECE of confidence, on bench/realworld
+  student  distil an adapter into a 3-layer student (or take --from a saved one), ship it in the adapter's
+           student/ folder with its own calibration, record its probe F1 beside the weights variants', and
+           print its test F1 / AUC next to the teacher's
 
 Run: `.venv/bin/python bench/model_real.py build|train|measure|realworld [...]`.
 """
@@ -286,6 +289,73 @@ def cmd_realworld(args: argparse.Namespace) -> None:
     (CACHE / "realworld.json").write_text(json.dumps(out, indent=1) + "\n")
 
 
+def cmd_student(args: argparse.Namespace) -> None:
+    """Distil (or load) a student of --adapter, calibrate it on validation, ship it, and compare it with the teacher."""
+    from ai_core.model.adapters import write_manifest
+    from ai_core.model.metrics import macro_f1
+    from ai_core.model.quantize import load_for_scoring, probe_examples, shipped_accuracy
+    from ai_core.model.student import STUDENT, write_student
+
+    dataset = load_dataset()
+    adapter = read_adapter(args.adapter)
+    val = [e for e in dataset.val if e.view in RULE_VIEWS]
+    test = [e for e in dataset.test if e.view in RULE_VIEWS]
+    if args.source:
+        from transformers import AutoModelForSequenceClassification
+
+        student = AutoModelForSequenceClassification.from_pretrained(str(args.source)).eval()
+        distilled = json.loads((args.source / "distillation.json").read_text(encoding="utf-8"))
+    else:
+        from ai_core.model.distill import distill, save_student
+
+        student, metrics = distill(adapter, dataset.train, val, layers=args.layers, temperatures=(args.temperature,),
+                                   epochs=args.epochs, lr=args.lr)
+        save_student(student, metrics, CACHE / "student")
+        distilled = metrics.to_dict()
+    folder = adapter.path / "student"
+    write_student(folder, student.state_dict(), student.config.to_dict(),
+                  {"teacher": adapter.version, "distillation": distilled, "max_length": adapter.max_length})
+    shipped = load_for_scoring(adapter, STUDENT)
+    teacher = load_for_scoring(adapter, "fp32")
+
+    def raw(model: Any, examples: Sequence[Example]) -> list[float]:
+        from ai_core.model.classifier import logits
+
+        return vulnerable_probability(logits(model, [e.text for e in examples], adapter.max_length, 32), adapter.labels)
+
+    fitted = fit_best(raw(shipped, val), [e.label != SAFE_LABEL for e in val], raw(shipped, test),
+                      [e.label != SAFE_LABEL for e in test],
+                      "validation rule candidates; ECE on the test split's rule candidates")
+    probe = probe_examples(adapter)
+    from ai_core.model.classifier import predict_labels
+
+    gold = [e.label for e in probe]
+    probe_f1 = {name: round(macro_f1(gold, predict_labels(model, [e.text for e in probe], adapter.max_length,
+                                                         adapter.labels), adapter.labels), 4)
+                for name, model in (("fp32", teacher), (STUDENT, shipped))}
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest.update({"calibration": {**asdict(fitted), "points": [list(p) for p in fitted.points]},
+                     "probe_f1": probe_f1})
+    rows: dict[str, Any] = {}
+    for name, model in (("teacher", teacher), ("student", shipped)):
+        probs = raw(model, test)
+        for source in ("generated", "mutated", "real", "reviewed", "all"):
+            idx = [i for i, e in enumerate(test) if source == "all" or source_of(e) == source]
+            if idx:
+                truth = [test[i].label != SAFE_LABEL for i in idx]
+                f1 = binary_f1([probs[i] >= 0.5 for i in idx], truth)
+                rows[f"{name}/{source}"] = {"n": len(idx), "f1": round(f1, 3),
+                                            "auc": round(roc_auc([probs[i] for i in idx], truth), 3)}
+    manifest["test"] = rows
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_manifest(adapter, {**adapter.manifest, "variant_f1": {**shipped_accuracy(adapter),
+                                                                 STUDENT: probe_f1[STUDENT]}})
+    print(f"student of {adapter.version}: probe macro F1 {probe_f1}; calibration {fitted.method} "
+          f"ECE {fitted.ece_before:.3f} -> {fitted.ece_after:.3f}")
+    for key, row in rows.items():
+        print(f"  {key:18s} " + "  ".join(f"{k} {v}" for k, v in row.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -315,8 +385,15 @@ def main() -> None:
                       help="model_threshold values (P(safe) at or above which a finding is dropped; 1: none)")
     real.add_argument("--variant", default="fp32", help="weights variant the adapters run in")
     real.add_argument("--projects", nargs="*", default=[])
+    pupil = sub.add_parser("student")
+    pupil.add_argument("--adapter", type=Path, default=ROOT / "ai_core" / "model" / "adapters" / "1.2.0")
+    pupil.add_argument("--source", type=Path, help="a student saved by `coderev model distill --output` (else distil)")
+    pupil.add_argument("--layers", type=int, default=3)
+    pupil.add_argument("--temperature", type=float, default=2.0)
+    pupil.add_argument("--epochs", type=int, default=6)
+    pupil.add_argument("--lr", type=float, default=1e-3)
     args = parser.parse_args()
-    {"build": cmd_build, "reviewed": cmd_reviewed, "finetune": cmd_finetune, "train": cmd_train,
+    {"build": cmd_build, "student": cmd_student, "reviewed": cmd_reviewed, "finetune": cmd_finetune, "train": cmd_train,
      "calibrate": cmd_calibrate, "measure": cmd_measure,
      "realworld": cmd_realworld}[args.command](args)
 

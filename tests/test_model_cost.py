@@ -101,10 +101,10 @@ def test_the_model_is_not_loaded_when_every_candidate_is_cached(scorer, tmp_path
         loads.append(1)
         return scorer
 
-    cold = BackgroundScorer(load, scorer.identity)
+    cold = BackgroundScorer(load, scorer.identity, scorer.calibration)  # as a scan builds it: calibration known
     first = scan_path(tmp_path, Settings(), workers=1, scorer=cold, score_store=store)
     assert loads == [1] and cold.started
-    warm = BackgroundScorer(load, scorer.identity)
+    warm = BackgroundScorer(load, scorer.identity, scorer.calibration)
     second = scan_path(tmp_path, Settings(), workers=1, scorer=warm, score_store=store)
     assert loads == [1] and not warm.started
     assert [f.confidence for f in second.findings] == [f.confidence for f in first.findings]
@@ -216,3 +216,11 @@ def test_rules_alone_build_no_model_input(tmp_path: Path):
     result = scan_path(tmp_path, dataclasses.replace(Settings(), model_enabled=False), workers=1)
     assert result.findings and all(scanned.model_job is None for scanned in result.files)
 
+
+
+def test_a_model_loaded_in_the_background_brings_its_own_calibration(scorer):
+    expected = Calibration(scale=0.5, bias=-1.0)
+    background = BackgroundScorer(lambda: scorer, scorer.identity, expected)
+    assert background.calibration == expected  # before the load: the one the scan expects
+    background.loaded()
+    assert background.calibration == scorer.calibration  # after it: what runs

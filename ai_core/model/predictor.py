@@ -14,7 +14,7 @@ from typing import Any
 
 from ai_core.config import Settings
 from ai_core.model.adapters import Adapter, AdapterError, AdapterRegistry
-from ai_core.model.calibration import of_manifest
+from ai_core.model.calibration import Calibration, of_manifest
 from ai_core.model.candidates import Candidate
 from ai_core.model.classifier import logits
 from ai_core.model.minilm import set_threads
@@ -54,7 +54,7 @@ class ModelScorer:
         self.batch_size = batch_size
         self.cache_size = cache_size
         self.max_length = adapter.max_length
-        self.calibration = of_manifest(adapter.manifest)
+        self.calibration = calibration_for(adapter, variant)
         """Applied to rule findings' confidence by scoring (scores themselves stay raw)."""
         self.identity = model_identity(adapter, variant)
         self._cache: OrderedDict[str, Score] = OrderedDict()
@@ -95,6 +95,13 @@ class ModelScorer:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
             return [results[key] for key in keys]
+
+
+def calibration_for(adapter: Adapter, variant: str) -> Calibration:
+    """The calibration of what runs: the student's own, else the adapter's (one for all its weights variants)."""
+    from ai_core.model.student import STUDENT, student_calibration
+
+    return student_calibration(adapter) if variant == STUDENT else of_manifest(adapter.manifest)
 
 
 def model_identity(adapter: Adapter, variant: str) -> str:

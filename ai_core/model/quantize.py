@@ -29,10 +29,14 @@ from ai_core.model.classifier import ADAPTER_FILE, load_lora_model, logits
 from ai_core.model.data.generator import Example
 from ai_core.model.metrics import macro_f1
 from ai_core.model.minilm import LABELS, offline
+from ai_core.model.student import STUDENT, STUDENT_RETENTION, load_student, student_folder
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("fp32", "bf16", "int8", "nf4")
+WEIGHT_VARIANTS = ("fp32", "bf16", "int8", "nf4")
+"""The teacher's own weights in four precisions."""
+VARIANTS = (*WEIGHT_VARIANTS, STUDENT)
+"""What a scan may run: a weights variant, or the distilled student shipped with the adapter (ai_core.model.student)."""
 F1_TOLERANCE = 0.01
 """`auto` accepts a variant whose macro F1 is at most this much below fp32's (one point)."""
 SKIP_MODULES = ["classifier"]
@@ -76,6 +80,9 @@ def load_variant(adapter: Adapter, variant: str) -> Any:
     offline()
     if variant not in VARIANTS:
         raise ValueError(f"unknown model variant {variant!r} (one of {', '.join(VARIANTS)})")
+    if variant == STUDENT:  # plain torch; in bf16 where the CPU (or a GPU) does bf16 natively
+        student = load_student(adapter)
+        return student.to(torch.bfloat16) if not not_worth_timing("bf16") else student
     from transformers import AutoModelForSequenceClassification
 
     if variant in ("fp32", "bf16"):
@@ -99,7 +106,7 @@ def load_for_scoring(adapter: Adapter, variant: str) -> Any:
     """The classifier to score with: fp32/bf16 as a plain-torch forward pass over the merged checkpoint (no
     transformers import, ~7 s less to load here; the same logits), the quantized variants through load_variant."""
     if variant not in ("fp32", "bf16"):
-        return load_variant(adapter, variant)
+        return load_variant(adapter, variant)  # the student and the quantized variants
     import torch
 
     from ai_core.model.encoder import load_merged
@@ -173,7 +180,7 @@ def _measure(model: Any, texts: Sequence[str], gold: Sequence[str], max_length: 
     return macro_f1(gold, predicted, labels), per_candidate, statistics.median(singles) if singles else 0.0
 
 
-def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[str] = VARIANTS) \
+def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[str] = WEIGHT_VARIANTS) \
         -> list[QuantizationStats]:
     """Load each variant, measure size, validation F1 and latency against fp32; errors are recorded, not raised."""
     texts = [e.text for e in examples]
@@ -207,9 +214,17 @@ def quantize(adapter: Adapter, examples: Sequence[Example], variants: Sequence[s
     return stats
 
 
+def admissible(variant: str, f1: float, reference: float, tolerance: float = F1_TOLERANCE) -> bool:
+    """Whether a variant keeps enough of fp32's F1: within `tolerance` for a weights variant, at least
+    STUDENT_RETENTION of it for the student."""
+    return f1 >= reference * STUDENT_RETENTION if variant == STUDENT else f1 >= reference - tolerance
+
+
 def pick(stats: Sequence[QuantizationStats], tolerance: float = F1_TOLERANCE) -> str:
-    """The fastest (batch 32) variant without errors whose F1 is within `tolerance` of fp32."""
-    fine = [s for s in stats if not s.errors and s.f1_after >= s.f1_before - tolerance and s.latency_ms_batch32 > 0]
+    """The fastest (batch 32) variant without errors that is admissible (F1 within `tolerance` of fp32; the
+    student: STUDENT_RETENTION of it)."""
+    fine = [s for s in stats if not s.errors and admissible(s.variant, s.f1_after, s.f1_before, tolerance)
+            and s.latency_ms_batch32 > 0]
     if not fine:
         return "fp32"
     return min(fine, key=lambda s: s.latency_ms_batch32).variant
@@ -237,7 +252,12 @@ def recorded_choice(adapter: Adapter) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError):
         return None
     entry = data.get(f"{adapter.version}:{adapter_digest(adapter)}:{machine_key()}")
-    return entry if isinstance(entry, dict) and entry.get("variant") in VARIANTS else None
+    if not isinstance(entry, dict) or entry.get("variant") not in VARIANTS:
+        return None
+    measured = {s.get("variant") for s in entry.get("stats", []) if isinstance(s, dict)}
+    if set(shipped_accuracy(adapter)) - measured:  # chosen before a variant shipped (a student): choose again
+        return None
+    return entry
 
 
 def record_choice(adapter: Adapter, stats: Sequence[QuantizationStats]) -> str:
@@ -328,8 +348,11 @@ def timed_variants(adapter: Adapter, texts: Sequence[str], accuracy: dict[str, f
     for variant in VARIANTS:
         f1 = accuracy.get(variant)
         reason = "" if variant == "fp32" else not_worth_timing(variant)
-        if f1 is None or f1 < reference - F1_TOLERANCE:
-            reason = reason or "its shipped F1 is not within one point of fp32"
+        if variant == STUDENT and student_folder(adapter) is None:
+            reason = reason or "no student ships with this adapter"
+        if f1 is None or not admissible(variant, f1, reference):
+            reason = reason or ("its shipped F1 keeps less than 95% of fp32's" if variant == STUDENT
+                                else "its shipped F1 is not within one point of fp32")
         if reason:
             stats.append(QuantizationStats(variant, 0, 0, 0.0, 0, reference, f1 or 0.0, 0.0, 0.0, 0.0,
                                            [f"not timed: {reason}"]))

@@ -153,10 +153,14 @@ class CachedScorer:
         self.scorer = scorer
         self.store = store
         self.identity = identity
-        self.calibration: Calibration = getattr(scorer, "calibration", None) or IDENTITY
         self.computed = 0
         self.reused = 0
         self._known: dict[str, Score] = {}
+
+    @property
+    def calibration(self) -> Calibration:
+        """The inner scorer's calibration (asked each time: a background load may change it)."""
+        return getattr(self.scorer, "calibration", None) or IDENTITY
 
     def prefetch(self, candidates: Sequence[Candidate]) -> bool:
         """Look `candidates` up ahead of scoring; True (and the inner scorer started) when one is missing."""
@@ -196,12 +200,17 @@ class BackgroundScorer:
         self._load = load
         self.identity = identity
         """What its scores depend on (predictor.model_identity), for the score cache."""
-        self.calibration = calibration
-        """The loaded model's calibration, known before it loads (from the adapter manifest)."""
+        self._calibration = calibration
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._scorer: Scorer | None = None
         self._error: BaseException | None = None
+
+    @property
+    def calibration(self) -> Calibration:
+        """The loaded model's calibration; before it loads, the one expected (from the adapter's manifest)."""
+        loaded = getattr(self._scorer, "calibration", None) if self._scorer is not None else None
+        return loaded or self._calibration
 
     @property
     def started(self) -> bool:

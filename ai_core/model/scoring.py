@@ -126,7 +126,6 @@ def score_jobs(scorer: Scorer, jobs: Sequence[ModelJob], settings: Settings) -> 
 
     Rule findings get the scorer's `calibration` (fitted on rule candidates); function-level scores stay raw.
     """
-    calibration = getattr(scorer, "calibration", None) or IDENTITY
     batch = [c for job in jobs for c in (*job.rules, *job.functions)]
     if not batch:
         return [list(job.findings) for job in jobs]
@@ -135,6 +134,7 @@ def score_jobs(scorer: Scorer, jobs: Sequence[ModelJob], settings: Settings) -> 
     except Exception:
         log.exception("model scoring failed; keeping rule findings")
         return [list(job.findings) for job in jobs]
+    calibration = getattr(scorer, "calibration", None) or IDENTITY  # after scoring: a model loaded on the way
     out: list[list[Finding]] = []
     at = 0
     for job in jobs:

@@ -28,7 +28,7 @@ export const VULN_CLASSES = [
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 /** Finding tiers (ai_core.findings.TIERS): proven flows, and review findings (sinks fed by unproven data). */
 export const TIERS = ['flow', 'review'] as const;
-export const MODEL_VARIANTS = ['auto', 'fp32', 'bf16', 'int8', 'nf4'] as const;
+export const MODEL_VARIANTS = ['auto', 'fp32', 'bf16', 'int8', 'nf4', 'student'] as const;
 
 type Check = (value: unknown) => string | undefined;
 
