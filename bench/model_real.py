@@ -317,13 +317,8 @@ def cmd_student(args: argparse.Namespace) -> None:
                   {"teacher": adapter.version, "distillation": distilled, "max_length": adapter.max_length})
     shipped = load_for_scoring(adapter, STUDENT)
     teacher = load_for_scoring(adapter, "fp32")
-
-    def raw(model: Any, examples: Sequence[Example]) -> list[float]:
-        from ai_core.model.classifier import logits
-
-        return vulnerable_probability(logits(model, [e.text for e in examples], adapter.max_length, 32), adapter.labels)
-
-    fitted = fit_best(raw(shipped, val), [e.label != SAFE_LABEL for e in val], raw(shipped, test),
+    fitted = fit_best(p_vulnerable(adapter, shipped, val), [e.label != SAFE_LABEL for e in val],
+                      p_vulnerable(adapter, shipped, test),
                       [e.label != SAFE_LABEL for e in test],
                       "validation rule candidates; ECE on the test split's rule candidates")
     probe = probe_examples(adapter)
@@ -338,7 +333,7 @@ def cmd_student(args: argparse.Namespace) -> None:
                      "probe_f1": probe_f1})
     rows: dict[str, Any] = {}
     for name, model in (("teacher", teacher), ("student", shipped)):
-        probs = raw(model, test)
+        probs = p_vulnerable(adapter, model, test)
         for source in ("generated", "mutated", "real", "reviewed", "all"):
             idx = [i for i, e in enumerate(test) if source == "all" or source_of(e) == source]
             if idx:

@@ -27,3 +27,12 @@ async def lsp(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     lsp_client.client_name = request.param  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="module")
+def model_cache(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh CODEREV_CACHE_DIR for a test module (variant choices, merged weights, scores)."""
+    folder = tmp_path_factory.mktemp("coderev-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CODEREV_CACHE_DIR", str(folder))
+        yield folder

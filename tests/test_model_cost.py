@@ -217,7 +217,6 @@ def test_rules_alone_build_no_model_input(tmp_path: Path):
     assert result.findings and all(scanned.model_job is None for scanned in result.files)
 
 
-
 def test_a_model_loaded_in_the_background_brings_its_own_calibration(scorer):
     expected = Calibration(scale=0.5, bias=-1.0)
     background = BackgroundScorer(lambda: scorer, scorer.identity, expected)

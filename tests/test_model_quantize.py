@@ -30,15 +30,7 @@ from tests.test_model_classifier import SLICES
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("coderev-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CODEREV_CACHE_DIR", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
-def shipped(cache):
+def shipped(model_cache):
     adapter = AdapterRegistry(None).default()
     assert adapter is not None
     return adapter
@@ -78,10 +70,10 @@ def test_auto_picks_the_fastest_variant_within_one_f1_point():
     assert pick(stats) == "bf16"  # int8 is faster but loses 5 points
 
 
-def test_auto_measures_once_per_machine_and_records_the_choice(shipped, cache: Path):
+def test_auto_measures_once_per_machine_and_records_the_choice(shipped, model_cache: Path):
     assert recorded_choice(shipped) is None
     variant = choose_variant(shipped)
-    record = json.loads((cache / "variants.json").read_text())
+    record = json.loads((model_cache / "variants.json").read_text())
     [entry] = record.values()
     assert entry["variant"] == variant and len(entry["stats"]) == len(VARIANTS)
     assert recorded_choice(shipped)["variant"] == variant
@@ -89,21 +81,21 @@ def test_auto_measures_once_per_machine_and_records_the_choice(shipped, cache: P
 
 
 @pytest.mark.parametrize("variant", ["int8", "nf4"])
-def test_a_quantized_variant_is_selectable_by_setting(variant, cache):
-    scorer = load_scorer(Settings(model_variant=variant), workspace=cache)
+def test_a_quantized_variant_is_selectable_by_setting(variant, model_cache):
+    scorer = load_scorer(Settings(model_variant=variant), workspace=model_cache)
     assert scorer.info.variant == variant
     [score] = scorer.score_texts([SLICES[0]])
     assert score.label == "sql-injection"
 
 
-def test_cli_quantize_prints_stats_and_the_auto_choice(tmp_path: Path, cache: Path):
+def test_cli_quantize_prints_stats_and_the_auto_choice(tmp_path: Path, model_cache: Path):
     import os
     import subprocess
     import sys
 
     result = subprocess.run([sys.executable, "-m", "server.cli", "model", "quantize", "--variants", "fp32,bf16"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", "CODEREV_CACHE_DIR": str(cache)})
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "CODEREV_CACHE_DIR": str(model_cache)})
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert [v["variant"] for v in report["variants"]] == ["fp32", "bf16"]

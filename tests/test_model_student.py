@@ -25,15 +25,7 @@ from tests.test_model_classifier import SLICES
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("coderev-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CODEREV_CACHE_DIR", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
-def teacher_copy(tmp_path_factory: pytest.TempPathFactory, cache):
+def teacher_copy(tmp_path_factory: pytest.TempPathFactory, model_cache):
     """The shipped adapter copied without its student, and an untrained 3-layer student of it written in."""
     shipped = AdapterRegistry(None).default()
     assert shipped is not None
@@ -89,14 +81,14 @@ def test_auto_takes_the_student_when_it_keeps_95_percent_of_the_f1_and_is_faster
     assert pick(lost) == "bf16"
 
 
-def test_no_student_is_timed_where_none_ships(cache):
+def test_no_student_is_timed_where_none_ships(model_cache):
     adapter = AdapterRegistry(None).resolve("1.1.0")
     stats = timed_variants(adapter, SLICES[:2], {"fp32": 0.8, STUDENT: 0.79})
     [student] = [s for s in stats if s.variant == STUDENT]
     assert student.errors == ["not timed: no student ships with this adapter"]
 
 
-def test_a_choice_recorded_before_a_student_shipped_is_made_again(teacher_copy, cache: Path):
+def test_a_choice_recorded_before_a_student_shipped_is_made_again(teacher_copy, model_cache: Path):
     adapter, _ = teacher_copy
     without = read_adapter(adapter.path)
     manifest = {**without.manifest, "variant_f1": {"fp32": 0.8}}
